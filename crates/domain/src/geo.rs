@@ -40,6 +40,7 @@ impl LatLon {
 
 /// Turns straight-line distance into an estimated drive time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TravelModel {
     /// Road distance / straight-line distance; about 1.5 on mountain roads.
     pub road_factor: f64,

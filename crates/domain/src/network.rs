@@ -55,6 +55,7 @@ impl Default for SoftWeights {
 
 /// Network-wide settings that are not soft weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Publish a repaired rota without a coordinator's approval.
     pub auto_publish_repairs: bool,

@@ -1,0 +1,256 @@
+//! Checks across entries: references to ids that do not exist, duplicates,
+//! services nobody can take, 24/365 services with gaps.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use toml::{Table, Value};
+use touban_domain::{Network, Profession};
+
+use crate::fields::Ctx;
+use crate::read_org::at;
+use crate::source::EntryPath;
+
+/// Where each entry of the network came from (its index in the file).
+#[derive(Debug, Default)]
+pub struct Origins {
+    pub municipalities: Vec<usize>,
+    pub institutions: Vec<usize>,
+    pub staff: Vec<usize>,
+    pub services: Vec<usize>,
+    pub pairs: Vec<usize>,
+    pub absences: Vec<usize>,
+    pub requests: Vec<usize>,
+    /// Per service read: some of its templates had mistakes and were left out.
+    pub broken_templates: Vec<bool>,
+}
+
+fn dupes<'a>(
+    ctx: &mut Ctx<'_>,
+    kind: &str,
+    path: &'static str,
+    ids: impl Iterator<Item = (usize, &'a str)>,
+) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, id) in ids {
+        if let Some(first) = seen.get(id) {
+            let first_line = ctx.map.field_line(&at(path, *first), "id");
+            ctx.report(
+                &at(path, i),
+                &format!("{kind} \"{id}\""),
+                Some("id"),
+                format!("duplicate id: \"{id}\" is already used on line {first_line}"),
+            );
+        } else {
+            seen.insert(id, i);
+        }
+    }
+}
+
+/// Raw string values of `key` in a table: one string or a list of strings.
+fn raw_strs(t: &Table, key: &str) -> Vec<String> {
+    match t.get(key) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn raw_list<'t>(root: &'t Table, key: &str) -> Vec<&'t Table> {
+    root.get(key)
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |a| a.iter().filter_map(Value::as_table).collect())
+}
+
+/// Ids of every entry of a kind as written, whether or not the entry parsed.
+fn raw_ids(root: &Table, key: &str) -> BTreeSet<String> {
+    raw_list(root, key)
+        .into_iter()
+        .flat_map(|t| raw_strs(t, "id"))
+        .collect()
+}
+
+fn entry_name(kind: &str, path: &str, i: usize, t: &Table) -> String {
+    match t.get("id").and_then(Value::as_str) {
+        Some(id) => format!("{kind} \"{id}\""),
+        None => format!("{path}[{}]", i + 1),
+    }
+}
+
+/// References between entries and duplicate ids, checked on the raw tables so
+/// that an entry with a mistake of its own is still checked, and still counts
+/// as existing for the entries that refer to it.
+pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
+    for (kind, path) in [
+        ("municipality", "municipalities"),
+        ("institution", "institutions"),
+        ("staff", "staff"),
+        ("service", "services"),
+    ] {
+        let ids = raw_list(root, path)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.get("id").and_then(Value::as_str).map(|id| (i, id)));
+        dupes(ctx, kind, path, ids);
+    }
+    let munis = raw_ids(root, "municipalities");
+    let insts = raw_ids(root, "institutions");
+    let staff = raw_ids(root, "staff");
+    let services = raw_ids(root, "services");
+    // (section, kind word, field, what it refers to, the known ids)
+    let rules: [(&'static str, &str, &str, &str, &BTreeSet<String>); 11] = [
+        (
+            "institutions",
+            "institution",
+            "municipality",
+            "municipality",
+            &munis,
+        ),
+        ("staff", "staff", "institution", "institution", &insts),
+        ("staff", "staff", "also_at", "institution", &insts),
+        ("services", "service", "area", "municipality", &munis),
+        ("services", "service", "institutions", "institution", &insts),
+        ("services", "service", "host", "institution", &insts),
+        ("attending_pairs", "", "primary", "staff member", &staff),
+        ("attending_pairs", "", "backup", "staff member", &staff),
+        ("absences", "", "staff", "staff member", &staff),
+        ("requests", "", "staff", "staff member", &staff),
+        ("requests", "", "service", "service", &services),
+    ];
+    for (path, kind, field, what, known) in rules {
+        for (i, t) in raw_list(root, path).into_iter().enumerate() {
+            for v in raw_strs(t, field) {
+                if !known.contains(&v) {
+                    let name = if kind.is_empty() {
+                        format!("{path}[{}]", i + 1)
+                    } else {
+                        entry_name(kind, path, i, t)
+                    };
+                    ctx.report(
+                        &at(path, i),
+                        &name,
+                        Some(field),
+                        format!("unknown {what} \"{v}\""),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Checks that need the typed network. `complete` is false when some staff
+/// entries were dropped for mistakes of their own: then counting who
+/// qualifies for a service would only add noise.
+pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins, complete: bool) {
+    let staff: BTreeMap<_, _> = net.staff.iter().map(|s| (&s.id, s)).collect();
+    let mut emails: BTreeMap<&str, &str> = BTreeMap::new();
+    for (s, i) in net.staff.iter().zip(&o.staff) {
+        let email = s.email.as_str();
+        if let Some(prev) = emails.insert(email, s.id.as_str()) {
+            ctx.report(
+                &at("staff", *i),
+                &format!("staff \"{}\"", s.id),
+                Some("email"),
+                format!("{email} is already the address of staff \"{prev}\""),
+            );
+        }
+    }
+
+    for ((svc, i), broken) in net
+        .services
+        .iter()
+        .zip(&o.services)
+        .zip(&o.broken_templates)
+    {
+        let name = format!("service \"{}\"", svc.id);
+        let here = at("services", *i);
+        let mut tids = BTreeMap::new();
+        for (ti, t) in svc.templates.iter().enumerate() {
+            if let Some(first) = tids.insert(t.id.as_str(), ti) {
+                let tat = EntryPath {
+                    path: "services.templates",
+                    index: ti,
+                    parent_index: Some(*i),
+                };
+                ctx.report(
+                    &tat,
+                    &format!("{name}, template \"{}\"", t.id),
+                    Some("id"),
+                    format!("duplicate template id (also templates[{}])", first + 1),
+                );
+            }
+        }
+        if svc.continuous && !broken {
+            let gaps = svc.coverage_gaps();
+            if let Some(g) = gaps.first() {
+                ctx.report(
+                    &here,
+                    &name,
+                    Some("continuous"),
+                    format!(
+                        "is a 24/365 service but its templates leave gaps: {g}{}",
+                        if gaps.len() > 1 {
+                            format!(" (and {} more)", gaps.len() - 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+            }
+        }
+        let eligible = net.staff.iter().filter(|s| net.eligible(s, svc)).count();
+        let need = svc
+            .templates
+            .iter()
+            .map(|t| t.headcount.min)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        if complete && eligible < usize::from(need) {
+            let skills = if svc.skills.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " with skills [{}]",
+                    svc.skills
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let from = if svc.institutions.is_empty() {
+                "in its area".to_string()
+            } else {
+                "at its institutions".to_string()
+            };
+            ctx.report(&here, &name, Some("profession"), format!(
+                "needs {need} {}{skills} {from} at once, but only {eligible} staff member{} qualif{}",
+                svc.profession, if eligible == 1 { "" } else { "s" }, if eligible == 1 { "ies" } else { "y" }
+            ));
+        }
+    }
+
+    for (p, i) in net.attending_pairs.iter().zip(&o.pairs) {
+        let here = at("attending_pairs", *i);
+        let name = format!("attending pair {} / {}", p.primary, p.backup);
+        for (field, id) in [("primary", &p.primary), ("backup", &p.backup)] {
+            if let Some(s) = staff
+                .get(id)
+                .filter(|s| s.profession != Profession::Physician)
+            {
+                ctx.report(
+                    &here,
+                    &name,
+                    Some(field),
+                    format!(
+                        "attending pairs are physicians, but \"{id}\" is a {}",
+                        s.profession
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Reading the region, municipalities and institutions.
+
+use chrono_tz::Tz;
+use toml::Table;
+use touban_domain::{
+    ClockTime, Email, Institution, InstitutionId, InstitutionKind, LatLon, Municipality,
+    MunicipalityId, OpenDay, OpeningHours, ParseError, Phone, Region, RegionId, RegionalClosure,
+};
+
+use crate::fields::{Ctx, Entry};
+use crate::source::EntryPath;
+
+pub fn at(path: &'static str, index: usize) -> EntryPath {
+    EntryPath {
+        path,
+        index,
+        parent_index: None,
+    }
+}
+
+/// `lat` and `lon` together, or neither.
+pub fn read_location(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Option<LatLon> {
+    let lat = e.opt_float(ctx, "lat");
+    let lon = e.opt_float(ctx, "lon");
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => e.check(ctx, "lat", LatLon::new(lat, lon)),
+        (None, None) => None,
+        (Some(_), None) => {
+            e.report(ctx, Some("lat"), "`lat` is given without `lon`");
+            None
+        }
+        (None, Some(_)) => {
+            e.report(ctx, Some("lon"), "`lon` is given without `lat`");
+            None
+        }
+    }
+}
+
+fn month_day(s: &str) -> Result<(u32, u32), ParseError> {
+    let err = || {
+        ParseError::new(format!(
+            "\"{s}\" is not a month and day (expected MM-DD, e.g. 08-13)"
+        ))
+    };
+    let (m, d) = s.split_once('-').ok_or_else(err)?;
+    Ok((m.parse().map_err(|_| err())?, d.parse().map_err(|_| err())?))
+}
+
+pub fn read_region(ctx: &mut Ctx<'_>, t: Option<&Table>) -> Option<Region> {
+    let Some(t) = t else {
+        ctx.report(
+            &at("region", 0),
+            "the file",
+            None,
+            "the `[region]` table is missing",
+        );
+        return None;
+    };
+    let mut e = Entry::new(t, at("region", 0), "[region]".into());
+    let id = e.req(ctx, "id", RegionId::parse);
+    let name = e.req_str(ctx, "name");
+    let name_en = e.opt_str(ctx, "name_en");
+    let tz = e
+        .opt(ctx, "time_zone", |s| {
+            s.parse::<Tz>().map_err(|_| {
+                ParseError::new(format!(
+                    "\"{s}\" is not an IANA time zone (e.g. Asia/Tokyo)"
+                ))
+            })
+        })
+        .unwrap_or(chrono_tz::Asia::Tokyo);
+    let mut closures = Vec::new();
+    for (i, c) in e.tables(ctx, "closures").into_iter().enumerate() {
+        let cat = EntryPath {
+            path: "region.closures",
+            index: i,
+            parent_index: None,
+        };
+        let mut ce = Entry::new(c, cat, format!("region closure {}", i + 1));
+        let cname = ce.req_str(ctx, "name");
+        let from = ce.req(ctx, "from", month_day);
+        let to = ce.req(ctx, "to", month_day);
+        if let (Some(n), Some(f), Some(t)) = (cname, from, to)
+            && let Some(c) = ce.check(ctx, "from", RegionalClosure::new(n, f, t))
+        {
+            closures.push(c);
+        }
+        ce.finish(ctx);
+    }
+    e.finish(ctx);
+    Some(Region {
+        id: id?,
+        name: name?,
+        name_en,
+        time_zone: tz,
+        closures,
+    })
+}
+
+pub fn read_municipality(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Municipality> {
+    let mut e = Entry::new(
+        t,
+        at("municipalities", i),
+        format!("municipalities[{}]", i + 1),
+    );
+    let id = e.req(ctx, "id", MunicipalityId::parse);
+    if let Some(id) = &id {
+        e.name = format!("municipality \"{id}\"");
+    }
+    let name = e.req_str(ctx, "name");
+    let name_en = e.opt_str(ctx, "name_en");
+    let location = read_location(ctx, &mut e);
+    e.finish(ctx);
+    Some(Municipality {
+        id: id?,
+        name: name?,
+        name_en,
+        location,
+    })
+}
+
+fn read_hours(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Vec<OpeningHours> {
+    let mut out = Vec::new();
+    for (i, h) in e.tables(ctx, "hours").into_iter().enumerate() {
+        let prefix = format!("hours item {}", i + 1);
+        let mut sub = Entry::new(h, e.at.clone(), e.name.clone());
+        let days = sub.str_list(ctx, "days", OpenDay::parse);
+        let open = sub.req(ctx, "open", ClockTime::parse);
+        let close = sub.req(ctx, "close", ClockTime::parse);
+        // Sub-tables of an inline list share the parent's line: name the item.
+        if let (Some(o), Some(c)) = (open, close) {
+            match OpeningHours::new(days, o, c) {
+                Ok(h) => out.push(h),
+                Err(err) => e.report(ctx, Some("hours"), format!("{prefix}: {}", err.0)),
+            }
+        }
+        for key in h
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "days" | "open" | "close"))
+        {
+            e.report(
+                ctx,
+                Some("hours"),
+                format!("{prefix}: unknown field `{key}`"),
+            );
+        }
+    }
+    out
+}
+
+pub fn read_institution(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Institution> {
+    let mut e = Entry::new(t, at("institutions", i), format!("institutions[{}]", i + 1));
+    let id = e.req(ctx, "id", InstitutionId::parse);
+    if let Some(id) = &id {
+        e.name = format!("institution \"{id}\"");
+    }
+    let name = e.req_str(ctx, "name");
+    let name_en = e.opt_str(ctx, "name_en");
+    let kind = e.req(ctx, "kind", InstitutionKind::parse);
+    let municipality = e.req(ctx, "municipality", MunicipalityId::parse);
+    let location = read_location(ctx, &mut e);
+    let address = e.opt_str(ctx, "address");
+    let phone = e.opt(ctx, "phone", Phone::parse);
+    let email = e.opt(ctx, "email", Email::parse);
+    let hours = read_hours(ctx, &mut e);
+    let backup_hospital = e.opt_bool(ctx, "backup_hospital").unwrap_or(false);
+    e.finish(ctx);
+    Some(Institution {
+        id: id?,
+        name: name?,
+        name_en,
+        kind: kind?,
+        municipality: municipality?,
+        location,
+        address,
+        phone,
+        email,
+        hours,
+        backup_hospital,
+    })
+}

@@ -1,0 +1,187 @@
+//! The network file against the demo network and against files with mistakes.
+
+use std::path::PathBuf;
+
+use touban_netfile::{load, parse, summary};
+
+fn demo_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/networks/southern-shimoina.toml")
+}
+
+#[test]
+fn demo_network_is_valid() {
+    let net = load(&demo_path()).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(net.municipalities.len(), 5);
+    assert_eq!(net.institutions.len(), 29);
+    assert!(net.staff.len() >= 30);
+    assert_eq!(net.services.len(), 5);
+    let s = summary(&net);
+    assert!(s.contains("29 institutions"), "{s}");
+    assert!(
+        s.contains("homecare-oncall") && s.contains("168.0 h/week"),
+        "{s}"
+    );
+}
+
+const SMALL: &str = r#"
+[region]
+id = "r"
+name = "テスト地域"
+
+[[municipalities]]
+id = "anan"
+name = "阿南町"
+
+[[institutions]]
+id = "clinic"
+name = "診療所"
+kind = "clinic"
+municipality = "anan"
+
+[[staff]]
+id = "doc"
+name = "医師 一郎"
+profession = "physician"
+institution = "clinic"
+email = "doc@clinic.example.jp"
+
+[[services]]
+id = "oncall"
+name = "オンコール"
+profession = "physician"
+area = ["anan"]
+
+[[services.templates]]
+id = "night"
+name = "夜間"
+days = ["weekday"]
+start = "17:30"
+end = "08:30"
+end_day = 1
+"#;
+
+#[test]
+fn small_valid_file() {
+    let net = parse("small.toml", SMALL).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(net.staff[0].labour.min_days_off_per_month, 4);
+}
+
+/// Five different mistakes, five precise messages: file, line, entry, field.
+#[test]
+fn five_mistakes_five_messages() {
+    let bad = SMALL
+        // 1. unknown institution id
+        .replace("institution = \"clinic\"", "institution = \"clinik\"")
+        // 2. e-mail not an address
+        .replace(
+            "municipality = \"anan\"",
+            "municipality = \"anan\"\nemail = \"clinic@\"",
+        )
+        // 3. template ending before it starts
+        .replace("end = \"08:30\"\nend_day = 1", "end = \"08:30\"")
+        // 4. duplicate id (a second municipality "anan")
+        .replace(
+            "[[institutions]]",
+            "[[municipalities]]\nid = \"anan\"\nname = \"阿南町（重複）\"\n\n[[institutions]]",
+        )
+        // 5. a service needing a profession nobody has
+        .replace(
+            "profession = \"physician\"\narea",
+            "profession = \"pharmacist\"\narea",
+        );
+    let problems = parse("bad.toml", &bad).unwrap_err();
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let text = lines.join("\n");
+    assert_eq!(problems.len(), 5, "{text}");
+    let expect = [
+        "bad.toml:11: municipality \"anan\", field `id`: duplicate id: \"anan\" is already used on line 7",
+        "bad.toml:19: institution \"clinic\", field `email`: \"clinic@\" is not an e-mail address",
+        "bad.toml:25: staff \"doc\", field `institution`: unknown institution \"clinik\"",
+        "bad.toml:31: service \"oncall\", field `profession`: needs 1 pharmacist in its area at once, but only 0 staff members qualify",
+        "bad.toml:39: service \"oncall\", template \"night\", field `end`: ends at 08:30, not after it starts at 17:30; if it runs past midnight set end_day = 1",
+    ];
+    for (got, want) in lines.iter().zip(expect) {
+        assert!(
+            got.starts_with(want),
+            "\n got: {got}\nwant: {want}\nall:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn unknown_fields_are_reported_with_a_suggestion() {
+    let bad = SMALL.replace("email =", "emial =");
+    let text = parse("t.toml", &bad).unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "t.toml:21: staff \"doc\", field `emial`: unknown field `emial` (did you mean `email`?)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("`email` is missing"), "{text}");
+}
+
+#[test]
+fn toml_syntax_error_names_the_line() {
+    let bad = SMALL.replace("name = \"診療所\"", "name = 診療所");
+    let p = parse("s.toml", &bad).unwrap_err();
+    assert_eq!(p.len(), 1);
+    let first = p.iter().next().unwrap();
+    assert_eq!(first.line, 12, "{p}");
+}
+
+#[test]
+fn continuous_service_with_a_gap_is_refused() {
+    let bad = SMALL.replace("area = [\"anan\"]", "area = [\"anan\"]\ncontinuous = true");
+    let text = parse("g.toml", &bad).unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "is a 24/365 service but its templates leave gaps: 08:30–17:30 is not covered"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrong_types_and_ranges() {
+    let bad = SMALL
+        .replace(
+            "name = \"医師 一郎\"",
+            "name = \"医師 一郎\"\nfte = 1.5\nregime = \"b\"\nrest = \"off\"",
+        )
+        .replace("end_day = 1", "end_day = 1\nmin = \"one\"");
+    let text = parse("w.toml", &bad).unwrap_err().to_string();
+    assert!(
+        text.contains("field `fte`: FTE 1.5 must be greater than 0 and at most 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("field `rest`: rest intervals are mandatory for labour regime b"),
+        "{text}"
+    );
+    assert!(
+        text.contains("field `min`: expected a whole number, found a string"),
+        "{text}"
+    );
+}
+
+#[test]
+fn absences_use_the_region_zone_and_inclusive_dates() {
+    let with =
+        format!("{SMALL}\n[[absences]]\nstaff = \"doc\"\nfrom = 2027-01-10\nto = 2027-01-11\n");
+    let net = parse("a.toml", &with).unwrap_or_else(|p| panic!("{p}"));
+    let a = &net.absences[0];
+    assert_eq!(a.start.to_rfc3339(), "2027-01-10T00:00:00+09:00");
+    assert_eq!(a.end.to_rfc3339(), "2027-01-12T00:00:00+09:00");
+    let bad =
+        format!("{SMALL}\n[[absences]]\nstaff = \"nobody\"\nfrom = 2027-01-10\nto = 2027-01-09\n");
+    let text = parse("a.toml", &bad).unwrap_err().to_string();
+    assert!(
+        text.contains("a.toml:38: absences[1], field `staff`: unknown staff member \"nobody\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("a.toml:40: absences[1], field `to`: absence ends at"),
+        "{text}"
+    );
+}
