@@ -1,0 +1,291 @@
+//! The embedded storage adapter: SQLite through sqlx, one database file.
+//!
+//! WAL mode lets readers (the API answering "who is on call") run while a
+//! writer saves a rota; the busy timeout makes a second writer wait instead
+//! of failing with "database is locked". Migrations are embedded in the
+//! binary and run when the store is opened.
+#![forbid(unsafe_code)]
+
+mod import;
+mod rota;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, error::ErrorKind};
+use touban_domain::{
+    Absence, AttendingPair, CoverageService, Institution, Month, Municipality, Network, NewRota,
+    Policy, Region, RegionId, Request, Rota, RotaChange, SoftWeights, StaffMember, TravelModel,
+};
+use touban_store::{
+    AbsenceSource, ImportReport, RegionSummary, Result, RotaVersionInfo, Store, StoreError,
+    StoredAbsence,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// Translates sqlx errors at the adapter's edge.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound("no such row".into()),
+        sqlx::Error::Database(d) => match d.kind() {
+            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => {
+                StoreError::Conflict(d.message().to_string())
+            }
+            ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
+                StoreError::Invalid(d.message().to_string())
+            }
+            _ => StoreError::Backend(e.to_string()),
+        },
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+pub(crate) fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(format!("stored data could not be decoded: {e}"))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(json_err)
+}
+
+pub(crate) fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Backend(format!("stored time \"{s}\" is invalid: {e}")))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Settings {
+    pub weights: SoftWeights,
+    pub policy: Policy,
+    pub travel: TravelModel,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`, which may be a
+    /// plain path or a `sqlite:` URL, and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        let opts = SqliteConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Invalid(format!("database URL \"{url}\": {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating {url}: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn ordered<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        region: &RegionId,
+    ) -> Result<Vec<T>> {
+        let sql = format!("SELECT data FROM {table} WHERE region_id = ? ORDER BY ord");
+        let rows = sqlx::query(&sql)
+            .bind(region.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| from_json(r.get::<&str, _>(0)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn import_network(&self, net: &Network, actor: &str) -> Result<ImportReport> {
+        import::import(&self.pool, net, actor).await
+    }
+
+    async fn regions(&self) -> Result<Vec<RegionSummary>> {
+        let rows = sqlx::query("SELECT id, name, updated_at FROM regions ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(RegionSummary {
+                    id: RegionId::parse(r.get("id")).map_err(|e| StoreError::Backend(e.0))?,
+                    name: r.get("name"),
+                    updated_at: parse_time(r.get("updated_at"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_network(&self, region: &RegionId) -> Result<Network> {
+        let row = sqlx::query("SELECT data, settings FROM regions WHERE id = ?")
+            .bind(region.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("region \"{region}\"")))?;
+        let region_v: Region = from_json(row.get("data"))?;
+        let settings: Settings = from_json(row.get("settings"))?;
+        let municipalities: Vec<Municipality> = self.ordered("municipalities", region).await?;
+        let institutions: Vec<Institution> = self.ordered("institutions", region).await?;
+        let staff: Vec<StaffMember> = self.ordered("staff", region).await?;
+        let services: Vec<CoverageService> = self.ordered("services", region).await?;
+        let attending_pairs: Vec<AttendingPair> = self.ordered("attending_pairs", region).await?;
+        let absences = self
+            .absences(region)
+            .await?
+            .into_iter()
+            .map(|a| a.absence)
+            .collect();
+        let rows = sqlx::query("SELECT data FROM requests WHERE region_id = ? ORDER BY id")
+            .bind(region.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let requests: Vec<Request> = rows
+            .iter()
+            .map(|r| from_json(r.get::<&str, _>(0)))
+            .collect::<Result<_>>()?;
+        Ok(Network {
+            region: region_v,
+            municipalities,
+            institutions,
+            staff,
+            services,
+            attending_pairs,
+            absences,
+            requests,
+            weights: settings.weights,
+            policy: settings.policy,
+            travel: settings.travel,
+        })
+    }
+
+    async fn add_absence(&self, region: &RegionId, absence: &Absence, actor: &str) -> Result<i64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let known = sqlx::query("SELECT 1 FROM staff WHERE region_id = ? AND id = ?")
+            .bind(region.as_str())
+            .bind(absence.staff.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "staff member \"{}\" in region \"{region}\"",
+                absence.staff
+            )));
+        }
+        let at = now();
+        let id = sqlx::query(
+            "INSERT INTO absences (region_id, staff_id, start_ts, end_ts, source, data, created_at, created_by)
+             VALUES (?, ?, ?, ?, 'reported', ?, ?, ?)",
+        )
+        .bind(region.as_str())
+        .bind(absence.staff.as_str())
+        .bind(absence.start.timestamp())
+        .bind(absence.end.timestamp())
+        .bind(to_json(absence)?)
+        .bind(&at)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .last_insert_rowid();
+        sqlx::query("INSERT INTO network_changes (region_id, at, actor, action, detail) VALUES (?, ?, ?, 'absence', ?)")
+            .bind(region.as_str())
+            .bind(&at)
+            .bind(actor)
+            .bind(format!("{} absent {} – {} ({})", absence.staff, absence.start, absence.end, absence.kind.as_str()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(id)
+    }
+
+    async fn absences(&self, region: &RegionId) -> Result<Vec<StoredAbsence>> {
+        let rows =
+            sqlx::query("SELECT id, source, data FROM absences WHERE region_id = ? ORDER BY id")
+                .bind(region.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAbsence {
+                    id: r.get("id"),
+                    source: if r.get::<&str, _>("source") == "file" {
+                        AbsenceSource::File
+                    } else {
+                        AbsenceSource::Reported
+                    },
+                    absence: from_json(r.get("data"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_rota(&self, rota: &NewRota) -> Result<Rota> {
+        rota::save(&self.pool, rota).await
+    }
+
+    async fn rota(&self, region: &RegionId, month: Month, version: Option<u32>) -> Result<Rota> {
+        rota::load(&self.pool, region, month, version).await
+    }
+
+    async fn published_rota(&self, region: &RegionId, month: Month) -> Result<Option<Rota>> {
+        rota::published(&self.pool, region, month).await
+    }
+
+    async fn rota_versions(&self, region: &RegionId, month: Month) -> Result<Vec<RotaVersionInfo>> {
+        rota::versions(&self.pool, region, month).await
+    }
+
+    async fn publish_rota(
+        &self,
+        region: &RegionId,
+        month: Month,
+        version: u32,
+        actor: &str,
+    ) -> Result<Rota> {
+        rota::publish(&self.pool, region, month, version, actor).await
+    }
+
+    async fn rota_history(&self, region: &RegionId, month: Month) -> Result<Vec<RotaChange>> {
+        rota::history(&self.pool, region, month).await
+    }
+}

@@ -1,0 +1,381 @@
+//! Rota versions, their assignments and their change history.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use sqlx::{Row, SqlitePool};
+use touban_domain::{
+    Assignment, Month, NewRota, RegionId, Role, Rota, RotaChange, RotaStatus, ServiceId, ShiftKey,
+    StaffId, TemplateId,
+};
+use touban_store::{Result, RotaVersionInfo, StoreError};
+
+use crate::{db_err, now, parse_time};
+
+fn bad(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("stored rota is invalid: {e}"))
+}
+
+async fn record(
+    conn: &mut sqlx::SqliteConnection,
+    region: &str,
+    month: &str,
+    version: u32,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO rota_changes (region_id, month, version, at, actor, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(region)
+        .bind(month)
+        .bind(version)
+        .bind(now())
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn save(pool: &SqlitePool, rota: &NewRota) -> Result<Rota> {
+    let region = rota.region.as_str();
+    let month = rota.month.to_string();
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    // Every assignment must name a staff member and service of the region,
+    // and a shift in the month.
+    let staff: BTreeSet<String> = sqlx::query("SELECT id FROM staff WHERE region_id = ?")
+        .bind(region)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| r.get("id"))
+        .collect();
+    if staff.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "region \"{region}\" (or it has no staff)"
+        )));
+    }
+    let services: BTreeSet<String> = sqlx::query("SELECT id FROM services WHERE region_id = ?")
+        .bind(region)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| r.get("id"))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for a in &rota.assignments {
+        if !staff.contains(a.staff.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: unknown staff member \"{}\"",
+                a.shift, a.staff
+            )));
+        }
+        if !services.contains(a.shift.service.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: unknown service \"{}\"",
+                a.shift, a.shift.service
+            )));
+        }
+        if !rota.month.contains(a.shift.date) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: date is outside {}",
+                a.shift, rota.month
+            )));
+        }
+        if !seen.insert((&a.shift, &a.staff)) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: \"{}\" is assigned twice",
+                a.shift, a.staff
+            )));
+        }
+    }
+    let latest: Option<i64> = sqlx::query(
+        "SELECT MAX(version) AS v FROM rota_versions WHERE region_id = ? AND month = ?",
+    )
+    .bind(region)
+    .bind(&month)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .get("v");
+    let version = u32::try_from(latest.unwrap_or(0) + 1).map_err(bad)?;
+    if let Some(b) = rota.based_on
+        && latest.is_none_or(|l| i64::from(b) > l)
+    {
+        return Err(StoreError::NotFound(format!(
+            "version {b} of the {month} rota to base a new version on"
+        )));
+    }
+    let at = now();
+    sqlx::query(
+        "INSERT INTO rota_versions (region_id, month, version, status, based_on, created_at, created_by, note)
+         VALUES (?, ?, ?, 'draft', ?, ?, ?, ?)",
+    )
+    .bind(region)
+    .bind(&month)
+    .bind(version)
+    .bind(rota.based_on)
+    .bind(&at)
+    .bind(&rota.created_by)
+    .bind(&rota.note)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    for a in &rota.assignments {
+        sqlx::query(
+            "INSERT INTO assignments (region_id, month, version, service_id, template_id, shift_date, staff_id, role)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(region)
+        .bind(&month)
+        .bind(version)
+        .bind(a.shift.service.as_str())
+        .bind(a.shift.template.as_str())
+        .bind(a.shift.date.to_string())
+        .bind(a.staff.as_str())
+        .bind(a.role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let detail = match rota.based_on {
+        Some(b) => format!(
+            "{} assignments, based on version {b}",
+            rota.assignments.len()
+        ),
+        None => format!("{} assignments", rota.assignments.len()),
+    };
+    record(
+        &mut tx,
+        region,
+        &month,
+        version,
+        &rota.created_by,
+        "created",
+        &detail,
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)?;
+    load(pool, &rota.region, rota.month, Some(version)).await
+}
+
+pub async fn load(
+    pool: &SqlitePool,
+    region: &RegionId,
+    month: Month,
+    version: Option<u32>,
+) -> Result<Rota> {
+    let m = month.to_string();
+    let row = match version {
+        Some(v) => sqlx::query("SELECT * FROM rota_versions WHERE region_id = ? AND month = ? AND version = ?")
+            .bind(region.as_str())
+            .bind(&m)
+            .bind(v)
+            .fetch_optional(pool)
+            .await,
+        None => sqlx::query("SELECT * FROM rota_versions WHERE region_id = ? AND month = ? ORDER BY version DESC LIMIT 1")
+            .bind(region.as_str())
+            .bind(&m)
+            .fetch_optional(pool)
+            .await,
+    }
+    .map_err(db_err)?
+    .ok_or_else(|| {
+        StoreError::NotFound(match version {
+            Some(v) => format!("version {v} of the {m} rota of region \"{region}\""),
+            None => format!("a rota for {m} in region \"{region}\""),
+        })
+    })?;
+    let version: u32 = row.get("version");
+    let rows = sqlx::query(
+        "SELECT service_id, template_id, shift_date, staff_id, role FROM assignments
+         WHERE region_id = ? AND month = ? AND version = ?
+         ORDER BY shift_date, service_id, template_id, role, staff_id",
+    )
+    .bind(region.as_str())
+    .bind(&m)
+    .bind(version)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let assignments = rows
+        .iter()
+        .map(|r| {
+            Ok(Assignment {
+                shift: ShiftKey {
+                    service: ServiceId::parse(r.get("service_id")).map_err(bad)?,
+                    template: TemplateId::parse(r.get("template_id")).map_err(bad)?,
+                    date: r
+                        .get::<&str, _>("shift_date")
+                        .parse::<NaiveDate>()
+                        .map_err(bad)?,
+                },
+                staff: StaffId::parse(r.get("staff_id")).map_err(bad)?,
+                role: Role::parse(r.get("role")).map_err(bad)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Rota {
+        region: region.clone(),
+        month,
+        version,
+        status: RotaStatus::parse(row.get("status")).map_err(bad)?,
+        created_at: parse_time(row.get("created_at"))?,
+        created_by: row.get("created_by"),
+        note: row.get("note"),
+        assignments,
+    })
+}
+
+pub async fn published(pool: &SqlitePool, region: &RegionId, month: Month) -> Result<Option<Rota>> {
+    let v: Option<u32> = sqlx::query("SELECT version FROM rota_versions WHERE region_id = ? AND month = ? AND status = 'published'")
+        .bind(region.as_str())
+        .bind(month.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(|r| r.get("version"));
+    match v {
+        Some(v) => load(pool, region, month, Some(v)).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub async fn versions(
+    pool: &SqlitePool,
+    region: &RegionId,
+    month: Month,
+) -> Result<Vec<RotaVersionInfo>> {
+    let rows = sqlx::query(
+        "SELECT v.*, (SELECT COUNT(*) FROM assignments a WHERE a.region_id = v.region_id AND a.month = v.month
+                      AND a.version = v.version) AS n
+         FROM rota_versions v WHERE region_id = ? AND month = ? ORDER BY version",
+    )
+    .bind(region.as_str())
+    .bind(month.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(RotaVersionInfo {
+                version: r.get("version"),
+                status: RotaStatus::parse(r.get("status")).map_err(bad)?,
+                based_on: r.get("based_on"),
+                created_at: parse_time(r.get("created_at"))?,
+                created_by: r.get("created_by"),
+                note: r.get("note"),
+                assignments: usize::try_from(r.get::<i64, _>("n")).map_err(bad)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn publish(
+    pool: &SqlitePool,
+    region: &RegionId,
+    month: Month,
+    version: u32,
+    actor: &str,
+) -> Result<Rota> {
+    let m = month.to_string();
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let status: Option<String> = sqlx::query(
+        "SELECT status FROM rota_versions WHERE region_id = ? AND month = ? AND version = ?",
+    )
+    .bind(region.as_str())
+    .bind(&m)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .map(|r| r.get("status"));
+    match status.as_deref() {
+        None => {
+            return Err(StoreError::NotFound(format!(
+                "version {version} of the {m} rota of region \"{region}\""
+            )));
+        }
+        Some("published") => {
+            tx.rollback().await.map_err(db_err)?;
+            return load(pool, region, month, Some(version)).await;
+        }
+        Some("superseded") => {
+            return Err(StoreError::Conflict(format!(
+                "version {version} of the {m} rota was superseded; publish a newer version"
+            )));
+        }
+        _ => {}
+    }
+    let previous: Option<u32> =
+        sqlx::query("SELECT version FROM rota_versions WHERE region_id = ? AND month = ? AND status = 'published'")
+            .bind(region.as_str())
+            .bind(&m)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .map(|r| r.get("version"));
+    if let Some(p) = previous {
+        sqlx::query("UPDATE rota_versions SET status = 'superseded' WHERE region_id = ? AND month = ? AND version = ?")
+            .bind(region.as_str())
+            .bind(&m)
+            .bind(p)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query("UPDATE rota_versions SET status = 'published' WHERE region_id = ? AND month = ? AND version = ?")
+        .bind(region.as_str())
+        .bind(&m)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let detail = match previous {
+        Some(p) => format!("published, replacing version {p}"),
+        None => "published".to_string(),
+    };
+    record(
+        &mut tx,
+        region.as_str(),
+        &m,
+        version,
+        actor,
+        "published",
+        &detail,
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)?;
+    load(pool, region, month, Some(version)).await
+}
+
+pub async fn history(
+    pool: &SqlitePool,
+    region: &RegionId,
+    month: Month,
+) -> Result<Vec<RotaChange>> {
+    let rows =
+        sqlx::query("SELECT * FROM rota_changes WHERE region_id = ? AND month = ? ORDER BY id")
+            .bind(region.as_str())
+            .bind(month.to_string())
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(RotaChange {
+                region: region.clone(),
+                month,
+                version: r.get("version"),
+                at: parse_time(r.get("at"))?,
+                actor: r.get("actor"),
+                action: r.get("action"),
+                detail: r.get("detail"),
+            })
+        })
+        .collect()
+}
