@@ -22,6 +22,9 @@ pub struct Origins {
     pub requests: Vec<usize>,
     /// Per service read: some of its templates had mistakes and were left out.
     pub broken_templates: Vec<bool>,
+    /// Professions (as written) of staff entries left out for mistakes of
+    /// their own; `None` where the profession itself was unreadable.
+    pub dropped_staff: Vec<Option<String>>,
 }
 
 fn dupes<'a>(
@@ -140,10 +143,8 @@ pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
     }
 }
 
-/// Checks that need the typed network. `complete` is false when some staff
-/// entries were dropped for mistakes of their own: then counting who
-/// qualifies for a service would only add noise.
-pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins, complete: bool) {
+/// Checks that need the typed network.
+pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
     let staff: BTreeMap<_, _> = net.staff.iter().map(|s| (&s.id, s)).collect();
     let mut emails: BTreeMap<&str, &str> = BTreeMap::new();
     for (s, i) in net.staff.iter().zip(&o.staff) {
@@ -208,7 +209,14 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins, complete: bool) {
             .max()
             .unwrap_or(0)
             .max(1);
-        if complete && eligible < usize::from(need) {
+        // A staff entry left out for its own mistakes might still qualify
+        // once fixed, unless its profession is plainly another one.
+        let maybe = o
+            .dropped_staff
+            .iter()
+            .filter(|p| p.as_deref().is_none_or(|p| p == svc.profession.as_str()))
+            .count();
+        if eligible + maybe < usize::from(need) {
             let skills = if svc.skills.is_empty() {
                 String::new()
             } else {

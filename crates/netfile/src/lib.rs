@@ -77,10 +77,6 @@ fn list<'t>(ctx: &mut Ctx<'_>, root: &'t Table, key: &'static str) -> Vec<&'t Ta
     }
 }
 
-fn list_len(root: &Table, key: &str) -> usize {
-    root.get(key).and_then(Value::as_array).map_or(0, Vec::len)
-}
-
 /// Reads and validates a network file's text. `file` names it in messages.
 pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
     let root: Table = match toml::from_str(src) {
@@ -173,7 +169,20 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
     let travel = read_misc::read_travel(&mut ctx, &root);
 
     check::check_references(&mut ctx, &root);
-    let complete = o.staff.len() == list_len(&root, "staff");
+    let raw_staff = root
+        .get("staff")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    o.dropped_staff = raw_staff
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !o.staff.contains(i))
+        .map(|(_, t)| {
+            t.get("profession")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
     let Some(region) = region else {
         return Err(ctx.problems.sorted());
     };
@@ -190,7 +199,7 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
         policy,
         travel,
     };
-    check::check(&mut ctx, &network, &o, complete);
+    check::check(&mut ctx, &network, &o);
     if ctx.problems.is_empty() {
         Ok(network)
     } else {
