@@ -133,6 +133,21 @@ impl<'t> Entry<'t> {
         r.map_err(|e| self.report(ctx, Some(key), e.0)).ok()
     }
 
+    /// Reads the entry's `id` and, once known, names the entry by it
+    /// (`staff "sato-h"`) in every later message.
+    pub fn id<T: std::fmt::Display>(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        kind: &str,
+        parse: impl FnOnce(&str) -> Result<T, ParseError>,
+    ) -> Option<T> {
+        let id = self.req(ctx, "id", parse);
+        if let Some(id) = &id {
+            self.name = format!("{kind} \"{id}\"");
+        }
+        id
+    }
+
     pub fn opt_bool(&mut self, ctx: &mut Ctx<'_>, key: &str) -> Option<bool> {
         match self.get(key)? {
             Value::Boolean(b) => Some(*b),

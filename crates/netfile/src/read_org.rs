@@ -103,10 +103,7 @@ pub fn read_municipality(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Munic
         at("municipalities", i),
         format!("municipalities[{}]", i + 1),
     );
-    let id = e.req(ctx, "id", MunicipalityId::parse);
-    if let Some(id) = &id {
-        e.name = format!("municipality \"{id}\"");
-    }
+    let id = e.id(ctx, "municipality", MunicipalityId::parse);
     let name = e.req_str(ctx, "name");
     let name_en = e.opt_str(ctx, "name_en");
     let location = read_location(ctx, &mut e);
@@ -150,10 +147,7 @@ fn read_hours(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Vec<OpeningHours> {
 
 pub fn read_institution(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Institution> {
     let mut e = Entry::new(t, at("institutions", i), format!("institutions[{}]", i + 1));
-    let id = e.req(ctx, "id", InstitutionId::parse);
-    if let Some(id) = &id {
-        e.name = format!("institution \"{id}\"");
-    }
+    let id = e.id(ctx, "institution", InstitutionId::parse);
     let name = e.req_str(ctx, "name");
     let name_en = e.opt_str(ctx, "name_en");
     let kind = e.req(ctx, "kind", InstitutionKind::parse);

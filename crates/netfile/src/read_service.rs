@@ -45,10 +45,7 @@ fn read_template(
         parent_index: Some(service),
     };
     let mut e = Entry::new(t, at, format!("{service_name}, templates[{}]", i + 1));
-    let id = e.req(ctx, "id", TemplateId::parse);
-    if let Some(id) = &id {
-        e.name = format!("{service_name}, template \"{id}\"");
-    }
+    let id = e.id(ctx, &format!("{service_name}, template"), TemplateId::parse);
     let name = e.req_str(ctx, "name");
     let name_en = e.opt_str(ctx, "name_en");
     let day_classes: BTreeSet<DayClass> = e
@@ -105,10 +102,7 @@ fn read_template(
 /// checks run.
 pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageService, bool)> {
     let mut e = Entry::new(t, at("services", i), format!("services[{}]", i + 1));
-    let id = e.req(ctx, "id", ServiceId::parse);
-    if let Some(id) = &id {
-        e.name = format!("service \"{id}\"");
-    }
+    let id = e.id(ctx, "service", ServiceId::parse);
     let name = e.req_str(ctx, "name");
     let name_en = e.opt_str(ctx, "name_en");
     let profession = e.req(ctx, "profession", Profession::parse);

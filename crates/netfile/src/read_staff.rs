@@ -21,10 +21,7 @@ fn rest_policy(s: &str) -> Result<RestPolicy, ParseError> {
 
 pub fn read_staff(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<StaffMember> {
     let mut e = Entry::new(t, at("staff", i), format!("staff[{}]", i + 1));
-    let id = e.req(ctx, "id", StaffId::parse);
-    if let Some(id) = &id {
-        e.name = format!("staff \"{id}\"");
-    }
+    let id = e.id(ctx, "staff", StaffId::parse);
     let name = e.req_str(ctx, "name");
     let name_en = e.opt_str(ctx, "name_en");
     let profession = e.req(ctx, "profession", Profession::parse);

@@ -202,6 +202,26 @@ async fn sync(
     Ok(report)
 }
 
+/// The rows a list of domain values wants: `f` gives each value's key and
+/// column values; the value itself is stored as JSON.
+fn wanted<T: serde::Serialize>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> (Vec<String>, Vec<V>),
+) -> Result<Vec<Wanted>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let (key, cols) = f(i, x);
+            Ok(Wanted {
+                key,
+                cols,
+                data: to_json(x)?,
+            })
+        })
+        .collect()
+}
+
 fn ord(i: usize) -> V {
     V::I(i64::try_from(i).unwrap_or(i64::MAX))
 }
@@ -262,6 +282,7 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
     }
     report.kinds.push(region_kind);
 
+    let t = |s: &str| V::T(s.to_string());
     let kinds: [(Kind, Vec<Wanted>); 7] = [
         (
             Kind {
@@ -271,17 +292,9 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["ord", "name"],
                 owned: "",
             },
-            net.municipalities
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    Ok(Wanted {
-                        key: vec![m.id.to_string()],
-                        cols: vec![ord(i), V::T(m.name.clone())],
-                        data: to_json(m)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.municipalities, |i, m| {
+                (vec![m.id.to_string()], vec![ord(i), t(&m.name)])
+            })?,
         ),
         (
             Kind {
@@ -291,22 +304,17 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["ord", "name", "kind", "municipality_id"],
                 owned: "",
             },
-            net.institutions
-                .iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    Ok(Wanted {
-                        key: vec![x.id.to_string()],
-                        cols: vec![
-                            ord(i),
-                            V::T(x.name.clone()),
-                            V::T(x.kind.as_str().into()),
-                            V::T(x.municipality.to_string()),
-                        ],
-                        data: to_json(x)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.institutions, |i, x| {
+                (
+                    vec![x.id.to_string()],
+                    vec![
+                        ord(i),
+                        t(&x.name),
+                        t(x.kind.as_str()),
+                        t(x.municipality.as_str()),
+                    ],
+                )
+            })?,
         ),
         (
             Kind {
@@ -316,23 +324,16 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["ord", "name", "profession", "home_institution_id", "email"],
                 owned: "",
             },
-            net.staff
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    Ok(Wanted {
-                        key: vec![s.id.to_string()],
-                        cols: vec![
-                            ord(i),
-                            V::T(s.name.clone()),
-                            V::T(s.profession.as_str().into()),
-                            V::T(s.home_institution.to_string()),
-                            V::T(s.email.to_string()),
-                        ],
-                        data: to_json(s)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.staff, |i, s| {
+                let cols = vec![
+                    ord(i),
+                    t(&s.name),
+                    t(s.profession.as_str()),
+                    t(s.home_institution.as_str()),
+                    t(s.email.as_str()),
+                ];
+                (vec![s.id.to_string()], cols)
+            })?,
         ),
         (
             Kind {
@@ -342,21 +343,12 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["ord", "name", "profession"],
                 owned: "",
             },
-            net.services
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    Ok(Wanted {
-                        key: vec![s.id.to_string()],
-                        cols: vec![
-                            ord(i),
-                            V::T(s.name.clone()),
-                            V::T(s.profession.as_str().into()),
-                        ],
-                        data: to_json(s)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.services, |i, s| {
+                (
+                    vec![s.id.to_string()],
+                    vec![ord(i), t(&s.name), t(s.profession.as_str())],
+                )
+            })?,
         ),
         (
             Kind {
@@ -366,17 +358,12 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["ord"],
                 owned: "",
             },
-            net.attending_pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    Ok(Wanted {
-                        key: vec![p.primary.to_string(), p.backup.to_string()],
-                        cols: vec![ord(i)],
-                        data: to_json(p)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.attending_pairs, |i, p| {
+                (
+                    vec![p.primary.to_string(), p.backup.to_string()],
+                    vec![ord(i)],
+                )
+            })?,
         ),
         (
             Kind {
@@ -393,23 +380,17 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 ],
                 owned: "AND source = 'file'",
             },
-            net.absences
-                .iter()
-                .map(|a| {
-                    Ok(Wanted {
-                        key: Vec::new(),
-                        cols: vec![
-                            V::T(a.staff.to_string()),
-                            V::I(a.start.timestamp()),
-                            V::I(a.end.timestamp()),
-                            V::T("file".into()),
-                            V::T(at.clone()),
-                            V::T(actor.to_string()),
-                        ],
-                        data: to_json(a)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.absences, |_, a| {
+                let cols = vec![
+                    t(a.staff.as_str()),
+                    V::I(a.start.timestamp()),
+                    V::I(a.end.timestamp()),
+                    t("file"),
+                    t(&at),
+                    t(actor),
+                ];
+                (Vec::new(), cols)
+            })?,
         ),
         (
             Kind {
@@ -419,16 +400,12 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 cols: &["staff_id", "date"],
                 owned: "",
             },
-            net.requests
-                .iter()
-                .map(|r| {
-                    Ok(Wanted {
-                        key: Vec::new(),
-                        cols: vec![V::T(r.staff.to_string()), V::T(r.date.to_string())],
-                        data: to_json(r)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
+            wanted(&net.requests, |_, r| {
+                (
+                    Vec::new(),
+                    vec![t(r.staff.as_str()), t(&r.date.to_string())],
+                )
+            })?,
         ),
     ];
     for (kind, wanted) in kinds {

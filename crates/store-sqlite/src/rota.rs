@@ -39,33 +39,33 @@ async fn record(
     Ok(())
 }
 
+/// The ids of a region's objects in one network table.
+async fn ids(
+    conn: &mut sqlx::SqliteConnection,
+    table: &str,
+    region: &str,
+) -> Result<BTreeSet<String>> {
+    let rows = sqlx::query(&format!("SELECT id FROM {table} WHERE region_id = ?"))
+        .bind(region)
+        .fetch_all(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(rows.iter().map(|r| r.get("id")).collect())
+}
+
 pub async fn save(pool: &SqlitePool, rota: &NewRota) -> Result<Rota> {
     let region = rota.region.as_str();
     let month = rota.month.to_string();
     let mut tx = pool.begin().await.map_err(db_err)?;
     // Every assignment must name a staff member and service of the region,
     // and a shift in the month.
-    let staff: BTreeSet<String> = sqlx::query("SELECT id FROM staff WHERE region_id = ?")
-        .bind(region)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| r.get("id"))
-        .collect();
+    let staff = ids(&mut tx, "staff", region).await?;
     if staff.is_empty() {
         return Err(StoreError::NotFound(format!(
             "region \"{region}\" (or it has no staff)"
         )));
     }
-    let services: BTreeSet<String> = sqlx::query("SELECT id FROM services WHERE region_id = ?")
-        .bind(region)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| r.get("id"))
-        .collect();
+    let services = ids(&mut tx, "services", region).await?;
     let mut seen = BTreeSet::new();
     for a in &rota.assignments {
         if !staff.contains(a.staff.as_str()) {
