@@ -1,0 +1,349 @@
+//! The independent checker: given a network, a month and assignments, every
+//! hard-rule violation and every soft cost, computed directly from the rules
+//! and never from the model. Every solver test and benchmark runs it on the
+//! solver's output; the API uses it for manual edits; the explainer uses it to
+//! say why a candidate could not take a shift.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use serde::Serialize;
+use touban_domain::{Assignment, RestPolicy, ShiftKey, StaffId, StaffMember};
+
+use crate::instance::{History, Instance, Rule, static_block};
+use crate::soft::{SoftCost, soft_costs};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    pub rule: Rule,
+    pub staff: Option<StaffId>,
+    pub shift: Option<ShiftKey>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rule {}: ", self.rule.number())?;
+        if let Some(s) = &self.shift {
+            write!(f, "{s}: ")?;
+        }
+        if let Some(p) = &self.staff {
+            write!(f, "{p} ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub violations: Vec<Violation>,
+    pub soft: Vec<SoftCost>,
+}
+
+impl CheckReport {
+    pub fn soft_total(&self) -> f64 {
+        self.soft.iter().map(|c| c.cost).sum()
+    }
+    pub fn is_feasible(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// One duty of one person: from this month's rota or from just before it.
+#[derive(Debug, Clone)]
+struct Duty {
+    key: Option<ShiftKey>,
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+    counts: bool,
+    night: bool,
+    nurse_night: bool,
+    on_site: bool,
+    date: NaiveDate,
+}
+
+fn hm(t: DateTime<FixedOffset>) -> String {
+    t.format("%m-%d %H:%M").to_string()
+}
+
+/// Minimum rest after a duty that counts as work: 18 h after a night without
+/// a duty permit, 9 h otherwise (rule 4). None when no rest is owed.
+pub(crate) fn rest_needed(counts: bool, night: bool) -> Option<Duration> {
+    counts.then(|| {
+        if night {
+            Duration::hours(18)
+        } else {
+            Duration::hours(9)
+        }
+    })
+}
+
+/// Checks one person's duties (sorted by start) against rules 3–6 and days off.
+fn check_person(
+    inst: &Instance<'_>,
+    p: &StaffMember,
+    duties: &[Duty],
+    hours_before: f64,
+    out: &mut Vec<Violation>,
+) {
+    let v = |rule, key: &Option<ShiftKey>, message: String| Violation {
+        rule,
+        staff: Some(p.id.clone()),
+        shift: key.clone(),
+        message,
+    };
+    for (i, a) in duties.iter().enumerate() {
+        for b in &duties[i + 1..] {
+            if b.start >= a.end + Duration::hours(18) {
+                break;
+            }
+            if b.start < a.end && a.key.is_some() | b.key.is_some() {
+                out.push(v(
+                    Rule::Overlap,
+                    &b.key,
+                    format!("overlaps their duty {}–{}", hm(a.start), hm(a.end)),
+                ));
+                continue;
+            }
+            if p.labour.rest != RestPolicy::Enforced || !(b.counts || b.on_site) {
+                continue;
+            }
+            if let Some(need) = rest_needed(a.counts, a.night)
+                && b.start < a.end + need
+                && b.key.is_some()
+            {
+                let gap = (b.start - a.end).num_minutes();
+                out.push(v(
+                    Rule::Rest,
+                    &b.key,
+                    format!(
+                        "rest after the {} of {}: {}h{:02} before this duty, {} h required",
+                        if a.night { "night" } else { "duty" },
+                        a.date.format("%m-%d"),
+                        gap / 60,
+                        gap % 60,
+                        need.num_hours()
+                    ),
+                ));
+            }
+        }
+    }
+    // Rule 6: at most two visiting-nurse nights in a row.
+    let nights: Vec<NaiveDate> = duties
+        .iter()
+        .filter(|d| d.nurse_night)
+        .map(|d| d.date)
+        .collect();
+    for w in nights.windows(3) {
+        if w[2] - w[0] == Duration::days(2) {
+            let key = duties
+                .iter()
+                .find(|d| d.nurse_night && d.date == w[2])
+                .and_then(|d| d.key.clone());
+            out.push(v(
+                Rule::ConsecutiveNights,
+                &key,
+                format!("third night on call in a row ({})", w[2].format("%m-%d")),
+            ));
+        }
+    }
+    // Rule 5: counted hours.
+    let month_hours: f64 = duties
+        .iter()
+        .filter(|d| d.counts && d.key.is_some())
+        .map(|d| (d.end - d.start).num_minutes() as f64 / 60.0)
+        .sum();
+    if let Some(cap) = p.labour.regime.monthly_overtime_cap_hours()
+        && !p.labour.interview_recorded
+        && month_hours > f64::from(cap) + 1e-6
+    {
+        out.push(v(
+            Rule::Hours,
+            &None,
+            format!("{month_hours:.1} h of duty this month, over the monthly cap of {cap} h"),
+        ));
+    }
+    if let Some(cap) = p.labour.regime.annual_overtime_cap_hours() {
+        let year = hours_before + p.labour.hours_elsewhere_this_year + month_hours;
+        if year > f64::from(cap) + 1e-6 {
+            out.push(v(
+                Rule::Hours,
+                &None,
+                format!("{year:.1} h this year, over the annual cap of {cap} h"),
+            ));
+        }
+    }
+    // Days entirely free of duty.
+    let days: Vec<NaiveDate> = inst.month.days().collect();
+    let busy: std::collections::BTreeSet<NaiveDate> = duties
+        .iter()
+        .flat_map(|d| {
+            let last = (d.end - Duration::seconds(1)).date_naive();
+            d.start
+                .date_naive()
+                .iter_days()
+                .take_while(move |x| *x <= last)
+        })
+        .filter(|d| inst.month.contains(*d))
+        .collect();
+    let free = days.len() - busy.len();
+    let need = usize::from(p.labour.min_days_off_per_month).min(days.len());
+    if free < need {
+        out.push(v(
+            Rule::DaysOff,
+            &None,
+            format!("{free} days off this month, {need} required"),
+        ));
+    }
+}
+
+/// Checks assignments for a month of a network.
+pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History) -> CheckReport {
+    let net = inst.net;
+    let mut out = Vec::new();
+    let mut per_shift: HashMap<usize, usize> = HashMap::new();
+    let mut per_person: BTreeMap<usize, Vec<Duty>> = BTreeMap::new();
+    for a in assignments {
+        let Some(&si) = inst.shift_index.get(&a.shift) else {
+            out.push(Violation {
+                rule: Rule::Coverage,
+                staff: Some(a.staff.clone()),
+                shift: Some(a.shift.clone()),
+                message: "is not a shift of this month".into(),
+            });
+            continue;
+        };
+        let Some(&pi) = inst.staff_index.get(&a.staff) else {
+            out.push(Violation {
+                rule: Rule::Eligibility,
+                staff: Some(a.staff.clone()),
+                shift: Some(a.shift.clone()),
+                message: "is not a staff member of this network".into(),
+            });
+            continue;
+        };
+        let info = &inst.shifts[si];
+        *per_shift.entry(si).or_default() += 1;
+        if let Some((rule, why)) = static_block(net, inst.service(si), info, inst.staff[pi]) {
+            out.push(Violation {
+                rule,
+                staff: Some(a.staff.clone()),
+                shift: Some(a.shift.clone()),
+                message: why,
+            });
+        }
+        per_person.entry(pi).or_default().push(Duty {
+            key: Some(a.shift.clone()),
+            start: info.shift.start,
+            end: info.shift.end,
+            counts: info.counts,
+            night: info.night,
+            nurse_night: info.nurse_night,
+            on_site: info.on_site,
+            date: info.shift.date,
+        });
+    }
+    for (si, info) in inst.shifts.iter().enumerate() {
+        let n = per_shift.get(&si).copied().unwrap_or(0);
+        if n < usize::from(info.min) {
+            out.push(Violation {
+                rule: Rule::Coverage,
+                staff: None,
+                shift: Some(info.shift.key()),
+                message: format!("{n} of at least {} assigned", info.min),
+            });
+        } else if n > usize::from(info.max) {
+            out.push(Violation {
+                rule: Rule::Coverage,
+                staff: None,
+                shift: Some(info.shift.key()),
+                message: format!("{n} assigned, at most {}", info.max),
+            });
+        }
+    }
+    for (pi, p) in inst.staff.iter().enumerate() {
+        let mut duties: Vec<Duty> = per_person.remove(&pi).unwrap_or_default();
+        duties.extend(
+            history
+                .before
+                .iter()
+                .filter(|d| d.staff == p.id)
+                .map(|d| Duty {
+                    key: None,
+                    start: d.start,
+                    end: d.end,
+                    counts: d.counts,
+                    night: d.night,
+                    nurse_night: d.nurse_night,
+                    on_site: d.on_site,
+                    date: d.date,
+                }),
+        );
+        duties.sort_by_key(|d| d.start);
+        let before = history.hours_this_year.get(&p.id).copied().unwrap_or(0.0);
+        check_person(inst, p, &duties, before, &mut out);
+    }
+    check_pairs(inst, assignments, &mut out);
+    let soft = soft_costs(inst, assignments, history);
+    CheckReport {
+        violations: out,
+        soft,
+    }
+}
+
+/// Rule 7: an attending pair is never unavailable at once. Unavailable means
+/// absent, or on on-site duty.
+fn check_pairs(inst: &Instance<'_>, assignments: &[Assignment], out: &mut Vec<Violation>) {
+    let net = inst.net;
+    let away = |id: &StaffId| -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>, String)> {
+        let mut v: Vec<_> = net
+            .absences
+            .iter()
+            .filter(|a| &a.staff == id)
+            .map(|a| {
+                (
+                    a.start,
+                    a.end,
+                    format!("absent {}–{}", hm(a.start), hm(a.end)),
+                )
+            })
+            .collect();
+        for a in assignments.iter().filter(|a| &a.staff == id) {
+            if let Some(&si) = inst.shift_index.get(&a.shift)
+                && inst.shifts[si].on_site
+            {
+                let s = &inst.shifts[si].shift;
+                v.push((
+                    s.start,
+                    s.end,
+                    format!("on site for {} {}–{}", s.service, hm(s.start), hm(s.end)),
+                ));
+            }
+        }
+        v
+    };
+    let (from, to) = (
+        inst.shifts.first().map(|s| s.shift.start),
+        inst.shifts.last().map(|s| s.shift.end),
+    );
+    let (Some(from), Some(to)) = (from, to) else {
+        return;
+    };
+    for pair in &net.attending_pairs {
+        for (s1, e1, w1) in away(&pair.primary) {
+            for (s2, e2, w2) in away(&pair.backup) {
+                if s1 < e2 && s2 < e1 && s1.max(s2) < to && e1.min(e2) > from {
+                    out.push(Violation {
+                        rule: Rule::AttendingPair,
+                        staff: Some(pair.primary.clone()),
+                        shift: None,
+                        message: format!(
+                            "and their backup {} are both unavailable ({w1}; {w2})",
+                            pair.backup
+                        ),
+                    });
+                }
+            }
+        }
+    }
+}

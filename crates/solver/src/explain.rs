@@ -1,0 +1,137 @@
+//! Explanations: for each shift left below its minimum, who could in
+//! principle have taken it and the rule that stopped each of them. A reason
+//! comes from the checker: the person is added to the rota hypothetically and
+//! the first new violation that concerns them is the reason.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use touban_domain::{Assignment, Role, ShiftKey, StaffId};
+
+use crate::check::check;
+use crate::instance::{History, Instance, Rule, static_block};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Blocked {
+    pub staff: StaffId,
+    pub name: String,
+    pub rule: Option<Rule>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unfilled {
+    pub shift: ShiftKey,
+    pub start: String,
+    pub end: String,
+    pub assigned: usize,
+    pub min: u8,
+    pub candidates: Vec<Blocked>,
+}
+
+impl std::fmt::Display for Unfilled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} ({} – {}): {} of at least {} assigned",
+            self.shift, self.start, self.end, self.assigned, self.min
+        )?;
+        if self.candidates.is_empty() {
+            writeln!(
+                f,
+                "    nobody in the network has the profession this service needs"
+            )?;
+        }
+        for c in &self.candidates {
+            let rule = c
+                .rule
+                .map(|r| format!("rule {}: ", r.number()))
+                .unwrap_or_default();
+            writeln!(f, "    {} {}: {rule}{}", c.staff, c.name, c.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every shift of `assignments` below its minimum, with a reason for every
+/// person of the service's profession.
+pub fn explain(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+) -> Vec<Unfilled> {
+    let mut out = Vec::new();
+    for (s, info) in inst.shifts.iter().enumerate() {
+        let key = info.shift.key();
+        let on: Vec<&Assignment> = assignments.iter().filter(|a| a.shift == key).collect();
+        if on.len() >= usize::from(info.min) {
+            continue;
+        }
+        let svc = inst.service(s);
+        let already: HashSet<&StaffId> = on.iter().map(|a| &a.staff).collect();
+        let mut candidates = Vec::new();
+        for p in inst
+            .staff
+            .iter()
+            .filter(|p| p.profession == svc.profession && !already.contains(&p.id))
+        {
+            let (rule, reason) = match static_block(inst.net, svc, info, p) {
+                Some((r, why)) => (Some(r), why),
+                None => dynamic_block(inst, assignments, history, &key, &p.id),
+            };
+            candidates.push(Blocked {
+                staff: p.id.clone(),
+                name: p.name.clone(),
+                rule,
+                reason,
+            });
+        }
+        out.push(Unfilled {
+            shift: key,
+            start: info.shift.start.format("%Y-%m-%d %H:%M").to_string(),
+            end: info.shift.end.format("%Y-%m-%d %H:%M").to_string(),
+            assigned: on.len(),
+            min: info.min,
+            candidates,
+        });
+    }
+    out
+}
+
+/// What stops `staff` taking `shift` given the rest of the rota.
+fn dynamic_block(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+    shift: &ShiftKey,
+    staff: &StaffId,
+) -> (Option<Rule>, String) {
+    let mine =
+        |v: &crate::check::Violation| v.staff.as_ref() == Some(staff) && v.rule != Rule::Coverage;
+    let before: Vec<String> = check(inst, assignments, history)
+        .violations
+        .iter()
+        .filter(|v| mine(v))
+        .map(ToString::to_string)
+        .collect();
+    let mut with = assignments.to_vec();
+    with.push(Assignment {
+        shift: shift.clone(),
+        staff: staff.clone(),
+        role: Role::Primary,
+    });
+    let after = check(inst, &with, history);
+    match after
+        .violations
+        .iter()
+        .filter(|v| mine(v))
+        .find(|v| !before.contains(&v.to_string()))
+    {
+        Some(v) => (Some(v.rule), v.message.clone()),
+        None => (
+            None,
+            "no rule blocks them: the solver stopped before placing them (raise --time-limit)"
+                .into(),
+        ),
+    }
+}

@@ -1,0 +1,257 @@
+//! The month to schedule, in the form both the model and the explainer use:
+//! every shift with its properties, and for each shift who may take it, or why
+//! not.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use touban_calendar::Calendar;
+use touban_domain::{
+    Assignment, CoverageService, DayClass, DutyKind, Month, Network, ServiceMode, Shift, ShiftKey,
+    StaffId, StaffMember,
+};
+
+/// A shift of the month with what the rules need to know about it.
+#[derive(Debug, Clone)]
+pub struct ShiftInfo {
+    pub shift: Shift,
+    pub service: usize,
+    pub min: u8,
+    pub ideal: u8,
+    pub max: u8,
+    pub night: bool,
+    /// Counts as working time (rule 5) and triggers rest intervals (rule 4).
+    pub counts: bool,
+    pub on_site: bool,
+    /// A visiting-nurse night on call (rule 6: at most 2 in a row).
+    pub nurse_night: bool,
+    /// 宿直 / 日直 at a backup hospital (soft: one a week / one a month).
+    pub backup_night: bool,
+    pub backup_day: bool,
+}
+
+impl ShiftInfo {
+    pub fn hours(&self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let m = self.shift.minutes() as f64;
+        m / 60.0
+    }
+    pub fn holiday_like(&self) -> bool {
+        self.shift.day_class.is_holiday_like()
+    }
+    pub fn year_end(&self) -> bool {
+        self.shift.day_class == DayClass::YearEnd
+    }
+    /// Calendar dates the shift touches (a night touches the next morning).
+    pub fn dates(&self) -> Vec<NaiveDate> {
+        let first = self.shift.start.date_naive();
+        let last = (self.shift.end - Duration::seconds(1)).date_naive();
+        first.iter_days().take_while(|d| *d <= last).collect()
+    }
+}
+
+/// Duty done before the month starts that still binds its first days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastDuty {
+    pub staff: StaffId,
+    pub date: NaiveDate,
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub counts: bool,
+    pub night: bool,
+    pub nurse_night: bool,
+    pub on_site: bool,
+}
+
+/// What earlier months leave behind: duty just before this month, hours
+/// already worked this year, fairness carried over, and (for a repair) the
+/// version being repaired.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub before: Vec<PastDuty>,
+    pub hours_this_year: HashMap<StaffId, f64>,
+    /// Per person, nights / holidays / year-end duties above (+) or below (−)
+    /// their fair share in earlier months.
+    pub carry: HashMap<StaffId, [f64; 3]>,
+    pub previous: Option<Vec<Assignment>>,
+}
+
+/// Which rule of DOMAIN.md a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Rule {
+    /// 1: coverage.
+    Coverage,
+    /// 2: profession, skills, institution.
+    Eligibility,
+    /// 3: absent.
+    Absent,
+    /// 3: two overlapping assignments.
+    Overlap,
+    /// 4: rest intervals, continuous hours.
+    Rest,
+    /// 5: overtime caps.
+    Hours,
+    /// 6: visiting-nurse consecutive nights.
+    ConsecutiveNights,
+    /// Minimum days off in the month.
+    DaysOff,
+    /// 7: attending pair both unavailable.
+    AttendingPair,
+}
+
+impl Rule {
+    pub fn number(self) -> &'static str {
+        match self {
+            Self::Coverage => "1",
+            Self::Eligibility => "2",
+            Self::Absent | Self::Overlap => "3",
+            Self::Rest => "4",
+            Self::Hours => "5",
+            Self::ConsecutiveNights => "6",
+            Self::AttendingPair => "7",
+            Self::DaysOff => "days-off",
+        }
+    }
+}
+
+/// Why a person cannot take a shift at all, whatever else they do.
+pub fn static_block(
+    net: &Network,
+    svc: &CoverageService,
+    info: &ShiftInfo,
+    p: &StaffMember,
+) -> Option<(Rule, String)> {
+    if p.profession != svc.profession {
+        return Some((
+            Rule::Eligibility,
+            format!(
+                "is a {}, the service needs a {}",
+                p.profession, svc.profession
+            ),
+        ));
+    }
+    if let Some(missing) = svc.skills.iter().find(|s| !p.skills.contains(*s)) {
+        return Some((Rule::Eligibility, format!("lacks the skill {missing}")));
+    }
+    if !net.eligible(p, svc) {
+        return Some((
+            Rule::Eligibility,
+            "works for no institution the service accepts".into(),
+        ));
+    }
+    if let Some(a) = net
+        .absences
+        .iter()
+        .find(|a| a.staff == p.id && a.overlaps(info.shift.start, info.shift.end))
+    {
+        return Some((
+            Rule::Absent,
+            format!(
+                "absent ({} {}–{})",
+                a.kind.as_str(),
+                a.start.format("%m-%d %H:%M"),
+                a.end.format("%m-%d %H:%M")
+            ),
+        ));
+    }
+    let rest_applies = p.labour.rest == touban_domain::RestPolicy::Enforced;
+    if rest_applies && info.counts {
+        let limit = if info.night { 28.0 } else { 15.0 };
+        if info.hours() > limit {
+            return Some((
+                Rule::Rest,
+                format!(
+                    "the shift is {:.1} h of continuous work, over the {limit} h limit",
+                    info.hours()
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// The month's shifts and candidates.
+#[derive(Debug)]
+pub struct Instance<'n> {
+    pub net: &'n Network,
+    pub month: Month,
+    pub cal: Calendar,
+    pub shifts: Vec<ShiftInfo>,
+    pub staff: Vec<&'n StaffMember>,
+    pub staff_index: HashMap<&'n StaffId, usize>,
+    /// For each shift, the staff (indices) who may take it.
+    pub candidates: Vec<Vec<usize>>,
+    pub shift_index: HashMap<ShiftKey, usize>,
+}
+
+impl<'n> Instance<'n> {
+    pub fn new(net: &'n Network, month: Month) -> Self {
+        let cal = Calendar::for_region(&net.region);
+        let staff: Vec<&StaffMember> = net.staff.iter().collect();
+        let staff_index = staff.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
+        let mut shifts = Vec::new();
+        for (si, svc) in net.services.iter().enumerate() {
+            let backup_host = svc
+                .host
+                .as_ref()
+                .and_then(|h| net.institution(h))
+                .is_some_and(|i| i.backup_hospital);
+            for shift in cal.shifts(svc, month) {
+                let t = svc
+                    .template(&shift.template)
+                    .expect("shift of a known template");
+                let night = t.is_night();
+                shifts.push(ShiftInfo {
+                    service: si,
+                    min: t.headcount.min,
+                    ideal: t.headcount.ideal,
+                    max: t.headcount.max,
+                    night,
+                    counts: svc.duty == DutyKind::CountsAsWork,
+                    on_site: svc.mode == ServiceMode::OnSite,
+                    nurse_night: night && svc.profession == touban_domain::Profession::Nurse,
+                    backup_night: backup_host && svc.mode == ServiceMode::OnSite && night,
+                    backup_day: backup_host && svc.mode == ServiceMode::OnSite && !night,
+                    shift,
+                });
+            }
+        }
+        shifts.sort_by(|a, b| {
+            a.shift
+                .start
+                .cmp(&b.shift.start)
+                .then(a.service.cmp(&b.service))
+        });
+        let candidates = shifts
+            .iter()
+            .map(|info| {
+                let svc = &net.services[info.service];
+                staff
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| static_block(net, svc, info, p).is_none())
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        let shift_index = shifts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.shift.key(), i))
+            .collect();
+        Self {
+            net,
+            month,
+            cal,
+            shifts,
+            staff,
+            staff_index,
+            candidates,
+            shift_index,
+        }
+    }
+
+    pub fn service(&self, s: usize) -> &CoverageService {
+        &self.net.services[self.shifts[s].service]
+    }
+}

@@ -1,0 +1,18 @@
+//! The rota solver: builds a month's rota as a MILP on HiGHS (through
+//! good_lp), repairs it after an absence with as few changes as possible,
+//! checks any rota against every rule without the solver, and explains
+//! shifts that cannot be filled.
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod explain;
+pub mod instance;
+pub mod model;
+pub mod soft;
+pub mod solve;
+
+pub use check::{CheckReport, Violation, check};
+pub use explain::{Unfilled, explain};
+pub use instance::{History, Instance, PastDuty, Rule};
+pub use soft::SoftCost;
+pub use solve::{Outcome, Quality, SolveError, SolveOptions, generate, repair};

@@ -1,0 +1,309 @@
+//! Soft rules: their targets (fair shares, travel) and the checker's
+//! evaluation of their cost. The model encodes the same costs as linear
+//! terms; tests compare the two.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::Datelike;
+use serde::Serialize;
+use touban_domain::{Assignment, Profession, RequestKind};
+
+use crate::instance::{History, Instance, ShiftInfo};
+
+/// The cost of one soft rule family.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SoftCost {
+    pub family: &'static str,
+    pub label_ja: &'static str,
+    pub cost: f64,
+    /// How many times the rule was bent (people, shifts, requests…).
+    pub count: usize,
+}
+
+pub const FAIRNESS: [(&str, &str); 3] = [
+    ("fairness_nights", "夜間の公平"),
+    ("fairness_holidays", "休日の公平"),
+    ("fairness_year_end", "年末年始の公平"),
+];
+
+/// Which fairness category a shift falls in: nights, holidays, year-end.
+pub fn in_category(info: &ShiftInfo, c: usize) -> bool {
+    match c {
+        0 => info.night,
+        1 => info.holiday_like(),
+        _ => info.year_end(),
+    }
+}
+
+/// A pool of comparable staff for one fairness category: people of one
+/// profession who could take at least one shift of that category, each with
+/// their share of the pool's duties (FTE × availability, normalised).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub category: usize,
+    pub profession: Profession,
+    pub shifts: Vec<usize>,
+    pub members: Vec<(usize, f64)>,
+    /// Duties to share out: the sum of the shifts' ideal headcounts.
+    pub total: f64,
+}
+
+pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
+    let mut out = Vec::new();
+    for c in 0..3 {
+        let professions: BTreeSet<Profession> =
+            inst.net.services.iter().map(|s| s.profession).collect();
+        for prof in professions {
+            let shifts: Vec<usize> = (0..inst.shifts.len())
+                .filter(|&s| in_category(&inst.shifts[s], c) && inst.service(s).profession == prof)
+                .collect();
+            if shifts.is_empty() {
+                continue;
+            }
+            let mut avail: HashMap<usize, usize> = HashMap::new();
+            for &s in &shifts {
+                for &p in &inst.candidates[s] {
+                    *avail.entry(p).or_default() += 1;
+                }
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let weight =
+                |p: usize, n: usize| inst.staff[p].fte.get() * n as f64 / shifts.len() as f64;
+            let total: f64 = avail.iter().map(|(&p, &n)| weight(p, n)).sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let mut members: Vec<(usize, f64)> = avail
+                .iter()
+                .map(|(&p, &n)| (p, weight(p, n) / total))
+                .collect();
+            members.sort_by_key(|m| m.0);
+            let total = shifts
+                .iter()
+                .map(|&s| f64::from(inst.shifts[s].ideal))
+                .sum();
+            out.push(Pool {
+                category: c,
+                profession: prof,
+                shifts,
+                members,
+                total,
+            });
+        }
+    }
+    out
+}
+
+/// Drive time in minutes beyond a service's limit for a person, or 0.
+pub fn travel_excess(inst: &Instance<'_>, p: usize, s: usize) -> f64 {
+    let net = inst.net;
+    let svc = inst.service(s);
+    let Some(limit) = svc.max_travel_minutes else {
+        return 0.0;
+    };
+    let person = inst.staff[p];
+    let base = person.base.or_else(|| {
+        net.institution(&person.home_institution)
+            .and_then(|i| i.location)
+    });
+    let Some(base) = base else { return 0.0 };
+    // The farthest place the responder may have to reach: the host, or each
+    // municipality of the area.
+    let targets: Vec<_> = match svc
+        .host
+        .as_ref()
+        .and_then(|h| net.institution(h))
+        .and_then(|i| i.location)
+    {
+        Some(loc) => vec![loc],
+        None => svc
+            .area
+            .iter()
+            .filter_map(|m| net.municipality(m))
+            .filter_map(|m| m.location)
+            .collect(),
+    };
+    let worst = targets
+        .iter()
+        .map(|t| net.travel.minutes(&base, t))
+        .fold(0.0, f64::max);
+    (worst - f64::from(limit)).max(0.0)
+}
+
+/// The fair band of a pool member: their share of the pool's duties, less
+/// what they did above their share in earlier months, rounded down and up.
+/// Anyone inside the band is treated fairly; each duty outside it costs.
+pub fn fair_band(share: f64, total: f64, carry: f64) -> (f64, f64) {
+    let t = share * total - carry;
+    ((t + 1e-9).floor(), (t - 1e-9).ceil())
+}
+
+/// The checker's evaluation of every soft rule.
+#[allow(clippy::cast_precision_loss)]
+pub fn soft_costs(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+) -> Vec<SoftCost> {
+    let w = &inst.net.weights;
+    let assigned: Vec<(usize, usize)> = assignments
+        .iter()
+        .filter_map(|a| {
+            Some((
+                *inst.shift_index.get(&a.shift)?,
+                *inst.staff_index.get(&a.staff)?,
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+
+    let mut per_shift = vec![0usize; inst.shifts.len()];
+    for &(s, _) in &assigned {
+        per_shift[s] += 1;
+    }
+    let short: usize = inst
+        .shifts
+        .iter()
+        .zip(&per_shift)
+        .map(|(i, &n)| usize::from(i.ideal).saturating_sub(n))
+        .sum();
+    out.push(SoftCost {
+        family: "ideal_headcount",
+        label_ja: "理想人数の不足",
+        cost: w.ideal_headcount * short as f64,
+        count: short,
+    });
+
+    let fairness_w = [w.fairness_nights, w.fairness_holidays, w.fairness_year_end];
+    let mut fair = [(0.0, 0usize); 3];
+    for pool in pools(inst) {
+        let in_pool: HashSet<usize> = pool.shifts.iter().copied().collect();
+        let mut count: HashMap<usize, f64> = HashMap::new();
+        for &(s, p) in &assigned {
+            if in_pool.contains(&s) {
+                *count.entry(p).or_default() += 1.0;
+            }
+        }
+        for &(p, share) in &pool.members {
+            let carry = history
+                .carry
+                .get(&inst.staff[p].id)
+                .map_or(0.0, |c| c[pool.category]);
+            let (lo, hi) = fair_band(share, pool.total, carry);
+            let n = count.get(&p).copied().unwrap_or(0.0);
+            let dev = (n - hi).max(lo - n).max(0.0);
+            fair[pool.category].0 += fairness_w[pool.category] * dev;
+            if dev >= 1.0 {
+                fair[pool.category].1 += 1;
+            }
+        }
+    }
+    for (c, (family, label)) in FAIRNESS.iter().enumerate() {
+        out.push(SoftCost {
+            family,
+            label_ja: label,
+            cost: fair[c].0,
+            count: fair[c].1,
+        });
+    }
+
+    let (mut req_cost, mut req_n) = (0.0, 0);
+    for r in &inst.net.requests {
+        let Some(&p) = inst.staff_index.get(&r.staff) else {
+            continue;
+        };
+        let works = assigned.iter().any(|&(s, q)| {
+            q == p
+                && inst.shifts[s].shift.date == r.date
+                && r.service
+                    .as_ref()
+                    .is_none_or(|sv| &inst.shifts[s].shift.service == sv)
+        });
+        if !inst.month.contains(r.date) {
+            continue;
+        }
+        let unmet = match r.kind {
+            RequestKind::Off => works,
+            RequestKind::On => !works,
+        };
+        if unmet {
+            req_cost += w.requests * f64::from(r.weight);
+            req_n += 1;
+        }
+    }
+    out.push(SoftCost {
+        family: "requests",
+        label_ja: "希望の不一致",
+        cost: req_cost,
+        count: req_n,
+    });
+
+    let excess: Vec<f64> = assigned
+        .iter()
+        .map(|&(s, p)| travel_excess(inst, p, s))
+        .filter(|e| *e > 0.0)
+        .collect();
+    out.push(SoftCost {
+        family: "distance",
+        label_ja: "移動距離",
+        cost: w.distance * excess.iter().sum::<f64>() / 10.0,
+        count: excess.len(),
+    });
+
+    let mut backup_over = 0usize;
+    let mut nights_over = 0usize;
+    for p in 0..inst.staff.len() {
+        let mine: Vec<&ShiftInfo> = assigned
+            .iter()
+            .filter(|a| a.1 == p)
+            .map(|a| &inst.shifts[a.0])
+            .collect();
+        let mut weeks: HashMap<(i32, u32), usize> = HashMap::new();
+        for i in mine.iter().filter(|i| i.backup_night) {
+            let wk = i.shift.date.iso_week();
+            *weeks.entry((wk.year(), wk.week())).or_default() += 1;
+        }
+        backup_over += weeks.values().map(|n| n.saturating_sub(1)).sum::<usize>();
+        backup_over += mine
+            .iter()
+            .filter(|i| i.backup_day)
+            .count()
+            .saturating_sub(1);
+        if let Some(max) = inst.staff[p].labour.max_nights_per_month {
+            nights_over += mine
+                .iter()
+                .filter(|i| i.night)
+                .count()
+                .saturating_sub(usize::from(max));
+        }
+    }
+    out.push(SoftCost {
+        family: "backup_hospital_limits",
+        label_ja: "後方支援病院の宿日直回数",
+        cost: w.backup_hospital_limits * backup_over as f64,
+        count: backup_over,
+    });
+    out.push(SoftCost {
+        family: "max_nights",
+        label_ja: "夜間回数の上限超過",
+        cost: w.max_nights * nights_over as f64,
+        count: nights_over,
+    });
+
+    let changed = history.previous.as_ref().map_or(0, |prev| {
+        let now: HashSet<(&touban_domain::ShiftKey, &touban_domain::StaffId)> =
+            assignments.iter().map(|a| (&a.shift, &a.staff)).collect();
+        prev.iter()
+            .filter(|a| {
+                inst.shift_index.contains_key(&a.shift) && !now.contains(&(&a.shift, &a.staff))
+            })
+            .count()
+    });
+    out.push(SoftCost {
+        family: "stability",
+        label_ja: "変更数",
+        cost: w.stability * changed as f64,
+        count: changed,
+    });
+    out
+}

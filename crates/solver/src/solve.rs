@@ -1,0 +1,275 @@
+//! Solving: split the month into independent parts, hand each to HiGHS, and
+//! put the answers together.
+
+use std::time::{Duration, Instant};
+
+use good_lp::solvers::highs::highs;
+use good_lp::{Expression, ResolutionError, Solution, SolutionStatus, SolverModel, constraint};
+use touban_domain::{Assignment, Role};
+
+use crate::instance::{History, Instance};
+use crate::model::{Model, UNDER_COST};
+use crate::soft::pools;
+
+#[derive(Debug, Clone)]
+pub struct SolveOptions {
+    /// Wall-clock limit for the whole month, seconds.
+    pub time_limit: f64,
+    /// Relative MIP gap at which HiGHS may stop.
+    pub mip_gap: f32,
+    pub threads: u32,
+    /// Print a line per part on stderr.
+    pub progress: bool,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        Self {
+            time_limit: 60.0,
+            mip_gap: 0.005,
+            threads: 1,
+            progress: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    /// Proven optimal within the gap.
+    Optimal,
+    /// Stopped by the time limit with a feasible answer.
+    TimeLimit,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub assignments: Vec<Assignment>,
+    pub quality: Quality,
+    /// Parts solved separately.
+    pub parts: usize,
+    pub elapsed: Duration,
+    /// The model's objective (weighted), for comparison with the checker.
+    pub objective: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SolveError {
+    #[error("the solver failed: {0}")]
+    Solver(String),
+}
+
+/// Union-find over staff: people who share a shift, a fairness pool or an
+/// attending pair must be scheduled together.
+fn parts(inst: &Instance<'_>) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..inst.staff.len()).collect();
+    fn find(p: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while p[r] != r {
+            r = p[r];
+        }
+        let mut j = i;
+        while p[j] != r {
+            let n = p[j];
+            p[j] = r;
+            j = n;
+        }
+        r
+    }
+    let union = |p: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(p, a), find(p, b));
+        if ra != rb {
+            p[ra] = rb;
+        }
+    };
+    for c in &inst.candidates {
+        for w in c.windows(2) {
+            union(&mut parent, w[0], w[1]);
+        }
+    }
+    for pool in pools(inst) {
+        for w in pool.members.windows(2) {
+            union(&mut parent, w[0].0, w[1].0);
+        }
+    }
+    for pair in &inst.net.attending_pairs {
+        if let (Some(&a), Some(&b)) = (
+            inst.staff_index.get(&pair.primary),
+            inst.staff_index.get(&pair.backup),
+        ) {
+            union(&mut parent, a, b);
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    let mut orphans = Vec::new();
+    for (s, c) in inst.candidates.iter().enumerate() {
+        match c.first() {
+            Some(&p) => groups.entry(find(&mut parent, p)).or_default().push(s),
+            None => orphans.push(s),
+        }
+    }
+    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    if !orphans.is_empty() {
+        out.push(orphans);
+    }
+    out
+}
+
+struct Solved {
+    values: Vec<Vec<bool>>,
+    optimal: bool,
+    objective: f64,
+}
+
+/// Solves one part. `phases` are objectives minimised in order, each next one
+/// with the earlier ones held at their optimum (lexicographic).
+fn solve_part(
+    m: &Model<'_, '_>,
+    phases: &[Expression],
+    time: f64,
+    opts: &SolveOptions,
+) -> Result<Solved, SolveError> {
+    let mut extra: Vec<good_lp::Constraint> = Vec::new();
+    let mut last = None;
+    let mut optimal = true;
+    let per_phase = time / phases.len() as f64;
+    for (k, obj) in phases.iter().enumerate() {
+        let mut problem = m
+            .vars
+            .clone()
+            .minimise(obj.clone())
+            .using(highs)
+            .set_time_limit(per_phase.max(0.5))
+            .set_threads(opts.threads);
+        problem = problem
+            .set_mip_rel_gap(opts.mip_gap)
+            .map_err(|e| SolveError::Solver(e.to_string()))?;
+        for c in m.constraints.iter().chain(&extra) {
+            problem = problem.with(c.clone());
+        }
+        let sol = match problem.solve() {
+            Ok(s) => s,
+            Err(ResolutionError::Infeasible) => {
+                return Err(SolveError::Solver("HiGHS found the model infeasible, which it never should be (coverage has slack)".into()));
+            }
+            Err(e) => return Err(SolveError::Solver(e.to_string())),
+        };
+        optimal &= matches!(
+            sol.status(),
+            SolutionStatus::Optimal | SolutionStatus::GapLimit
+        );
+        let value = sol.eval(obj);
+        if k + 1 < phases.len() {
+            // Integral objectives (unfilled slots, changes): hold them at the optimum.
+            extra.push(constraint!(obj.clone() <= value.round() + 0.5));
+        }
+        let values =
+            m.x.iter()
+                .map(|c| c.iter().map(|(_, v)| sol.value(*v) > 0.5).collect())
+                .collect();
+        last = Some(Solved {
+            values,
+            optimal,
+            objective: value,
+        });
+    }
+    last.ok_or_else(|| SolveError::Solver("no phases".into()))
+}
+
+fn run(
+    inst: &Instance<'_>,
+    history: &History,
+    opts: &SolveOptions,
+    lexicographic: bool,
+) -> Result<Outcome, SolveError> {
+    let started = Instant::now();
+    let parts = parts(inst);
+    let total: usize = parts.iter().map(Vec::len).sum::<usize>().max(1);
+    let mut assignments = Vec::new();
+    let mut optimal = true;
+    let mut objective = 0.0;
+    let mut done = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let remaining = (opts.time_limit - started.elapsed().as_secs_f64()).max(1.0);
+        let share = remaining * part.len() as f64 / (total - done).max(1) as f64;
+        let m = Model::build(inst, history, part, i == 0);
+        let o = &m.objective;
+        let phases = if lexicographic {
+            vec![o.under.clone(), o.changes.clone(), o.soft.clone()]
+        } else {
+            let mut all = o.soft.clone() + o.changes.clone() * inst.net.weights.stability;
+            all.add_mul(UNDER_COST, o.under.clone());
+            vec![all]
+        };
+        let solved = solve_part(&m, &phases, share, opts)?;
+        optimal &= solved.optimal;
+        objective += solved.objective;
+        for (s, vals) in solved.values.iter().enumerate() {
+            let mut chosen: Vec<usize> = m.x[s]
+                .iter()
+                .zip(vals)
+                .filter(|(_, on)| **on)
+                .map(|((p, _), _)| *p)
+                .collect();
+            chosen.sort_unstable();
+            for (k, p) in chosen.into_iter().enumerate() {
+                assignments.push(Assignment {
+                    shift: inst.shifts[s].shift.key(),
+                    staff: inst.staff[p].id.clone(),
+                    role: if k == 0 { Role::Primary } else { Role::Backup },
+                });
+            }
+        }
+        done += part.len();
+        if opts.progress {
+            eprintln!(
+                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}",
+                i + 1,
+                parts.len(),
+                part.len(),
+                m.x.iter().map(Vec::len).sum::<usize>(),
+                started.elapsed().as_secs_f64(),
+                solved.objective,
+                if solved.optimal {
+                    " (optimal)"
+                } else {
+                    " (time limit)"
+                }
+            );
+        }
+    }
+    assignments.sort_by(|a, b| a.shift.cmp(&b.shift).then(a.role.cmp(&b.role)));
+    Ok(Outcome {
+        assignments,
+        quality: if optimal {
+            Quality::Optimal
+        } else {
+            Quality::TimeLimit
+        },
+        parts: parts.len(),
+        elapsed: started.elapsed(),
+        objective,
+    })
+}
+
+/// The best rota for the month: coverage first (by a cost far above any
+/// soft rule), then the soft rules.
+pub fn generate(
+    inst: &Instance<'_>,
+    history: &History,
+    opts: &SolveOptions,
+) -> Result<Outcome, SolveError> {
+    run(inst, history, opts, false)
+}
+
+/// A new version after the network changed (an absence): lexicographically,
+/// first coverage, then the fewest changes to `history.previous`, then the
+/// other soft costs.
+pub fn repair(
+    inst: &Instance<'_>,
+    history: &History,
+    opts: &SolveOptions,
+) -> Result<Outcome, SolveError> {
+    run(inst, history, opts, true)
+}
