@@ -8,7 +8,7 @@ use touban_calendar::Calendar;
 use touban_domain::{Month, RegionId};
 
 use crate::config::Config;
-use crate::{DbArg, print, store};
+use crate::{DbArg, SolveArgs, print, rota, store};
 
 pub fn calendar(year: i32, network: Option<&Path>) -> anyhow::Result<ExitCode> {
     if !(1949..=2150).contains(&year) {
@@ -92,7 +92,13 @@ pub async fn show(cfg: &Config, db: &DbArg, region: Option<&str>) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn demo(cfg: &Config, db: &DbArg, network: &Path) -> anyhow::Result<ExitCode> {
+pub async fn demo(
+    cfg: &Config,
+    db: &DbArg,
+    network: &Path,
+    month: Option<&str>,
+    solve: &SolveArgs,
+) -> anyhow::Result<ExitCode> {
     let net = load_valid(network)?;
     let url = store::database_url(cfg, db);
     let store = store::open(&url).await?;
@@ -102,8 +108,36 @@ pub async fn demo(cfg: &Config, db: &DbArg, network: &Path) -> anyhow::Result<Ex
         report.to_string().trim_end()
     );
     let stored = store.load_network(&net.region.id).await?;
-    print!("{}", print::network(&stored, next_month(&stored)));
-    Ok(ExitCode::SUCCESS)
+    let month = match month {
+        Some(m) => rota::parse_month(m)?,
+        None => next_month(&stored),
+    };
+    print!("{}", print::network(&stored, month));
+    println!();
+    rota::generate(
+        store.as_ref(),
+        &net.region.id,
+        month,
+        &solve.options(),
+        "touban demo",
+    )
+    .await
+}
+
+/// Opens the store, picks the region, and runs `f`.
+pub async fn with_region<F>(
+    cfg: &Config,
+    db: &DbArg,
+    region: Option<&str>,
+    f: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: AsyncFnOnce(&dyn touban_store::Store, RegionId) -> anyhow::Result<ExitCode>,
+{
+    let url = store::database_url(cfg, db);
+    let store = store::open(&url).await?;
+    let region = pick_region(store.as_ref(), region).await?;
+    f(store.as_ref(), region).await
 }
 
 /// The month after today in the region's time zone.

@@ -4,7 +4,9 @@
 
 mod commands;
 mod config;
+mod grid;
 mod print;
+mod rota;
 mod store;
 
 use std::path::PathBuf;
@@ -56,14 +58,106 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Load the Southern Shimoina demo network and show it.
+    /// Load the Southern Shimoina demo network, generate next month and print it.
     Demo {
         /// The demo network file.
         #[arg(long, default_value = "config/networks/southern-shimoina.toml")]
         network: PathBuf,
+        /// Month to generate (YYYY-MM); default next month.
+        #[arg(long)]
+        month: Option<String>,
+        #[command(flatten)]
+        solve: SolveArgs,
         #[command(flatten)]
         db: DbArg,
     },
+    /// Build a draft rota for a month and store it as a new version.
+    Generate {
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        solve: SolveArgs,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Make a new version that keeps the rules again (after an absence),
+    /// changing as few assignments as possible.
+    Repair {
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        solve: SolveArgs,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Absences reported after the network was imported.
+    #[command(subcommand)]
+    Absence(AbsenceCmd),
+    /// Write a rota's assignments: service, start, end, person, role, phone.
+    Export {
+        #[arg(long)]
+        month: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Version to export; default the published one, else the latest.
+        #[arg(long)]
+        version: Option<u32>,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AbsenceCmd {
+    /// Record that STAFF is unavailable FROM – TO (dates inclusive, or date-times).
+    Add {
+        staff: String,
+        from: String,
+        to: String,
+        #[arg(long)]
+        reason: Option<String>,
+        /// leave, conference, sickness, sudden, other.
+        #[arg(long, default_value = "sudden")]
+        kind: String,
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SolveArgs {
+    /// Wall-clock limit for the solver, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Relative optimality gap at which the solver may stop.
+    #[arg(long, default_value_t = 0.005)]
+    pub gap: f32,
+    /// Solver threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: u32,
+}
+
+impl SolveArgs {
+    pub fn options(&self) -> touban_solver::SolveOptions {
+        touban_solver::SolveOptions {
+            time_limit: self.time_limit,
+            mip_gap: self.gap,
+            threads: self.threads,
+            progress: true,
+        }
+    }
 }
 
 fn init_tracing(level: &str) {
@@ -102,7 +196,93 @@ fn main() -> ExitCode {
             Command::Validate { file } => commands::validate(&file),
             Command::Import { file, db } => commands::import(&cfg, &db, &file).await,
             Command::Show { region, db } => commands::show(&cfg, &db, region.as_deref()).await,
-            Command::Demo { network, db } => commands::demo(&cfg, &db, &network).await,
+            Command::Demo {
+                network,
+                month,
+                solve,
+                db,
+            } => commands::demo(&cfg, &db, &network, month.as_deref(), &solve).await,
+            Command::Generate {
+                month,
+                region,
+                solve,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    rota::generate(
+                        store,
+                        &region,
+                        rota::parse_month(&month)?,
+                        &solve.options(),
+                        "touban generate",
+                    )
+                    .await
+                })
+                .await
+            }
+            Command::Repair {
+                month,
+                region,
+                solve,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    rota::repair(
+                        store,
+                        &region,
+                        rota::parse_month(&month)?,
+                        &solve.options(),
+                        "touban repair",
+                    )
+                    .await
+                })
+                .await
+            }
+            Command::Absence(AbsenceCmd::Add {
+                staff,
+                from,
+                to,
+                reason,
+                kind,
+                region,
+                db,
+            }) => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    rota::absence_add(
+                        store,
+                        &region,
+                        &staff,
+                        &from,
+                        &to,
+                        &kind,
+                        reason,
+                        "touban absence add",
+                    )
+                    .await
+                })
+                .await
+            }
+            Command::Export {
+                month,
+                format,
+                version,
+                out,
+                region,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    rota::export(
+                        store,
+                        &region,
+                        rota::parse_month(&month)?,
+                        version,
+                        &format,
+                        out.as_deref(),
+                    )
+                    .await
+                })
+                .await
+            }
         }
     });
     match result {

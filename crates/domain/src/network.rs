@@ -25,6 +25,9 @@ pub struct SoftWeights {
     pub fairness_holidays: f64,
     /// Per year-end duty above or below the fair share.
     pub fairness_year_end: f64,
+    /// Per duty of any kind above or below the fair share (so that ordinary
+    /// day duty is shared out too).
+    pub fairness_shifts: f64,
     /// Multiplied by a request's own weight when it is not met.
     pub requests: f64,
     /// Per 10 minutes of travel beyond a service's limit.
@@ -44,6 +47,7 @@ impl Default for SoftWeights {
             fairness_nights: 4.0,
             fairness_holidays: 4.0,
             fairness_year_end: 8.0,
+            fairness_shifts: 2.0,
             requests: 3.0,
             distance: 1.0,
             backup_hospital_limits: 10.0,

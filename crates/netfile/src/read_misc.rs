@@ -192,6 +192,7 @@ pub fn read_weights(ctx: &mut Ctx<'_>, root: &Table) -> SoftWeights {
         ("fairness_nights", w.fairness_nights),
         ("fairness_holidays", w.fairness_holidays),
         ("fairness_year_end", w.fairness_year_end),
+        ("fairness_shifts", w.fairness_shifts),
         ("requests", w.requests),
         ("distance", w.distance),
         ("backup_hospital_limits", w.backup_hospital_limits),

@@ -70,9 +70,9 @@ pub struct PastDuty {
 pub struct History {
     pub before: Vec<PastDuty>,
     pub hours_this_year: HashMap<StaffId, f64>,
-    /// Per person, nights / holidays / year-end duties above (+) or below (−)
+    /// Per person, nights / holidays / year-end / all duties above (+) or below (−)
     /// their fair share in earlier months.
-    pub carry: HashMap<StaffId, [f64; 3]>,
+    pub carry: HashMap<StaffId, [f64; crate::soft::CATEGORIES]>,
     pub previous: Option<Vec<Assignment>>,
 }
 

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod explain;
+pub mod history;
 pub mod instance;
 pub mod model;
 pub mod soft;

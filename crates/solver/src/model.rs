@@ -372,7 +372,12 @@ impl<'i, 'n> Model<'i, 'n> {
     /// within each profession, after what earlier months carried over.
     fn soft_fairness(&mut self, part: &[usize], history: &History) {
         let w = &self.inst.net.weights;
-        let weights = [w.fairness_nights, w.fairness_holidays, w.fairness_year_end];
+        let weights = [
+            w.fairness_nights,
+            w.fairness_holidays,
+            w.fairness_year_end,
+            w.fairness_shifts,
+        ];
         let in_part: std::collections::HashSet<usize> = part.iter().copied().collect();
         for pool in pools(self.inst) {
             if !pool.shifts.iter().any(|s| in_part.contains(s)) {

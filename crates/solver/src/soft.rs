@@ -20,18 +20,24 @@ pub struct SoftCost {
     pub count: usize,
 }
 
-pub const FAIRNESS: [(&str, &str); 3] = [
+pub const FAIRNESS: [(&str, &str); 4] = [
     ("fairness_nights", "夜間の公平"),
     ("fairness_holidays", "休日の公平"),
     ("fairness_year_end", "年末年始の公平"),
+    ("fairness_shifts", "当番回数の公平"),
 ];
 
-/// Which fairness category a shift falls in: nights, holidays, year-end.
+/// Fairness categories: nights, holidays, year-end, all duties.
+pub const CATEGORIES: usize = FAIRNESS.len();
+
+/// Which fairness categories a shift falls in: nights, holidays, year-end,
+/// and every shift in the last.
 pub fn in_category(info: &ShiftInfo, c: usize) -> bool {
     match c {
         0 => info.night,
         1 => info.holiday_like(),
-        _ => info.year_end(),
+        2 => info.year_end(),
+        _ => true,
     }
 }
 
@@ -50,7 +56,7 @@ pub struct Pool {
 
 pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
     let mut out = Vec::new();
-    for c in 0..3 {
+    for c in 0..CATEGORIES {
         let professions: BTreeSet<Profession> =
             inst.net.services.iter().map(|s| s.profession).collect();
         for prof in professions {
@@ -174,8 +180,13 @@ pub fn soft_costs(
         count: short,
     });
 
-    let fairness_w = [w.fairness_nights, w.fairness_holidays, w.fairness_year_end];
-    let mut fair = [(0.0, 0usize); 3];
+    let fairness_w = [
+        w.fairness_nights,
+        w.fairness_holidays,
+        w.fairness_year_end,
+        w.fairness_shifts,
+    ];
+    let mut fair = [(0.0, 0usize); CATEGORIES];
     for pool in pools(inst) {
         let in_pool: HashSet<usize> = pool.shifts.iter().copied().collect();
         let mut count: HashMap<usize, f64> = HashMap::new();

@@ -1,0 +1,76 @@
+//! Building a month's [`History`] from earlier rotas: duty in the last days
+//! of the previous month (rest and consecutive nights cross the boundary),
+//! hours already worked this year (overtime caps), and how far each person
+//! was above or below their fair share of nights, holidays and year-end duty
+//! (the fairness ledger, carried over).
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use touban_domain::{Month, Network, Rota};
+
+use crate::instance::{History, Instance, PastDuty};
+use crate::soft::{CATEGORIES, in_category, pools};
+
+impl History {
+    /// `earlier` are the rotas of months before `month` (one version each,
+    /// normally the published one), in any order.
+    pub fn from_rotas(net: &Network, month: Month, earlier: &[Rota]) -> Self {
+        let mut h = History::default();
+        let first = month.first_day();
+        for rota in earlier.iter().filter(|r| r.month < month) {
+            let inst = Instance::new(net, rota.month);
+            let mut count: HashMap<(usize, usize), f64> = HashMap::new();
+            for a in &rota.assignments {
+                let (Some(&s), Some(&p)) = (
+                    inst.shift_index.get(&a.shift),
+                    inst.staff_index.get(&a.staff),
+                ) else {
+                    continue;
+                };
+                let info = &inst.shifts[s];
+                if rota.month.year == month.year && info.counts {
+                    *h.hours_this_year.entry(a.staff.clone()).or_default() += info.hours();
+                }
+                if rota.month == month.prev() && info.shift.date >= first - Duration::days(3) {
+                    h.before.push(PastDuty {
+                        staff: a.staff.clone(),
+                        date: info.shift.date,
+                        start: info.shift.start,
+                        end: info.shift.end,
+                        counts: info.counts,
+                        night: info.night,
+                        nurse_night: info.nurse_night,
+                        on_site: info.on_site,
+                    });
+                }
+                for c in 0..CATEGORIES {
+                    if in_category(info, c) {
+                        *count.entry((p, c)).or_default() += 1.0;
+                    }
+                }
+            }
+            // Only the last twelve months count towards fairness.
+            if (month.year - rota.month.year) * 12 + i32::try_from(month.month).unwrap_or(0)
+                - i32::try_from(rota.month.month).unwrap_or(0)
+                > 12
+            {
+                continue;
+            }
+            for pool in pools(&inst) {
+                let done: f64 = pool
+                    .members
+                    .iter()
+                    .map(|(p, _)| count.get(&(*p, pool.category)).copied().unwrap_or(0.0))
+                    .sum();
+                for &(p, share) in &pool.members {
+                    let mine = count.get(&(p, pool.category)).copied().unwrap_or(0.0);
+                    h.carry
+                        .entry(inst.staff[p].id.clone())
+                        .or_insert([0.0; CATEGORIES])[pool.category] += mine - share * done;
+                }
+            }
+        }
+        h
+    }
+}
