@@ -248,17 +248,14 @@ fn main() -> ExitCode {
                 db,
             }) => {
                 commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
-                    rota::absence_add(
-                        store,
-                        &region,
-                        &staff,
-                        &from,
-                        &to,
-                        &kind,
+                    let input = rota::AbsenceInput {
+                        staff,
+                        from,
+                        to,
+                        kind,
                         reason,
-                        "touban absence add",
-                    )
-                    .await
+                    };
+                    rota::absence_add(store, &region, input, "touban absence add").await
                 })
                 .await
             }
