@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use touban_domain::Month;
-use touban_solver::{History, Instance, Quality, SolveOptions, check, generate};
+use touban_solver::{History, Instance, Quality, Rule, SolveOptions, check, generate};
 
 fn demo() -> touban_domain::Network {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -48,4 +48,134 @@ fn demo_month_is_complete_and_clean() {
         out.objective,
         report.soft_total()
     );
+}
+
+/// After a sudden absence, the repaired version differs from the old one
+/// only in the absent person's shifts (rule: fewest changes after coverage).
+#[test]
+fn repair_changes_only_what_it_must() {
+    let mut net = demo();
+    let month = Month::new(2027, 1).unwrap();
+    let opts = SolveOptions {
+        time_limit: 60.0,
+        ..SolveOptions::default()
+    };
+    let first = {
+        let inst = Instance::new(&net, month);
+        generate(&inst, &History::default(), &opts)
+            .unwrap()
+            .assignments
+    };
+    // 田中 由衣 falls ill for three days.
+    let who = touban_domain::StaffId::parse("tanaka-yui").unwrap();
+    let absence = touban_domain::Absence::new(
+        who.clone(),
+        "2027-01-12T00:00:00+09:00".parse().unwrap(),
+        "2027-01-15T00:00:00+09:00".parse().unwrap(),
+        touban_domain::AbsenceKind::Sickness,
+        None,
+    )
+    .unwrap();
+    net.absences.push(absence.clone());
+    let inst = Instance::new(&net, month);
+    let affected: Vec<_> = first
+        .iter()
+        .filter(|a| {
+            a.staff == who && {
+                let s = &inst.shifts[inst.shift_index[&a.shift]].shift;
+                absence.overlaps(s.start, s.end)
+            }
+        })
+        .cloned()
+        .collect();
+    assert!(!affected.is_empty(), "pick an absence that hits a duty");
+    let history = History {
+        previous: Some(first.clone()),
+        ..History::default()
+    };
+    let started = std::time::Instant::now();
+    let repaired = touban_solver::repair(&inst, &history, &opts).unwrap();
+    eprintln!("repair in {:?}", started.elapsed());
+    let report = check(&inst, &repaired.assignments, &history);
+    assert!(report.is_feasible(), "{:#?}", report.violations);
+    let kept: std::collections::HashSet<_> = repaired
+        .assignments
+        .iter()
+        .map(|a| (&a.shift, &a.staff))
+        .collect();
+    let dropped: Vec<_> = first
+        .iter()
+        .filter(|a| !kept.contains(&(&a.shift, &a.staff)))
+        .collect();
+    assert_eq!(
+        dropped.len(),
+        affected.len(),
+        "dropped {dropped:#?}\naffected {affected:#?}"
+    );
+    assert!(dropped.iter().all(|a| a.staff == who));
+    // Every affected shift is covered again by someone else.
+    for a in &affected {
+        assert!(
+            repaired
+                .assignments
+                .iter()
+                .any(|b| b.shift == a.shift && b.staff != who),
+            "{}",
+            a.shift
+        );
+    }
+    let stability = report
+        .soft
+        .iter()
+        .find(|c| c.family == "stability")
+        .unwrap();
+    assert_eq!(stability.count, affected.len());
+}
+
+/// The checker finds each kind of mistake in a hand-made rota.
+#[test]
+fn checker_finds_hand_made_mistakes() {
+    use touban_domain::{Assignment, Role, ServiceId, ShiftKey, TemplateId};
+    let net = demo();
+    let month = Month::new(2027, 1).unwrap();
+    let inst = Instance::new(&net, month);
+    let a = |svc: &str, t: &str, day: u32, who: &str| Assignment {
+        shift: ShiftKey {
+            service: ServiceId::parse(svc).unwrap(),
+            template: TemplateId::parse(t).unwrap(),
+            date: chrono::NaiveDate::from_ymd_opt(2027, 1, day).unwrap(),
+        },
+        staff: touban_domain::StaffId::parse(who).unwrap(),
+        role: Role::Primary,
+    };
+    let rota = vec![
+        a("night-pharmacy", "night", 4, "ogawa-yuko"), // a nurse on a pharmacist duty
+        a("vns-oncall", "night", 5, "okada-miho"),     // absent 01-04..01-08
+        a("homecare-oncall", "night", 6, "tanaka-yui"),
+        a("backup-hospital-duty", "shukuchoku", 6, "tanaka-yui"), // overlap
+        a("holiday-duty-clinic", "holiday-day", 10, "nakajima-taro"),
+        a("holiday-duty-clinic", "holiday-day", 10, "kimura-satoshi"), // over max
+        a("vns-oncall", "night", 20, "goto-haruka"),
+        a("vns-oncall", "night", 21, "goto-haruka"),
+        a("vns-oncall", "night", 22, "goto-haruka"), // third night in a row
+    ];
+    let report = check(&inst, &rota, &History::default());
+    let found = |rule: Rule, needle: &str| {
+        report
+            .violations
+            .iter()
+            .any(|v| v.rule == rule && v.to_string().contains(needle))
+    };
+    assert!(found(
+        Rule::Eligibility,
+        "is a nurse, the service needs a pharmacist"
+    ));
+    assert!(found(Rule::Absent, "okada-miho absent (leave"));
+    assert!(found(Rule::Overlap, "tanaka-yui overlaps"));
+    assert!(found(Rule::Coverage, "2 assigned, at most 1"));
+    assert!(found(
+        Rule::ConsecutiveNights,
+        "third night on call in a row (01-22)"
+    ));
+    assert!(found(Rule::Coverage, "0 of at least 1 assigned"));
 }
