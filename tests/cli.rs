@@ -275,10 +275,16 @@ fn an_invalid_file_does_not_even_create_the_database() {
 fn demo_loads_and_shows_the_network_in_japanese_and_english() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    let out = touban(&["demo", "--db", db.to_str().unwrap()]);
+    let out = touban(&["demo", "--db", db.to_str().unwrap(), "--month", "2027-01"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     for want in [
+        "2027年1月 当番表 / rota 2027-01",
+        "01/01(金)◎元日",
+        "01/11(月)◎成人の日",
+        "必須ルール違反なし / no hard-rule violations",
+        "公平性 fairness",
+        "保存しました / saved as version 1 (draft)",
         "南部地域医療連携推進ネットワーク（下伊那郡南部）",
         "Southern Shimoina Regional Healthcare Network",
         "県立阿南病院［病院］後方支援病院 backup hospital",
@@ -323,5 +329,164 @@ fn database_location_comes_from_flag_environment_or_config() {
     assert!(
         err.contains("no PostgreSQL adapter yet") && !err.contains("secret"),
         "{err}"
+    );
+}
+
+/// generate → export → absence → repair, through the real binary.
+#[test]
+fn generate_export_absence_repair() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let dbs = db.to_str().unwrap();
+    assert!(
+        touban(&["import", demo().to_str().unwrap(), "--db", dbs])
+            .status
+            .success()
+    );
+    let generated = touban(&["generate", "--month", "2027-01", "--db", dbs]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let grid = stdout(&generated);
+    // Every day of the month is a row, and no cell is left unfilled.
+    for d in 1..=31 {
+        assert!(grid.contains(&format!("01/{d:02}(")), "row for 01/{d:02}");
+    }
+    assert!(
+        !grid
+            .lines()
+            .any(|l| l.starts_with("01/") && l.contains("★未定")),
+        "{grid}"
+    );
+
+    // Export: JSON and CSV carry the "time slot → person → phone" list.
+    let json = touban(&[
+        "export", "--month", "2027-01", "--format", "json", "--db", dbs,
+    ]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(doc["month"], "2027-01");
+    assert_eq!(doc["version"], 1);
+    let rows = doc["assignments"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        241,
+        "210 shifts, and a second physician on each of the 31 home-care nights"
+    );
+    let night = rows
+        .iter()
+        .find(|r| {
+            r["service"] == "homecare-oncall"
+                && r["template"] == "night"
+                && r["date"] == "2027-01-01"
+        })
+        .unwrap();
+    assert_eq!(night["start"], "2027-01-01T17:30:00+09:00");
+    assert_eq!(night["end"], "2027-01-02T08:30:00+09:00");
+    assert!(night["phone"].as_str().unwrap().starts_with("090-0000-"));
+    let csv_file = dir.path().join("jan.csv");
+    let csv = touban(&[
+        "export",
+        "--month",
+        "2027-01",
+        "--format",
+        "csv",
+        "--out",
+        csv_file.to_str().unwrap(),
+        "--db",
+        dbs,
+    ]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let csv_text = std::fs::read_to_string(&csv_file).unwrap();
+    assert!(csv_text.starts_with(
+        "service,service_name,template,template_name,date,start,end,staff,name,role,phone\n"
+    ));
+    assert_eq!(csv_text.lines().count(), rows.len() + 1);
+    let bad = touban(&[
+        "export", "--month", "2027-01", "--format", "xml", "--db", dbs,
+    ]);
+    assert!(stderr(&bad).contains("\"xml\" is not a format (json, csv)"));
+
+    // Whoever is on the home-care night of the 14th falls ill.
+    let who = rows
+        .iter()
+        .find(|r| {
+            r["service"] == "homecare-oncall"
+                && r["template"] == "night"
+                && r["date"] == "2027-01-14"
+        })
+        .unwrap()["staff"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let abs = touban(&[
+        "absence",
+        "add",
+        &who,
+        "2027-01-14",
+        "2027-01-14",
+        "--reason",
+        "発熱",
+        "--db",
+        dbs,
+    ]);
+    assert!(abs.status.success(), "{}", stderr(&abs));
+    let bad = touban(&[
+        "absence",
+        "add",
+        "nobody",
+        "2027-01-14",
+        "2027-01-14",
+        "--db",
+        dbs,
+    ]);
+    assert!(
+        stderr(&bad).contains("no staff member \"nobody\""),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = touban(&["absence", "add", &who, "2027-01-14", "14 Jan", "--db", dbs]);
+    assert!(
+        stderr(&bad).contains("TO: \"14 Jan\" is not a date"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let rep = touban(&["repair", "--month", "2027-01", "--db", dbs]);
+    assert!(rep.status.success(), "{}", stderr(&rep));
+    let text = stdout(&rep);
+    assert!(text.contains("version 1 → 2"), "{text}");
+    let changes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  2027-01-"))
+        .collect();
+    assert!(
+        !changes.is_empty()
+            && changes
+                .iter()
+                .any(|l| l.contains("2027-01-14 homecare-oncall night")),
+        "{text}"
+    );
+    // Only shifts that touch the 14th change.
+    assert!(
+        changes
+            .iter()
+            .all(|l| l.contains("2027-01-13") || l.contains("2027-01-14")),
+        "{text}"
+    );
+    let exported = touban(&[
+        "export",
+        "--month",
+        "2027-01",
+        "--version",
+        "2",
+        "--db",
+        dbs,
+    ]);
+    let v2: serde_json::Value = serde_json::from_str(&stdout(&exported)).unwrap();
+    assert!(
+        !v2["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["staff"] == who.as_str() && r["date"] == "2027-01-14")
     );
 }
