@@ -2,6 +2,7 @@
 //! loading configuration, opening the store, and calling the crates.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod commands;
 mod config;
 mod grid;
@@ -97,6 +98,9 @@ enum Command {
     /// Absences reported after the network was imported.
     #[command(subcommand)]
     Absence(AbsenceCmd),
+    /// Benchmarks (figures for docs/BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Write a rota's assignments: service, start, end, person, role, phone.
     Export {
         #[arg(long)]
@@ -114,6 +118,21 @@ enum Command {
         region: Option<String>,
         #[command(flatten)]
         db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Generate the demo month (and repair it after one absence), timed.
+    Demo {
+        #[arg(long, default_value = "config/networks/southern-shimoina.toml")]
+        network: PathBuf,
+        #[arg(long, default_value = "2027-01")]
+        month: String,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[command(flatten)]
+        solve: SolveArgs,
     },
 }
 
@@ -258,6 +277,10 @@ fn main() -> ExitCode {
                     rota::absence_add(store, &region, input, "touban absence add").await
                 })
                 .await
+            }
+            Command::Bench(BenchCmd::Demo { network, month, runs, solve }) => {
+                let opts = touban_solver::SolveOptions { progress: false, ..solve.options() };
+                bench::demo(&network, rota::parse_month(&month)?, &opts, runs)
             }
             Command::Export {
                 month,
