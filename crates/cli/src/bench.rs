@@ -13,11 +13,21 @@ use touban_solver::{History, Instance, Quality, SolveOptions, check};
 /// The demo month: generation time and quality, then a repair after one
 /// sudden absence (the primary on the home-care night of the 14th), with the
 /// changes it needed.
-pub fn demo(network: &Path, month: Month, opts: &SolveOptions, runs: usize) -> anyhow::Result<ExitCode> {
+pub fn demo(
+    network: &Path,
+    month: Month,
+    opts: &SolveOptions,
+    runs: usize,
+) -> anyhow::Result<ExitCode> {
     let net = touban_netfile::load(network).map_err(|p| anyhow::anyhow!("{p}"))?;
     let inst = Instance::new(&net, month);
     let vars: usize = inst.candidates.iter().map(Vec::len).sum();
-    println!("demo network {}, {month}: {} shifts, {} staff, {vars} assignment variables", net.region.id, inst.shifts.len(), inst.staff.len());
+    println!(
+        "demo network {}, {month}: {} shifts, {} staff, {vars} assignment variables",
+        net.region.id,
+        inst.shifts.len(),
+        inst.staff.len()
+    );
     let mut first = None;
     for run in 1..=runs {
         let t = Instant::now();
@@ -26,7 +36,11 @@ pub fn demo(network: &Path, month: Month, opts: &SolveOptions, runs: usize) -> a
         let report = check(&inst, &out.assignments, &History::default());
         println!(
             "generate run {run}: {secs:.2} s, {}, {} parts, soft cost {:.2}, hard violations {}",
-            if out.quality == Quality::Optimal { "optimal within the gap" } else { "TIME LIMIT" },
+            if out.quality == Quality::Optimal {
+                "optimal within the gap"
+            } else {
+                "TIME LIMIT"
+            },
             out.parts,
             report.soft_total(),
             report.violations.len()
@@ -35,7 +49,11 @@ pub fn demo(network: &Path, month: Month, opts: &SolveOptions, runs: usize) -> a
     }
     let first = first.unwrap_or_default();
     let day = month.first_day().with_day(14).unwrap_or(month.first_day());
-    let Some(victim) = first.iter().find(|a| a.shift.service.as_str() == "homecare-oncall" && a.shift.date == day).map(|a| a.staff.clone()) else {
+    let Some(victim) = first
+        .iter()
+        .find(|a| a.shift.service.as_str() == "homecare-oncall" && a.shift.date == day)
+        .map(|a| a.staff.clone())
+    else {
         println!("no home-care duty on {day} to repair");
         return Ok(ExitCode::SUCCESS);
     };
@@ -43,19 +61,37 @@ pub fn demo(network: &Path, month: Month, opts: &SolveOptions, runs: usize) -> a
     let start = touban_netfile::start_instant(tz, touban_netfile::When::Date(day));
     let end = touban_netfile::end_instant(tz, touban_netfile::When::Date(day));
     let mut net2 = net.clone();
-    net2.absences.push(Absence::new(victim.clone(), start, end, AbsenceKind::Sudden, None)?);
+    net2.absences.push(Absence::new(
+        victim.clone(),
+        start,
+        end,
+        AbsenceKind::Sudden,
+        None,
+    )?);
     let inst2 = Instance::new(&net2, month);
     let affected = first
         .iter()
-        .filter(|a| a.staff == victim && inst2.shift_index.get(&a.shift).is_some_and(|&s| inst2.shifts[s].shift.start < end && start < inst2.shifts[s].shift.end))
+        .filter(|a| {
+            a.staff == victim
+                && inst2.shift_index.get(&a.shift).is_some_and(|&s| {
+                    inst2.shifts[s].shift.start < end && start < inst2.shifts[s].shift.end
+                })
+        })
         .count();
-    let history = History { previous: Some(first.clone()), ..History::default() };
+    let history = History {
+        previous: Some(first),
+        ..History::default()
+    };
     for run in 1..=runs {
         let t = Instant::now();
         let out = touban_solver::repair(&inst2, &history, opts)?;
         let secs = t.elapsed().as_secs_f64();
         let report = check(&inst2, &out.assignments, &history);
-        let changed = report.soft.iter().find(|c| c.family == "stability").map_or(0, |c| c.count);
+        let changed = report
+            .soft
+            .iter()
+            .find(|c| c.family == "stability")
+            .map_or(0, |c| c.count);
         println!(
             "repair run {run} ({victim} absent on {day}): {secs:.2} s, {changed} assignments changed, {affected} of theirs affected, hard violations {}",
             report.violations.len()
@@ -64,4 +100,77 @@ pub fn demo(network: &Path, month: Month, opts: &SolveOptions, runs: usize) -> a
     Ok(ExitCode::SUCCESS)
 }
 
+/// Best known objectives from a `BEST_KNOWN.tsv` beside the instance files.
+fn best_known(dir: &Path) -> std::collections::HashMap<String, i64> {
+    std::fs::read_to_string(dir.join("BEST_KNOWN.tsv"))
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((f.next()?.to_string(), f.next()?.parse().ok()?))
+        })
+        .collect()
+}
 
+/// Solves Curtois & Qu instances and prints the benchmark's own objective,
+/// as verified by the independent evaluation of the returned roster.
+pub fn curtois(
+    files: &[std::path::PathBuf],
+    time_limit: f64,
+    threads: u32,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    use touban_solver::curtois::{Problem, evaluate, solve};
+    println!(
+        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tobjective\tbest_known\tgap\thard_violations"
+    );
+    for file in files {
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let p = Problem::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let best = file
+            .parent()
+            .map(best_known)
+            .unwrap_or_default()
+            .get(&name)
+            .copied();
+        let res = solve(&p, time_limit, threads).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let (status, obj, gap, viol) = match &res.roster {
+            Some(r) => {
+                let ev = evaluate(&p, r);
+                if let Some(dir) = out {
+                    std::fs::create_dir_all(dir)?;
+                    std::fs::write(dir.join(format!("{name}.roster")), p.write_roster(r))?;
+                }
+                #[allow(clippy::cast_precision_loss)]
+                let gap = best.map_or("-".into(), |b| {
+                    format!(
+                        "{:.1}%",
+                        100.0 * (ev.objective - b) as f64 / b.max(1) as f64
+                    )
+                });
+                (
+                    if res.optimal { "optimal" } else { "feasible" },
+                    ev.objective.to_string(),
+                    gap,
+                    ev.violations.len(),
+                )
+            }
+            None => ("no solution", "-".into(), "-".into(), 0),
+        };
+        println!(
+            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{obj}\t{}\t{gap}\t{viol}",
+            p.days,
+            p.staff.len(),
+            res.variables,
+            res.elapsed.as_secs_f64(),
+            best.map_or("-".into(), |b| b.to_string())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

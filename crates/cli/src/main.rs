@@ -134,6 +134,19 @@ enum BenchCmd {
         #[command(flatten)]
         solve: SolveArgs,
     },
+    /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
+    Curtois {
+        /// Instance files (e.g. ../shared/bench/curtois/Instance1.txt).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 60.0)]
+        time_limit: f64,
+        #[arg(long, default_value_t = 1)]
+        threads: u32,
+        /// Write each roster as DIR/InstanceN.roster.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,10 +291,24 @@ fn main() -> ExitCode {
                 })
                 .await
             }
-            Command::Bench(BenchCmd::Demo { network, month, runs, solve }) => {
-                let opts = touban_solver::SolveOptions { progress: false, ..solve.options() };
+            Command::Bench(BenchCmd::Demo {
+                network,
+                month,
+                runs,
+                solve,
+            }) => {
+                let opts = touban_solver::SolveOptions {
+                    progress: false,
+                    ..solve.options()
+                };
                 bench::demo(&network, rota::parse_month(&month)?, &opts, runs)
             }
+            Command::Bench(BenchCmd::Curtois {
+                files,
+                time_limit,
+                threads,
+                out,
+            }) => bench::curtois(&files, time_limit, threads, out.as_deref()),
             Command::Export {
                 month,
                 format,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod curtois;
 pub mod explain;
 pub mod history;
 pub mod instance;
