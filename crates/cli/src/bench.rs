@@ -174,3 +174,101 @@ pub fn curtois(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A generated network: a first rota within `first_limit` seconds, then
+/// a solve to `gap` within `gap_limit` seconds; each checked.
+pub fn synth(
+    staff: usize,
+    services: usize,
+    days: u32,
+    seed: u64,
+    first_limit: f64,
+    gap_limit: f64,
+    gap: f32,
+) -> anyhow::Result<ExitCode> {
+    let month = Month::new(2027, 1)?;
+    anyhow::ensure!((1..=31).contains(&days), "--days must be 1..31 (one month)");
+    let t = Instant::now();
+    let net = touban_solver::synth::network(staff, services, month.first_day(), days, seed);
+    let mut inst = Instance::new(&net, month);
+    inst.keep_days(days);
+    let vars: usize = inst.candidates.iter().map(Vec::len).sum();
+    println!(
+        "synth seed {seed}: {} staff, {} services, {} shifts over {days} days, {vars} assignment variables (built in {:.1} s)",
+        net.staff.len(),
+        net.services.len(),
+        inst.shifts.len(),
+        t.elapsed().as_secs_f64()
+    );
+    for (label, limit, g) in [
+        ("first rota", first_limit, 1.0f32),
+        ("to the gap", gap_limit, gap),
+    ] {
+        let opts = SolveOptions {
+            time_limit: limit,
+            mip_gap: g,
+            threads: 1,
+            progress: true,
+        };
+        let t = Instant::now();
+        let out = touban_solver::generate(&inst, &History::default(), &opts)?;
+        let report = check(&inst, &out.assignments, &History::default());
+        let unfilled = report
+            .violations
+            .iter()
+            .filter(|v| v.rule == touban_solver::Rule::Coverage)
+            .count();
+        println!(
+            "{label} (limit {limit} s, gap {:.1} %): {:.1} s, {}, {} parts, hard violations {} ({} unfilled shifts), soft cost {:.1}",
+            100.0 * g,
+            t.elapsed().as_secs_f64(),
+            if out.quality == Quality::Optimal {
+                "within the gap"
+            } else {
+                "stopped by the time limit"
+            },
+            out.parts,
+            report.violations.len(),
+            unfilled,
+            report.soft_total()
+        );
+        if label == "to the gap" {
+            for u in touban_solver::explain::explain_first(
+                &inst,
+                &out.assignments,
+                &History::default(),
+                3,
+            ) {
+                let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+                for c in &u.candidates {
+                    let key = c
+                        .reason
+                        .split(['(', ':'])
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    *reasons.entry(key).or_default() += 1;
+                }
+                println!("  unfilled {} — candidates by reason: {reasons:?}", u.shift);
+            }
+        }
+    }
+    if let Some(m) = peak_memory_mib() {
+        println!("peak memory {m:.0} MiB");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -134,6 +134,25 @@ enum BenchCmd {
         #[command(flatten)]
         solve: SolveArgs,
     },
+    /// A generated network of a given size: first rota, then a solve to a gap.
+    Synth {
+        #[arg(long, default_value_t = 1000)]
+        staff: usize,
+        #[arg(long, default_value_t = 60)]
+        services: usize,
+        #[arg(long, default_value_t = 31)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Time limit for the first rota, seconds.
+        #[arg(long, default_value_t = 30.0)]
+        first_limit: f64,
+        /// Time limit for reaching the gap, seconds.
+        #[arg(long, default_value_t = 120.0)]
+        gap_limit: f64,
+        #[arg(long, default_value_t = 0.02)]
+        gap: f32,
+    },
     /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
     Curtois {
         /// Instance files (e.g. ../shared/bench/curtois/Instance1.txt).
@@ -303,6 +322,15 @@ fn main() -> ExitCode {
                 };
                 bench::demo(&network, rota::parse_month(&month)?, &opts, runs)
             }
+            Command::Bench(BenchCmd::Synth {
+                staff,
+                services,
+                days,
+                seed,
+                first_limit,
+                gap_limit,
+                gap,
+            }) => bench::synth(staff, services, days, seed, first_limit, gap_limit, gap),
             Command::Bench(BenchCmd::Curtois {
                 files,
                 time_limit,

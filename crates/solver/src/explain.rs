@@ -60,8 +60,22 @@ pub fn explain(
     assignments: &[Assignment],
     history: &History,
 ) -> Vec<Unfilled> {
+    explain_first(inst, assignments, history, usize::MAX)
+}
+
+/// The same for at most `limit` shifts (explaining costs a checker run per
+/// candidate, which adds up on large networks).
+pub fn explain_first(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+    limit: usize,
+) -> Vec<Unfilled> {
     let mut out = Vec::new();
     for (s, info) in inst.shifts.iter().enumerate() {
+        if out.len() >= limit {
+            break;
+        }
         let key = info.shift.key();
         let on: Vec<&Assignment> = assignments.iter().filter(|a| a.shift == key).collect();
         if on.len() >= usize::from(info.min) {

@@ -251,6 +251,22 @@ impl<'n> Instance<'n> {
         }
     }
 
+    /// Keeps only the shifts of the month's first `days` days.
+    pub fn keep_days(&mut self, days: u32) {
+        let last = self.month.first_day() + Duration::days(i64::from(days));
+        let keep: Vec<bool> = self.shifts.iter().map(|s| s.shift.date < last).collect();
+        let mut k = keep.iter();
+        self.shifts.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        self.candidates.retain(|_| *k.next().unwrap_or(&false));
+        self.shift_index = self
+            .shifts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.shift.key(), i))
+            .collect();
+    }
+
     pub fn service(&self, s: usize) -> &CoverageService {
         &self.net.services[self.shifts[s].service]
     }

@@ -7,11 +7,13 @@
 pub mod check;
 pub mod curtois;
 pub mod explain;
+pub mod greedy;
 pub mod history;
 pub mod instance;
 pub mod model;
 pub mod soft;
 pub mod solve;
+pub mod synth;
 
 pub use check::{CheckReport, Violation, check};
 pub use explain::{Unfilled, explain};

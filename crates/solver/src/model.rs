@@ -41,6 +41,10 @@ pub struct Model<'i, 'n> {
     /// Which shifts this model covers.
     pub in_part: Vec<bool>,
     pub constraints: Vec<Constraint>,
+    /// Every auxiliary variable with the affine lower bounds (in x alone)
+    /// that define it: its least feasible value is the largest of them and 0.
+    /// This is what turns an assignment into a complete MIP start.
+    pub defs: Vec<(Variable, Expression)>,
     pub objective: Objective,
 }
 
@@ -82,6 +86,7 @@ impl<'i, 'n> Model<'i, 'n> {
             under,
             in_part,
             constraints: Vec::new(),
+            defs: Vec::new(),
             objective: Objective::default(),
         };
         m.hard_coverage(part);
@@ -101,6 +106,44 @@ impl<'i, 'n> Model<'i, 'n> {
         m
     }
 
+    /// `v ≥ e`, recorded as part of v's definition.
+    fn at_least(&mut self, v: Variable, e: Expression) {
+        self.constraints.push(constraint!(v >= e.clone()));
+        self.defs.push((v, e));
+    }
+
+    /// A complete start vector for HiGHS from an assignment: x as given, each
+    /// auxiliary variable at its least feasible value.
+    pub fn start(
+        &self,
+        placed: &std::collections::BTreeMap<usize, Vec<usize>>,
+    ) -> Vec<(Variable, f64)> {
+        struct Vals(HashMap<Variable, f64>);
+        impl good_lp::Solution for Vals {
+            fn status(&self) -> good_lp::SolutionStatus {
+                good_lp::SolutionStatus::Optimal
+            }
+            fn value(&self, v: Variable) -> f64 {
+                self.0.get(&v).copied().unwrap_or(0.0)
+            }
+        }
+        let mut vals = HashMap::new();
+        for (s, cands) in self.x.iter().enumerate() {
+            for &(p, v) in cands {
+                let on = placed.get(&s).is_some_and(|ps| ps.contains(&p));
+                vals.insert(v, if on { 1.0 } else { 0.0 });
+            }
+        }
+        let x = Vals(vals);
+        let mut aux: HashMap<Variable, f64> = HashMap::new();
+        for (v, e) in &self.defs {
+            let lb = e.eval_with(&x).max(0.0);
+            let entry = aux.entry(*v).or_insert(0.0);
+            *entry = entry.max(lb);
+        }
+        x.0.into_iter().chain(aux).collect()
+    }
+
     fn sum(vars: impl IntoIterator<Item = Variable>) -> Expression {
         vars.into_iter().map(Expression::from).sum()
     }
@@ -112,11 +155,10 @@ impl<'i, 'n> Model<'i, 'n> {
         for (k, &s) in part.iter().enumerate() {
             let info = &self.inst.shifts[s];
             let n = Self::sum(self.x[s].iter().map(|e| e.1));
-            self.constraints.push(constraint!(
-                n.clone() + self.under[k] >= f64::from(info.min)
-            ));
-            self.constraints.push(constraint!(n <= f64::from(info.max)));
-            self.objective.under += self.under[k];
+            let (min, max, under) = (f64::from(info.min), f64::from(info.max), self.under[k]);
+            self.at_least(under, min - n.clone());
+            self.constraints.push(constraint!(n <= max));
+            self.objective.under += under;
         }
     }
 
@@ -297,7 +339,9 @@ impl<'i, 'n> Model<'i, 'n> {
                 }
                 let y = self.vars.add(variable().binary());
                 for v in vs {
-                    self.constraints.push(constraint!(v <= y));
+                    // at_least(), inlined: self.by_person is borrowed here.
+                    self.constraints.push(constraint!(y >= v));
+                    self.defs.push((y, Expression::from(v)));
                 }
                 busy += y;
             }
@@ -363,7 +407,7 @@ impl<'i, 'n> Model<'i, 'n> {
             let ideal = f64::from(self.inst.shifts[s].ideal);
             let short = self.slack();
             let n = Self::sum(self.x[s].iter().map(|e| e.1));
-            self.constraints.push(constraint!(n + short >= ideal));
+            self.at_least(short, ideal - n);
             self.objective.soft.add_mul(w, short);
         }
     }
@@ -397,8 +441,8 @@ impl<'i, 'n> Model<'i, 'n> {
                 let (lo, hi) = fair_band(share, pool.total, carry);
                 let mine = count.get(&p).cloned().unwrap_or_default();
                 let dev = self.slack();
-                self.constraints.push(constraint!(dev >= mine.clone() - hi));
-                self.constraints.push(constraint!(dev >= lo - mine));
+                self.at_least(dev, mine.clone() - hi);
+                self.at_least(dev, lo - mine);
                 self.objective.soft.add_mul(weights[pool.category], dev);
             }
         }
@@ -434,12 +478,10 @@ impl<'i, 'n> Model<'i, 'n> {
             match r.kind {
                 RequestKind::Off => {
                     for v in matching {
-                        self.constraints.push(constraint!(z >= v));
+                        self.at_least(z, Expression::from(v));
                     }
                 }
-                RequestKind::On => self
-                    .constraints
-                    .push(constraint!(z + Self::sum(matching) >= 1)),
+                RequestKind::On => self.at_least(z, 1 - Self::sum(matching)),
             }
             self.objective.soft.add_mul(cost, z);
         }
@@ -479,8 +521,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .filter(|g| g.len() > 1)
             {
                 let over = self.slack();
-                self.constraints
-                    .push(constraint!(Self::sum(group) <= 1 + over));
+                self.at_least(over, Self::sum(group) - 1);
                 self.objective.soft.add_mul(w, over);
             }
         }
@@ -501,8 +542,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 continue;
             }
             let over = self.slack();
-            self.constraints
-                .push(constraint!(Self::sum(nights) <= f64::from(max) + over));
+            self.at_least(over, Self::sum(nights) - f64::from(max));
             self.objective.soft.add_mul(w, over);
         }
     }

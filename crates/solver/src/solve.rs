@@ -4,7 +4,10 @@
 use std::time::{Duration, Instant};
 
 use good_lp::solvers::highs::highs;
-use good_lp::{Expression, ResolutionError, Solution, SolutionStatus, SolverModel, constraint};
+use good_lp::{
+    Expression, ResolutionError, Solution, SolutionStatus, SolverModel, WithInitialSolution,
+    constraint,
+};
 use touban_domain::{Assignment, Role};
 
 use crate::instance::{History, Instance};
@@ -57,6 +60,9 @@ pub struct Outcome {
 pub enum SolveError {
     #[error("the solver failed: {0}")]
     Solver(String),
+    /// HiGHS found no incumbent within its time limit.
+    #[error("no solution within the time limit")]
+    NoSolution,
 }
 
 /// Union-find over staff: people who share a shift, a fairness pool or an
@@ -127,6 +133,7 @@ struct Solved {
 fn solve_part(
     m: &Model<'_, '_>,
     phases: &[Expression],
+    start: &[(good_lp::Variable, f64)],
     time: f64,
     opts: &SolveOptions,
 ) -> Result<Solved, SolveError> {
@@ -148,10 +155,16 @@ fn solve_part(
         for c in m.constraints.iter().chain(&extra) {
             problem = problem.with(c.clone());
         }
+        if k == 0 && !start.is_empty() {
+            problem = problem.with_initial_solution(start.iter().copied());
+        }
         let sol = match problem.solve() {
             Ok(s) => s,
             Err(ResolutionError::Infeasible) => {
                 return Err(SolveError::Solver("HiGHS found the model infeasible, which it never should be (coverage has slack)".into()));
+            }
+            Err(ResolutionError::Other("NoSolutionFound")) if k == 0 => {
+                return Err(SolveError::NoSolution);
             }
             Err(e) => return Err(SolveError::Solver(e.to_string())),
         };
@@ -202,9 +215,36 @@ fn run(
             all.add_mul(UNDER_COST, o.under.clone());
             vec![all]
         };
-        let solved = solve_part(&m, &phases, share, opts)?;
+        // A construction heuristic gives HiGHS a complete starting solution
+        // (MIP start); on large parts its own heuristics find none in time.
+        let placed = crate::greedy::construct(inst, history, part);
+        let start = m.start(&placed);
+        let solved = match solve_part(&m, &phases, &start, share, opts) {
+            Ok(s) => s,
+            // No incumbent within the time (the start was refused): keep the
+            // construction, so that the month always gets a rota.
+            Err(SolveError::NoSolution) => {
+                let values =
+                    m.x.iter()
+                        .enumerate()
+                        .map(|(s, c)| {
+                            c.iter()
+                                .map(|(p, _)| placed.get(&s).is_some_and(|v| v.contains(p)))
+                                .collect()
+                        })
+                        .collect();
+                Solved {
+                    values,
+                    optimal: false,
+                    objective: f64::NAN,
+                }
+            }
+            Err(e) => return Err(e),
+        };
         optimal &= solved.optimal;
-        objective += solved.objective;
+        if solved.objective.is_finite() {
+            objective += solved.objective;
+        }
         for (s, vals) in solved.values.iter().enumerate() {
             let mut chosen: Vec<usize> = m.x[s]
                 .iter()
