@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::Serialize;
 use touban_domain::{Assignment, RestPolicy, ShiftKey, StaffId, StaffMember};
 
-use crate::instance::{History, Instance, Rule, static_block};
+use crate::instance::{History, Instance, Rule, static_block, touched_dates};
 use crate::soft::{SoftCost, soft_costs};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,13 +177,7 @@ fn check_person(
     let days: Vec<NaiveDate> = inst.month.days().collect();
     let busy: std::collections::BTreeSet<NaiveDate> = duties
         .iter()
-        .flat_map(|d| {
-            let last = (d.end - Duration::seconds(1)).date_naive();
-            d.start
-                .date_naive()
-                .iter_days()
-                .take_while(move |x| *x <= last)
-        })
+        .flat_map(|d| touched_dates(d.start, d.end))
         .filter(|d| inst.month.contains(*d))
         .collect();
     let free = days.len() - busy.len();

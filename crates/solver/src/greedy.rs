@@ -96,15 +96,12 @@ fn fits(inst: &Instance<'_>, history: &History, l: &Load, p: usize, s: usize, da
     {
         return false;
     }
-    for d in history.before.iter().filter(|d| d.staff == person.id) {
-        let past = d.start < info.shift.end && info.shift.start < d.end;
-        let too_soon = rest
-            && rest_needed(d.counts, d.night).is_some_and(|need| {
-                (info.counts || info.on_site) && info.shift.start < d.end + need
-            });
-        if past || too_soon {
-            return false;
-        }
+    if history
+        .before
+        .iter()
+        .any(|d| d.staff == person.id && d.blocks(info, rest))
+    {
+        return false;
     }
     if info.counts {
         let h = l.counted_hours + info.hours();

@@ -44,10 +44,20 @@ impl ShiftInfo {
     }
     /// Calendar dates the shift touches (a night touches the next morning).
     pub fn dates(&self) -> Vec<NaiveDate> {
-        let first = self.shift.start.date_naive();
-        let last = (self.shift.end - Duration::seconds(1)).date_naive();
-        first.iter_days().take_while(|d| *d <= last).collect()
+        touched_dates(self.shift.start, self.shift.end).collect()
     }
+}
+
+/// Calendar dates an interval `[start, end)` touches.
+pub fn touched_dates(
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+) -> impl Iterator<Item = NaiveDate> {
+    let last = (end - Duration::seconds(1)).date_naive();
+    start
+        .date_naive()
+        .iter_days()
+        .take_while(move |d| *d <= last)
 }
 
 /// Duty done before the month starts that still binds its first days.
@@ -61,6 +71,22 @@ pub struct PastDuty {
     pub night: bool,
     pub nurse_night: bool,
     pub on_site: bool,
+}
+
+impl PastDuty {
+    /// Whether this earlier duty rules out `info` for the same person:
+    /// they overlap, or (with rest enforced) `info` starts inside the rest
+    /// owed after it.
+    pub fn blocks(&self, info: &ShiftInfo, rest: bool) -> bool {
+        let overlaps = info.shift.start < self.end && self.start < info.shift.end;
+        let too_soon = rest
+            && crate::check::rest_needed(self.counts, self.night).is_some_and(|need| {
+                (info.counts || info.on_site)
+                    && info.shift.start >= self.end
+                    && info.shift.start < self.end + need
+            });
+        overlaps || too_soon
+    }
 }
 
 /// What earlier months leave behind: duty just before this month, hours

@@ -11,7 +11,7 @@ use good_lp::{Constraint, Expression, ProblemVariables, Variable, constraint, va
 use touban_domain::{RequestKind, RestPolicy};
 
 use crate::check::rest_needed;
-use crate::instance::{History, Instance};
+use crate::instance::{History, Instance, touched_dates};
 use crate::soft::{fair_band, pools, travel_excess};
 
 /// Cost of one person missing from a shift's minimum: far above any sum of
@@ -189,7 +189,21 @@ impl<'i, 'n> Model<'i, 'n> {
     fn hard_rest(&mut self, history: &History) {
         let inst = self.inst;
         for (p, mine) in self.by_person.iter().enumerate() {
-            if inst.staff[p].labour.rest != RestPolicy::Enforced {
+            let rest = inst.staff[p].labour.rest == RestPolicy::Enforced;
+            // Duty at the end of the previous month: overlap binds everyone,
+            // rest only those it is enforced for.
+            for d in history
+                .before
+                .iter()
+                .filter(|d| d.staff == inst.staff[p].id)
+            {
+                for &(s, v) in mine {
+                    if d.blocks(&inst.shifts[s], rest) {
+                        self.constraints.push(constraint!(v <= 0));
+                    }
+                }
+            }
+            if !rest {
                 continue;
             }
             for &(s1, v1) in mine {
@@ -204,24 +218,6 @@ impl<'i, 'n> Model<'i, 'n> {
                         && b.shift.start < a.shift.end + need
                     {
                         self.constraints.push(constraint!(v1 + v2 <= 1));
-                    }
-                }
-            }
-            for d in history
-                .before
-                .iter()
-                .filter(|d| d.staff == inst.staff[p].id)
-            {
-                for &(s, v) in mine {
-                    let b = &inst.shifts[s];
-                    let overlaps = b.shift.start < d.end && d.start < b.shift.end;
-                    let too_soon = rest_needed(d.counts, d.night).is_some_and(|need| {
-                        (b.counts || b.on_site)
-                            && b.shift.start >= d.end
-                            && b.shift.start < d.end + need
-                    });
-                    if overlaps || too_soon {
-                        self.constraints.push(constraint!(v <= 0));
                     }
                 }
             }
@@ -323,13 +319,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .before
                 .iter()
                 .filter(|d| d.staff == person.id)
-                .flat_map(|d| {
-                    let last = (d.end - Duration::seconds(1)).date_naive();
-                    d.start
-                        .date_naive()
-                        .iter_days()
-                        .take_while(move |x| *x <= last)
-                })
+                .flat_map(|d| touched_dates(d.start, d.end))
                 .filter(|d| self.inst.month.contains(*d))
                 .collect();
             let mut busy = Expression::from(0);

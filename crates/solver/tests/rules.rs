@@ -501,3 +501,48 @@ fn explanation_names_the_rest_rule_and_the_cap() {
     );
     let _ = Month::new(2027, 2);
 }
+
+/// Duty at the end of the previous month rules out overlapping shifts for
+/// everyone, not only for people whose rest intervals are enforced.
+#[test]
+fn previous_month_duty_blocks_overlaps_even_without_rest_rules() {
+    let body = format!(
+        "{}{}{}",
+        person("a", "pharmacist", "rest = \"off\"\nmin_days_off = 0"),
+        person("b", "pharmacist", "min_days_off = 0"),
+        service(
+            "p",
+            "pharmacist",
+            "duty = \"permitted_duty\"",
+            "id = \"early\"\nname = \"早朝\"\ndays = [\"weekday\", \"saturday\", \"holiday\", \"year_end\"]\nstart = \"07:00\"\nend = \"12:00\""
+        ),
+    );
+    let n = net(&body);
+    let a = touban_domain::StaffId::parse("a").unwrap();
+    let mut h = History::default();
+    h.carry.insert(
+        touban_domain::StaffId::parse("b").unwrap(),
+        [0.0, 0.0, 0.0, 10.0],
+    ); // b has done plenty: a is preferred
+    h.before.push(PastDuty {
+        staff: a,
+        date: NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+        start: "2027-01-31T17:30:00+09:00".parse().unwrap(),
+        end: "2027-02-01T08:30:00+09:00".parse().unwrap(),
+        counts: false,
+        night: true,
+        nurse_night: false,
+        on_site: true,
+    });
+    let s = solve(&n, feb(), &h);
+    assert_eq!(
+        count_on(&s, "a", "2027-02-01"),
+        0,
+        "a is still on duty until 08:30"
+    );
+    assert_eq!(count_on(&s, "b", "2027-02-01"), 1);
+    assert!(
+        count_on(&s, "a", "2027-02-02") == 1,
+        "a is preferred otherwise"
+    );
+}
