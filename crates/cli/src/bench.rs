@@ -35,12 +35,13 @@ pub fn demo(
         let secs = t.elapsed().as_secs_f64();
         let report = check(&inst, &out.assignments, &History::default());
         println!(
-            "generate run {run}: {secs:.2} s, {}, {} parts, soft cost {:.2}, hard violations {}",
+            "generate run {run}: {secs:.2} s, {}, gap {:.2} %, {} parts, soft cost {:.2}, hard violations {}",
             if out.quality == Quality::Optimal {
                 "optimal within the gap"
             } else {
                 "TIME LIMIT"
             },
+            100.0 * out.gap,
             out.parts,
             report.soft_total(),
             report.violations.len()
@@ -232,7 +233,7 @@ pub fn synth(
             .filter(|v| v.rule == touban_solver::Rule::Coverage)
             .count();
         println!(
-            "{label} (limit {limit} s, gap {:.1} %): {:.1} s, {}, {} parts, hard violations {} ({} unfilled shifts), soft cost {:.1}",
+            "{label} (limit {limit} s, gap {:.1} %): {:.1} s, {}, final gap {:.2} %, {} parts, hard violations {} ({} unfilled shifts), soft cost {:.1}",
             100.0 * g,
             t.elapsed().as_secs_f64(),
             if out.quality == Quality::Optimal {
@@ -240,6 +241,7 @@ pub fn synth(
             } else {
                 "stopped by the time limit"
             },
+            100.0 * out.gap,
             out.parts,
             report.violations.len(),
             unfilled,

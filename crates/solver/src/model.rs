@@ -45,7 +45,22 @@ pub struct Model<'i, 'n> {
     /// that define it: its least feasible value is the largest of them and 0.
     /// This is what turns an assignment into a complete MIP start.
     pub defs: Vec<(Variable, Expression)>,
+    /// Each variable's column in the HiGHS model (creation order).
+    pub column: HashMap<Variable, usize>,
     pub objective: Objective,
+}
+
+/// Adds a variable, recording its column: good_lp numbers columns in the
+/// order variables are created, but does not expose the number.
+fn add(
+    vars: &mut ProblemVariables,
+    column: &mut HashMap<Variable, usize>,
+    def: good_lp::VariableDefinition,
+) -> Variable {
+    let index = vars.len();
+    let v = vars.add(def);
+    column.insert(v, index);
+    v
 }
 
 impl std::fmt::Debug for Model<'_, '_> {
@@ -64,16 +79,20 @@ impl<'i, 'n> Model<'i, 'n> {
     /// no shift at all (an "on" request of someone absent all month).
     pub fn build(inst: &'i Instance<'n>, history: &History, part: &[usize], first: bool) -> Self {
         let mut vars = ProblemVariables::new();
+        let mut column = HashMap::new();
         let mut x = vec![Vec::new(); inst.shifts.len()];
         let mut by_person = vec![Vec::new(); inst.staff.len()];
         for &s in part {
             for &p in &inst.candidates[s] {
-                let v = vars.add(variable().binary());
+                let v = add(&mut vars, &mut column, variable().binary());
                 x[s].push((p, v));
                 by_person[p].push((s, v));
             }
         }
-        let under = part.iter().map(|_| vars.add(variable().min(0))).collect();
+        let under = part
+            .iter()
+            .map(|_| add(&mut vars, &mut column, variable().min(0)))
+            .collect();
         let mut in_part = vec![false; inst.shifts.len()];
         for &s in part {
             in_part[s] = true;
@@ -87,6 +106,7 @@ impl<'i, 'n> Model<'i, 'n> {
             in_part,
             constraints: Vec::new(),
             defs: Vec::new(),
+            column,
             objective: Objective::default(),
         };
         m.hard_coverage(part);
@@ -327,7 +347,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 if busy_before.contains(&d) {
                     continue;
                 }
-                let y = self.vars.add(variable().binary());
+                let y = add(&mut self.vars, &mut self.column, variable().binary());
                 for v in vs {
                     // at_least(), inlined: self.by_person is borrowed here.
                     self.constraints.push(constraint!(y >= v));
@@ -388,7 +408,7 @@ impl<'i, 'n> Model<'i, 'n> {
     // ── Soft rules ────────────────────────────────────────────────────
 
     fn slack(&mut self) -> Variable {
-        self.vars.add(variable().min(0))
+        add(&mut self.vars, &mut self.column, variable().min(0))
     }
 
     fn soft_ideal_headcount(&mut self, part: &[usize]) {

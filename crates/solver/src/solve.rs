@@ -4,10 +4,7 @@
 use std::time::{Duration, Instant};
 
 use good_lp::solvers::highs::highs;
-use good_lp::{
-    Expression, ResolutionError, Solution, SolutionStatus, SolverModel, WithInitialSolution,
-    constraint,
-};
+use good_lp::{Expression, Solution, SolutionStatus, SolverModel, constraint};
 use touban_domain::{Assignment, Role};
 
 use crate::instance::{History, Instance};
@@ -54,6 +51,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The model's objective (weighted), for comparison with the checker.
     pub objective: f64,
+    /// The largest relative MIP gap HiGHS reported over the parts.
+    pub gap: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +125,8 @@ struct Solved {
     values: Vec<Vec<bool>>,
     optimal: bool,
     objective: f64,
+    /// HiGHS's relative MIP gap at the end (1.0 when unknown).
+    gap: f64,
 }
 
 /// Solves one part. `phases` are objectives minimised in order, each next one
@@ -137,42 +138,83 @@ fn solve_part(
     time: f64,
     opts: &SolveOptions,
 ) -> Result<Solved, SolveError> {
+    use highs::{HighsModelStatus as Status, HighsSolutionStatus};
+
+    /// Column values read back through the model's variable → column map.
+    struct Cols<'a>(
+        &'a [f64],
+        &'a std::collections::HashMap<good_lp::Variable, usize>,
+    );
+    impl Solution for Cols<'_> {
+        fn status(&self) -> SolutionStatus {
+            SolutionStatus::Optimal
+        }
+        fn value(&self, v: good_lp::Variable) -> f64 {
+            self.1.get(&v).map_or(0.0, |&i| self.0[i])
+        }
+    }
+
     let mut extra: Vec<good_lp::Constraint> = Vec::new();
     let mut last = None;
     let mut optimal = true;
+    let mut gap: f64 = 0.0;
     let per_phase = time / phases.len() as f64;
     for (k, obj) in phases.iter().enumerate() {
-        let mut problem = m
-            .vars
-            .clone()
-            .minimise(obj.clone())
-            .using(highs)
-            .set_time_limit(per_phase.max(0.5))
-            .set_threads(opts.threads);
-        problem = problem
-            .set_mip_rel_gap(opts.mip_gap)
-            .map_err(|e| SolveError::Solver(e.to_string()))?;
+        // good_lp builds the HiGHS model; we solve it ourselves so that the
+        // MIP gap (which good_lp does not expose) can be read back.
+        let mut problem = m.vars.clone().minimise(obj.clone()).using(highs);
         for c in m.constraints.iter().chain(&extra) {
             problem = problem.with(c.clone());
         }
+        let mut model = problem
+            .try_into_inner()
+            .map_err(|e| SolveError::Solver(e.to_string()))?;
+        model.make_quiet();
+        model.set_option("time_limit", per_phase.max(0.5));
+        model.set_option("mip_rel_gap", f64::from(opts.mip_gap));
+        model.set_option("threads", i32::try_from(opts.threads).unwrap_or(1));
         if k == 0 && !start.is_empty() {
-            problem = problem.with_initial_solution(start.iter().copied());
+            let mut dense = vec![0.0; m.vars.len()];
+            for (v, x) in start {
+                if let Some(&i) = m.column.get(v) {
+                    dense[i] = *x;
+                }
+            }
+            model.set_solution(Some(&dense), None, None, None);
         }
-        let sol = match problem.solve() {
-            Ok(s) => s,
-            Err(ResolutionError::Infeasible) => {
+        let solved = model
+            .try_solve()
+            .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+        match solved.status() {
+            Status::Infeasible | Status::UnboundedOrInfeasible => {
                 return Err(SolveError::Solver("HiGHS found the model infeasible, which it never should be (coverage has slack)".into()));
             }
-            Err(ResolutionError::Other("NoSolutionFound")) if k == 0 => {
-                return Err(SolveError::NoSolution);
+            Status::Optimal | Status::ObjectiveBound | Status::ObjectiveTarget => {}
+            Status::ReachedTimeLimit
+            | Status::ReachedSolutionLimit
+            | Status::ReachedInterrupt
+            | Status::ReachedIterationLimit
+            | Status::ReachedMemoryLimit => {
+                optimal = false;
             }
-            Err(e) => return Err(SolveError::Solver(e.to_string())),
-        };
-        optimal &= matches!(
-            sol.status(),
-            SolutionStatus::Optimal | SolutionStatus::GapLimit
-        );
-        let value = sol.eval(obj);
+            other => {
+                return Err(SolveError::Solver(format!(
+                    "HiGHS stopped with status {other:?}"
+                )));
+            }
+        }
+        if solved.primal_solution_status() != HighsSolutionStatus::Feasible {
+            return Err(if k == 0 {
+                SolveError::NoSolution
+            } else {
+                SolveError::Solver("HiGHS lost the solution of an earlier phase".into())
+            });
+        }
+        let cols = solved.get_solution().columns().to_vec();
+        let sol = Cols(&cols, &m.column);
+        let value = obj.eval_with(&sol);
+        let g = solved.mip_gap();
+        gap = gap.max(if g.is_finite() { g } else { 1.0 });
         if k + 1 < phases.len() {
             // Integral objectives (unfilled slots, changes): hold them at the optimum.
             extra.push(constraint!(obj.clone() <= value.round() + 0.5));
@@ -185,6 +227,7 @@ fn solve_part(
             values,
             optimal,
             objective: value,
+            gap,
         });
     }
     last.ok_or_else(|| SolveError::Solver("no phases".into()))
@@ -202,6 +245,7 @@ fn run(
     let mut assignments = Vec::new();
     let mut optimal = true;
     let mut objective = 0.0;
+    let mut gap: f64 = 0.0;
     let mut done = 0;
     for (i, part) in parts.iter().enumerate() {
         let remaining = (opts.time_limit - started.elapsed().as_secs_f64()).max(1.0);
@@ -237,11 +281,13 @@ fn run(
                     values,
                     optimal: false,
                     objective: f64::NAN,
+                    gap: 1.0,
                 }
             }
             Err(e) => return Err(e),
         };
         optimal &= solved.optimal;
+        gap = gap.max(solved.gap);
         if solved.objective.is_finite() {
             objective += solved.objective;
         }
@@ -264,15 +310,18 @@ fn run(
         done += part.len();
         if opts.progress {
             eprintln!(
-                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}",
+                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}, gap {:.2} %{}",
                 i + 1,
                 parts.len(),
                 part.len(),
                 m.x.iter().map(Vec::len).sum::<usize>(),
                 started.elapsed().as_secs_f64(),
                 solved.objective,
+                100.0 * solved.gap,
                 if solved.optimal {
-                    " (optimal)"
+                    " (within the gap)"
+                } else if solved.objective.is_nan() {
+                    " (no MIP solution in time: construction heuristic)"
                 } else {
                     " (time limit)"
                 }
@@ -290,6 +339,7 @@ fn run(
         parts: parts.len(),
         elapsed: started.elapsed(),
         objective,
+        gap,
     })
 }
 
