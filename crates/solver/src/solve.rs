@@ -11,6 +11,10 @@ use crate::instance::{History, Instance};
 use crate::model::{Model, UNDER_COST};
 use crate::soft::pools;
 
+/// Parts with more assignment variables than this usually take over a
+/// second; HiGHS's own progress log is shown for them.
+const PROGRESS_FROM_VARIABLES: usize = 5_000;
+
 #[derive(Debug, Clone)]
 pub struct SolveOptions {
     /// Wall-clock limit for the whole month, seconds.
@@ -18,7 +22,8 @@ pub struct SolveOptions {
     /// Relative MIP gap at which HiGHS may stop.
     pub mip_gap: f32,
     pub threads: u32,
-    /// Print a line per part on stderr.
+    /// Print a line per part on stderr, and HiGHS's own log (elapsed, best
+    /// solution, bound, gap) for large parts.
     pub progress: bool,
 }
 
@@ -170,6 +175,15 @@ fn solve_part(
             .try_into_inner()
             .map_err(|e| SolveError::Solver(e.to_string()))?;
         model.make_quiet();
+        // Large parts take more than a second: let HiGHS report its own
+        // progress (time, best solution, best bound, gap) on stderr, so that
+        // stdout stays the printed rota.
+        let size: usize = m.x.iter().map(Vec::len).sum();
+        if opts.progress && size > PROGRESS_FROM_VARIABLES {
+            model.set_option("output_flag", true);
+            model.set_option("log_to_console", false);
+            model.set_option("log_file", "/dev/stderr");
+        }
         model.set_option("time_limit", per_phase.max(0.5));
         model.set_option("mip_rel_gap", f64::from(opts.mip_gap));
         model.set_option("threads", i32::try_from(opts.threads).unwrap_or(1));
