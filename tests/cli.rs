@@ -490,3 +490,50 @@ fn generate_export_absence_repair() {
             .any(|r| r["staff"] == who.as_str() && r["date"] == "2027-01-14")
     );
 }
+
+/// Bad values on the command line are refused with what would be accepted.
+#[test]
+fn bad_solver_options_and_months_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    let dbs = db.to_str().unwrap();
+    assert!(
+        touban(&["import", demo().to_str().unwrap(), "--db", dbs])
+            .status
+            .success()
+    );
+    let out = touban(&[
+        "generate",
+        "--month",
+        "2027-01",
+        "--time-limit=0",
+        "--db",
+        dbs,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the time limit must be more than 0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = touban(&["generate", "--month", "2027-01", "--gap", "5", "--db", dbs]);
+    assert!(
+        stderr(&out).contains("the gap is a fraction from 0 to 1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = touban(&["generate", "--month", "2027-13", "--db", dbs]);
+    assert!(
+        stderr(&out).contains("--month: \"2027-13\" is not a month"),
+        "{}",
+        stderr(&out)
+    );
+    let out = touban(&["export", "--month", "2027-01", "--db", dbs]);
+    assert!(stderr(&out).contains("no rota for 2027-01 in region \"southern-shimoina\": run `touban generate --month 2027-01` first"), "{}", stderr(&out));
+    let out = touban(&["repair", "--month", "2027-01", "--db", dbs]);
+    assert!(
+        stderr(&out).contains("there is no rota for 2027-01 to repair"),
+        "{}",
+        stderr(&out)
+    );
+}

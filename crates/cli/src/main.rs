@@ -190,14 +190,38 @@ enum AbsenceCmd {
 #[derive(Debug, clap::Args)]
 pub struct SolveArgs {
     /// Wall-clock limit for the solver, seconds.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, value_parser = positive_seconds)]
     pub time_limit: f64,
-    /// Relative optimality gap at which the solver may stop.
-    #[arg(long, default_value_t = 0.005)]
+    /// Relative optimality gap at which the solver may stop (0.005 = 0.5 %).
+    #[arg(long, default_value_t = 0.005, value_parser = gap_fraction)]
     pub gap: f32,
     /// Solver threads.
     #[arg(long, default_value_t = 1)]
     pub threads: u32,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{s} s: the time limit must be more than 0 and at most 86400 (a day)"
+        ))
+    }
+}
+
+fn gap_fraction(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("\"{s}\" is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{s}: the gap is a fraction from 0 to 1 (0.005 = 0.5 %)"
+        ))
+    }
 }
 
 impl SolveArgs {

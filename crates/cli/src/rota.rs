@@ -292,7 +292,7 @@ pub async fn export(
         Some(v) => store.rota(region, month, Some(v)).await?,
         None => current(store, region, month)
             .await?
-            .with_context(|| format!("no rota for {month}"))?,
+            .with_context(|| format!("no rota for {month} in region \"{region}\": run `touban generate --month {month}` first"))?,
     };
     let net = store.load_network(region).await?;
     let inst = Instance::new(&net, month);

@@ -109,7 +109,7 @@ impl Month {
         if y.len() != 4 || m.len() != 2 {
             return Err(err());
         }
-        Self::new(y.parse().map_err(|_| err())?, m.parse().map_err(|_| err())?)
+        Self::new(y.parse().map_err(|_| err())?, m.parse().map_err(|_| err())?).map_err(|_| err())
     }
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("validated month")
