@@ -193,6 +193,16 @@ pub struct Labour {
 }
 
 impl Labour {
+    /// The monthly cap that binds this person: none when their regime has
+    /// none, or when a 面接指導 interview has been recorded (rule 5).
+    pub fn monthly_cap_hours(&self) -> Option<u32> {
+        if self.interview_recorded {
+            None
+        } else {
+            self.regime.monthly_overtime_cap_hours()
+        }
+    }
+
     pub fn new(
         regime: LabourRegime,
         rest: RestPolicy,

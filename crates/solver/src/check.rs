@@ -153,8 +153,7 @@ fn check_person(
         .filter(|d| d.counts && d.key.is_some())
         .map(|d| (d.end - d.start).num_minutes() as f64 / 60.0)
         .sum();
-    if let Some(cap) = p.labour.regime.monthly_overtime_cap_hours()
-        && !p.labour.interview_recorded
+    if let Some(cap) = p.labour.monthly_cap_hours()
         && month_hours > f64::from(cap) + 1e-6
     {
         out.push(v(
@@ -164,7 +163,7 @@ fn check_person(
         ));
     }
     if let Some(cap) = p.labour.regime.annual_overtime_cap_hours() {
-        let year = hours_before + p.labour.hours_elsewhere_this_year + month_hours;
+        let year = hours_before + month_hours;
         if year > f64::from(cap) + 1e-6 {
             out.push(v(
                 Rule::Hours,
@@ -274,8 +273,7 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
                 }),
         );
         duties.sort_by_key(|d| d.start);
-        let before = history.hours_this_year.get(&p.id).copied().unwrap_or(0.0);
-        check_person(inst, p, &duties, before, &mut out);
+        check_person(inst, p, &duties, history.hours_before(p), &mut out);
     }
     check_pairs(inst, assignments, &mut out);
     let soft = soft_costs(inst, assignments, history);

@@ -105,22 +105,20 @@ fn fits(inst: &Instance<'_>, history: &History, l: &Load, p: usize, s: usize, da
     }
     if info.counts {
         let h = l.counted_hours + info.hours();
-        if let Some(cap) = person.labour.regime.monthly_overtime_cap_hours()
-            && !person.labour.interview_recorded
-            && h > f64::from(cap)
+        if person
+            .labour
+            .monthly_cap_hours()
+            .is_some_and(|cap| h > f64::from(cap))
         {
             return false;
         }
-        if let Some(cap) = person.labour.regime.annual_overtime_cap_hours() {
-            let before = history
-                .hours_this_year
-                .get(&person.id)
-                .copied()
-                .unwrap_or(0.0)
-                + person.labour.hours_elsewhere_this_year;
-            if before + h > f64::from(cap) {
-                return false;
-            }
+        if person
+            .labour
+            .regime
+            .annual_overtime_cap_hours()
+            .is_some_and(|cap| history.hours_before(person) + h > f64::from(cap))
+        {
+            return false;
         }
     }
     if info.nurse_night {

@@ -73,6 +73,15 @@ pub struct PastDuty {
     pub on_site: bool,
 }
 
+impl History {
+    /// Hours a person has already worked this year before this month: from
+    /// stored rotas, plus what they declared from elsewhere.
+    pub fn hours_before(&self, person: &StaffMember) -> f64 {
+        self.hours_this_year.get(&person.id).copied().unwrap_or(0.0)
+            + person.labour.hours_elsewhere_this_year
+    }
+}
+
 impl PastDuty {
     /// Whether this earlier duty rules out `info` for the same person:
     /// they overlap, or (with rest enforced) `info` starts inside the rest

@@ -252,21 +252,13 @@ impl<'i, 'n> Model<'i, 'n> {
             for &(s, v) in mine.iter().filter(|(s, _)| self.inst.shifts[*s].counts) {
                 hours.add_mul(self.inst.shifts[s].hours(), v);
             }
-            if let Some(cap) = person.labour.regime.monthly_overtime_cap_hours()
-                && !person.labour.interview_recorded
-            {
+            if let Some(cap) = person.labour.monthly_cap_hours() {
                 self.constraints
                     .push(constraint!(hours.clone() <= f64::from(cap)));
             }
             if let Some(cap) = person.labour.regime.annual_overtime_cap_hours() {
-                let before = history
-                    .hours_this_year
-                    .get(&person.id)
-                    .copied()
-                    .unwrap_or(0.0)
-                    + person.labour.hours_elsewhere_this_year;
-                self.constraints
-                    .push(constraint!(hours <= (f64::from(cap) - before).max(0.0)));
+                let left = (f64::from(cap) - history.hours_before(person)).max(0.0);
+                self.constraints.push(constraint!(hours <= left));
             }
         }
     }
