@@ -78,13 +78,31 @@ impl<'i, 'n> Model<'i, 'n> {
     /// `first` marks the part that also carries costs of people who can take
     /// no shift at all (an "on" request of someone absent all month).
     pub fn build(inst: &'i Instance<'n>, history: &History, part: &[usize], first: bool) -> Self {
+        Self::build_fixed(inst, history, part, first, &HashMap::new())
+    }
+
+    /// The same, with some assignment variables fixed by their bounds to
+    /// the given values (large-neighbourhood search re-solves a window of
+    /// days with the rest held).
+    pub fn build_fixed(
+        inst: &'i Instance<'n>,
+        history: &History,
+        part: &[usize],
+        first: bool,
+        fixed: &HashMap<(usize, usize), bool>,
+    ) -> Self {
         let mut vars = ProblemVariables::new();
         let mut column = HashMap::new();
         let mut x = vec![Vec::new(); inst.shifts.len()];
         let mut by_person = vec![Vec::new(); inst.staff.len()];
         for &s in part {
             for &p in &inst.candidates[s] {
-                let v = add(&mut vars, &mut column, variable().binary());
+                let def = match fixed.get(&(s, p)) {
+                    Some(true) => variable().binary().min(1),
+                    Some(false) => variable().binary().max(0),
+                    None => variable().binary(),
+                };
+                let v = add(&mut vars, &mut column, def);
                 x[s].push((p, v));
                 by_person[p].push((s, v));
             }
