@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::Serialize;
 use touban_domain::{Assignment, RestPolicy, ShiftKey, StaffId, StaffMember};
 
-use crate::instance::{History, Instance, Rule, static_block, touched_dates};
+use crate::instance::{History, Instance, PastDuty, Rule, static_block, touched_dates};
 use crate::soft::{SoftCost, soft_costs};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,17 +49,19 @@ impl CheckReport {
     }
 }
 
-/// One duty of one person: from this month's rota or from just before it.
+/// One duty of one person: from this month's rota (with its shift key) or
+/// from just before it (without).
 #[derive(Debug, Clone)]
 struct Duty {
     key: Option<ShiftKey>,
-    start: DateTime<FixedOffset>,
-    end: DateTime<FixedOffset>,
-    counts: bool,
-    night: bool,
-    nurse_night: bool,
-    on_site: bool,
-    date: NaiveDate,
+    at: PastDuty,
+}
+
+impl std::ops::Deref for Duty {
+    type Target = PastDuty;
+    fn deref(&self) -> &PastDuty {
+        &self.at
+    }
 }
 
 fn hm(t: DateTime<FixedOffset>) -> String {
@@ -227,13 +229,7 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
         }
         per_person.entry(pi).or_default().push(Duty {
             key: Some(a.shift.clone()),
-            start: info.shift.start,
-            end: info.shift.end,
-            counts: info.counts,
-            night: info.night,
-            nurse_night: info.nurse_night,
-            on_site: info.on_site,
-            date: info.shift.date,
+            at: PastDuty::of(a.staff.clone(), info),
         });
     }
     for (si, info) in inst.shifts.iter().enumerate() {
@@ -263,13 +259,7 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
                 .filter(|d| d.staff == p.id)
                 .map(|d| Duty {
                     key: None,
-                    start: d.start,
-                    end: d.end,
-                    counts: d.counts,
-                    night: d.night,
-                    nurse_night: d.nurse_night,
-                    on_site: d.on_site,
-                    date: d.date,
+                    at: d.clone(),
                 }),
         );
         duties.sort_by_key(|d| d.start);

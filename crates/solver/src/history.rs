@@ -33,16 +33,7 @@ impl History {
                     *h.hours_this_year.entry(a.staff.clone()).or_default() += info.hours();
                 }
                 if rota.month == month.prev() && info.shift.date >= first - Duration::days(3) {
-                    h.before.push(PastDuty {
-                        staff: a.staff.clone(),
-                        date: info.shift.date,
-                        start: info.shift.start,
-                        end: info.shift.end,
-                        counts: info.counts,
-                        night: info.night,
-                        nurse_night: info.nurse_night,
-                        on_site: info.on_site,
-                    });
+                    h.before.push(PastDuty::of(a.staff.clone(), info));
                 }
                 for c in 0..CATEGORIES {
                     if in_category(info, c) {

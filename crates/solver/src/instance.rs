@@ -83,6 +83,20 @@ impl History {
 }
 
 impl PastDuty {
+    /// A person's duty on a shift, as later months see it.
+    pub fn of(staff: StaffId, info: &ShiftInfo) -> Self {
+        Self {
+            staff,
+            date: info.shift.date,
+            start: info.shift.start,
+            end: info.shift.end,
+            counts: info.counts,
+            night: info.night,
+            nurse_night: info.nurse_night,
+            on_site: info.on_site,
+        }
+    }
+
     /// Whether this earlier duty rules out `info` for the same person:
     /// they overlap, or (with rest enforced) `info` starts inside the rest
     /// owed after it.
