@@ -72,6 +72,9 @@ pub fn explain_first(
     limit: usize,
 ) -> Vec<Unfilled> {
     let mut out = Vec::new();
+    // The rota's own violations, computed once: a candidate's reason is the
+    // first violation that adding them creates beyond these.
+    let base = check(inst, assignments, history).violations;
     for (s, info) in inst.shifts.iter().enumerate() {
         if out.len() >= limit {
             break;
@@ -91,7 +94,7 @@ pub fn explain_first(
         {
             let (rule, reason) = match static_block(inst.net, svc, info, p) {
                 Some((r, why)) => (Some(r), why),
-                None => dynamic_block(inst, assignments, history, &key, &p.id),
+                None => dynamic_block(inst, assignments, &base, history, &key, &p.id),
             };
             candidates.push(Blocked {
                 staff: p.id.clone(),
@@ -112,18 +115,19 @@ pub fn explain_first(
     out
 }
 
-/// What stops `staff` taking `shift` given the rest of the rota.
+/// What stops `staff` taking `shift` given the rest of the rota (whose own
+/// violations are `base`).
 fn dynamic_block(
     inst: &Instance<'_>,
     assignments: &[Assignment],
+    base: &[crate::check::Violation],
     history: &History,
     shift: &ShiftKey,
     staff: &StaffId,
 ) -> (Option<Rule>, String) {
     let mine =
         |v: &crate::check::Violation| v.staff.as_ref() == Some(staff) && v.rule != Rule::Coverage;
-    let before: Vec<String> = check(inst, assignments, history)
-        .violations
+    let before: Vec<String> = base
         .iter()
         .filter(|v| mine(v))
         .map(ToString::to_string)
