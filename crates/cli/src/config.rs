@@ -15,6 +15,15 @@ const DEFAULTS: &str = include_str!("../../../config/default.toml");
 pub struct Config {
     pub database: Database,
     pub log: Log,
+    pub server: Server,
+    #[serde(default)]
+    pub api: touban_api::ApiConfig,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Server {
+    /// Address `touban serve` listens on.
+    pub listen: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ mod config;
 mod grid;
 mod print;
 mod rota;
+mod serve;
 mod store;
 
 use std::path::PathBuf;
@@ -101,6 +102,18 @@ enum Command {
     /// Benchmarks (figures for docs/BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Serve the HTTP API (see docs/api.md) until Ctrl-C or SIGTERM, then
+    /// finish the requests in flight.
+    Serve {
+        /// Address to listen on (default from config: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Write a rota's assignments: service, start, end, person, role, phone.
     Export {
         #[arg(long)]
@@ -165,6 +178,37 @@ enum BenchCmd {
         /// Write each roster as DIR/InstanceN.roster.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Create a token and print it (it is stored only as a hash).
+    Create {
+        /// admin, coordinator, institution or staff.
+        #[arg(long)]
+        role: String,
+        /// Region of a coordinator, institution or staff token.
+        #[arg(long)]
+        region: Option<String>,
+        /// Institution id (role institution) or staff id (role staff).
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke a token by its id (the part before the dot).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArg,
     },
 }
 
@@ -361,6 +405,28 @@ fn main() -> ExitCode {
                 threads,
                 out,
             }) => bench::curtois(&files, time_limit, threads, out.as_deref()),
+            Command::Serve { listen, db } => serve::serve(&cfg, &db, listen.as_deref()).await,
+            Command::Token(TokenCmd::Create {
+                role,
+                region,
+                scope,
+                label,
+                db,
+            }) => {
+                serve::token_create(
+                    &cfg,
+                    &db,
+                    &role,
+                    region.as_deref(),
+                    scope.as_deref(),
+                    label.as_deref(),
+                )
+                .await
+            }
+            Command::Token(TokenCmd::List { db }) => serve::token_list(&cfg, &db).await,
+            Command::Token(TokenCmd::Revoke { id, db }) => {
+                serve::token_revoke(&cfg, &db, &id).await
+            }
             Command::Export {
                 month,
                 format,

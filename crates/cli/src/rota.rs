@@ -1,51 +1,17 @@
 //! Rota commands: generate, repair, absence, export.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use touban_domain::{Absence, AbsenceKind, Month, Network, NewRota, RegionId, Rota};
+use touban_domain::{Absence, AbsenceKind, Month, Network, NewRota, RegionId};
 use touban_solver::{History, Instance, SolveOptions, check, explain};
-use touban_store::{Store, StoreError};
+use touban_store::Store;
 
 use crate::grid;
-
-/// Published version if there is one, else the latest; None if no rota.
-async fn current(
-    store: &dyn Store,
-    region: &RegionId,
-    month: Month,
-) -> anyhow::Result<Option<Rota>> {
-    if let Some(r) = store.published_rota(region, month).await? {
-        return Ok(Some(r));
-    }
-    match store.rota(region, month, None).await {
-        Ok(r) => Ok(Some(r)),
-        Err(StoreError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The network and what the twelve months before `month` leave behind.
-async fn context(
-    store: &dyn Store,
-    region: &RegionId,
-    month: Month,
-) -> anyhow::Result<(Network, History)> {
-    let net = store.load_network(region).await?;
-    let mut earlier = Vec::new();
-    let mut m = month;
-    for _ in 0..12 {
-        m = m.prev();
-        if let Some(r) = current(store, region, m).await? {
-            earlier.push(r);
-        }
-    }
-    let history = History::from_rotas(&net, month, &earlier);
-    Ok((net, history))
-}
+use touban_api::ops::{context, current};
 
 pub fn parse_month(s: &str) -> anyhow::Result<Month> {
     Month::parse(s).map_err(|e| anyhow::anyhow!("--month: {e}"))
@@ -130,26 +96,16 @@ pub async fn repair(
             "there is no rota for {month} to repair: run `touban generate --month {month}` first"
         );
     };
-    let (net, mut history) = context(store, region, month).await?;
-    let inst = Instance::new(&net, month);
-    history.previous = Some(previous.assignments.clone());
-    let out = touban_solver::repair(&inst, &history, opts)?;
-    let saved = store
-        .save_rota(&NewRota {
-            region: region.clone(),
-            month,
-            created_by: actor.to_string(),
-            note: Some(format!("repair of version {}", previous.version)),
-            based_on: Some(previous.version),
-            assignments: out.assignments.clone(),
-        })
-        .await?;
-    let changes = diff(&net, &previous, &saved);
+    let net = store.load_network(region).await?;
+    let r =
+        touban_api::ops::repair_month(store, region, month, previous, opts.clone(), actor, false)
+            .await?;
+    let changes = diff(&net, &r.changes);
     println!(
         "{month}: version {} → {} ({:.2} s)",
-        previous.version,
-        saved.version,
-        out.elapsed.as_secs_f64()
+        r.from.version,
+        r.to.version,
+        r.elapsed.as_secs_f64()
     );
     println!(
         "変更 {} 件 / {} changed shifts:",
@@ -159,7 +115,7 @@ pub async fn repair(
     for c in &changes {
         println!("  {c}");
     }
-    let unfilled = explain(&inst, &saved.assignments, &history);
+    let unfilled = r.unfilled;
     for u in &unfilled {
         print!("  {u}");
     }
@@ -170,37 +126,33 @@ pub async fn repair(
     })
 }
 
-/// Shift by shift, who was on it before and after.
-pub fn diff(net: &Network, old: &Rota, new: &Rota) -> Vec<String> {
-    let name = |id: &touban_domain::StaffId| {
-        net.staff_member(id)
-            .map_or(id.to_string(), |s| s.name.clone())
+/// Shift by shift, who was on it before and after, as printed lines.
+pub fn diff(net: &Network, changes: &[touban_api::ops::ShiftChange]) -> Vec<String> {
+    let list = |s: &BTreeSet<touban_domain::StaffId>| {
+        if s.is_empty() {
+            "（なし none）".to_string()
+        } else {
+            s.iter()
+                .map(|id| {
+                    net.staff_member(id)
+                        .map_or(id.to_string(), |p| p.name.clone())
+                })
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join("・")
+        }
     };
-    let mut by: BTreeMap<&touban_domain::ShiftKey, (BTreeSet<String>, BTreeSet<String>)> =
-        BTreeMap::new();
-    for a in &old.assignments {
-        by.entry(&a.shift).or_default().0.insert(name(&a.staff));
-    }
-    for a in &new.assignments {
-        by.entry(&a.shift).or_default().1.insert(name(&a.staff));
-    }
-    by.into_iter()
-        .filter(|(_, (o, n))| o != n)
-        .map(|(k, (o, n))| {
-            let list = |s: &BTreeSet<String>| {
-                if s.is_empty() {
-                    "（なし none）".to_string()
-                } else {
-                    s.iter().cloned().collect::<Vec<_>>().join("・")
-                }
-            };
+    changes
+        .iter()
+        .map(|c| {
             format!(
                 "{} {} {}: {} → {}",
-                k.date,
-                k.service,
-                k.template,
-                list(&o),
-                list(&n)
+                c.shift.date,
+                c.shift.service,
+                c.shift.template,
+                list(&c.before),
+                list(&c.after)
             )
         })
         .collect()

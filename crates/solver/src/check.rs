@@ -70,7 +70,7 @@ fn hm(t: DateTime<FixedOffset>) -> String {
 
 /// Minimum rest after a duty that counts as work: 18 h after a night without
 /// a duty permit, 9 h otherwise (rule 4). None when no rest is owed.
-pub(crate) fn rest_needed(counts: bool, night: bool) -> Option<Duration> {
+pub fn rest_needed(counts: bool, night: bool) -> Option<Duration> {
     counts.then(|| {
         if night {
             Duration::hours(18)

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod import;
+mod records;
 mod rota;
 
 use std::str::FromStr;
@@ -19,12 +20,14 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, error::ErrorKind};
 use touban_domain::{
-    Absence, AttendingPair, CoverageService, Institution, Month, Municipality, Network, NewRota,
-    Policy, Region, RegionId, Request, Rota, RotaChange, SoftWeights, StaffMember, TravelModel,
+    Absence, AttendingPair, CoverRequest, CoverageService, Institution, Month, Municipality,
+    Network, NewRota, Policy, Region, RegionId, Request, Rota, RotaChange, SoftWeights,
+    StaffMember, TravelModel,
 };
 use touban_store::{
-    AbsenceSource, ImportReport, RegionSummary, Result, RotaVersionInfo, Store, StoreError,
-    StoredAbsence,
+    AbsenceSource, AuditEntry, AuditRecord, Credential, ImportReport, Job, JobStatus,
+    NewCredential, NewOffer, OfferAnswer, RegionSummary, Result, RotaVersionInfo, Store,
+    StoreError, StoredAbsence, StoredCover,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -260,7 +263,11 @@ impl Store for SqliteStore {
     }
 
     async fn save_rota(&self, rota: &NewRota) -> Result<Rota> {
-        rota::save(&self.pool, rota).await
+        rota::save(&self.pool, rota, None).await
+    }
+
+    async fn save_rota_after(&self, rota: &NewRota, latest: u32) -> Result<Rota> {
+        rota::save(&self.pool, rota, Some(latest)).await
     }
 
     async fn rota(&self, region: &RegionId, month: Month, version: Option<u32>) -> Result<Rota> {
@@ -287,5 +294,94 @@ impl Store for SqliteStore {
 
     async fn rota_history(&self, region: &RegionId, month: Month) -> Result<Vec<RotaChange>> {
         rota::history(&self.pool, region, month).await
+    }
+
+    async fn create_credential(&self, c: &NewCredential) -> Result<Credential> {
+        records::create_credential(&self.pool, c).await
+    }
+
+    async fn credential(&self, id: &str) -> Result<Credential> {
+        records::credential(&self.pool, id).await
+    }
+
+    async fn credentials(&self, region: Option<&RegionId>) -> Result<Vec<Credential>> {
+        records::credentials(&self.pool, region).await
+    }
+
+    async fn revoke_credential(&self, id: &str, actor: &str) -> Result<Credential> {
+        records::revoke_credential(&self.pool, id, actor).await
+    }
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64> {
+        records::append_audit(&self.pool, e).await
+    }
+
+    async fn audit_log(
+        &self,
+        region: Option<&RegionId>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        records::audit_log(&self.pool, region, after, limit).await
+    }
+
+    async fn create_job(
+        &self,
+        region: &RegionId,
+        kind: &str,
+        month: Month,
+        actor: &str,
+        deadline: DateTime<Utc>,
+    ) -> Result<Job> {
+        records::create_job(&self.pool, region, kind, month, actor, deadline).await
+    }
+
+    async fn update_job(
+        &self,
+        id: i64,
+        status: JobStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        records::update_job(&self.pool, id, status, result, error).await
+    }
+
+    async fn job(&self, id: i64) -> Result<Job> {
+        records::job(&self.pool, id).await
+    }
+
+    async fn create_cover(
+        &self,
+        region: &RegionId,
+        request: &CoverRequest,
+        offers: &[NewOffer],
+        escalate_at: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<StoredCover> {
+        records::create_cover(&self.pool, region, request, offers, escalate_at, actor).await
+    }
+
+    async fn cover(&self, id: i64) -> Result<StoredCover> {
+        records::cover(&self.pool, id).await
+    }
+
+    async fn covers(&self, region: &RegionId, after: i64, limit: u32) -> Result<Vec<StoredCover>> {
+        records::covers(&self.pool, region, after, limit).await
+    }
+
+    async fn offer_request(&self, offer: i64) -> Result<StoredCover> {
+        records::offer_request(&self.pool, offer).await
+    }
+
+    async fn answer_offer(&self, offer: i64, accept: bool, actor: &str) -> Result<OfferAnswer> {
+        records::answer_offer(&self.pool, offer, accept, actor).await
+    }
+
+    async fn escalate_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredCover>> {
+        records::escalate_due(&self.pool, now).await
+    }
+
+    async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        records::server_secret(&self.pool, name, candidate).await
     }
 }

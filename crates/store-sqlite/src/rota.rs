@@ -53,7 +53,7 @@ async fn ids(
     Ok(rows.iter().map(|r| r.get("id")).collect())
 }
 
-pub async fn save(pool: &SqlitePool, rota: &NewRota) -> Result<Rota> {
+pub async fn save(pool: &SqlitePool, rota: &NewRota, expect: Option<u32>) -> Result<Rota> {
     let region = rota.region.as_str();
     let month = rota.month.to_string();
     let mut tx = pool.begin().await.map_err(db_err)?;
@@ -103,6 +103,14 @@ pub async fn save(pool: &SqlitePool, rota: &NewRota) -> Result<Rota> {
     .map_err(db_err)?
     .get("v");
     let version = u32::try_from(latest.unwrap_or(0) + 1).map_err(bad)?;
+    if let Some(e) = expect
+        && latest != Some(i64::from(e))
+    {
+        return Err(StoreError::Conflict(format!(
+            "the {month} rota is at version {}, not {e}: someone saved a newer version; reload it and try again",
+            latest.unwrap_or(0)
+        )));
+    }
     if let Some(b) = rota.based_on
         && latest.is_none_or(|l| i64::from(b) > l)
     {

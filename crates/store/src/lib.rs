@@ -8,7 +8,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
-use touban_domain::{Absence, Month, Network, NewRota, RegionId, Rota, RotaChange, RotaStatus};
+use touban_domain::{
+    Absence, CoverRequest, Month, Network, NewRota, RegionId, Rota, RotaChange, RotaStatus,
+};
+
+mod records;
+pub use records::*;
 
 /// The one error type of the port. Adapters translate driver errors at their
 /// edge: "no row" becomes `NotFound`, a unique or foreign-key violation
@@ -130,6 +135,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores a rota as the next version of its month, as a draft.
     async fn save_rota(&self, rota: &NewRota) -> Result<Rota>;
 
+    /// Like [`Store::save_rota`], but only if the month's latest version is
+    /// still `latest` (optimistic concurrency for edits); `Conflict` if
+    /// someone saved another version in between.
+    async fn save_rota_after(&self, rota: &NewRota, latest: u32) -> Result<Rota>;
+
     /// A version of a month's rota; the latest when `version` is `None`.
     async fn rota(&self, region: &RegionId, month: Month, version: Option<u32>) -> Result<Rota>;
 
@@ -149,4 +159,87 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Every recorded change to a month's rota, oldest first.
     async fn rota_history(&self, region: &RegionId, month: Month) -> Result<Vec<RotaChange>>;
+
+    // --- credentials -----------------------------------------------------
+
+    async fn create_credential(&self, c: &NewCredential) -> Result<Credential>;
+
+    /// A credential by its public id, revoked or not.
+    async fn credential(&self, id: &str) -> Result<Credential>;
+
+    /// Every credential (admins) or those of one region.
+    async fn credentials(&self, region: Option<&RegionId>) -> Result<Vec<Credential>>;
+
+    /// Revokes a credential; revoking twice is not an error.
+    async fn revoke_credential(&self, id: &str, actor: &str) -> Result<Credential>;
+
+    // --- audit log (append-only) ------------------------------------------
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64>;
+
+    /// Entries with id above `after`, oldest first, at most `limit`; only one
+    /// region's when `region` is given.
+    async fn audit_log(
+        &self,
+        region: Option<&RegionId>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>>;
+
+    // --- background jobs --------------------------------------------------
+
+    async fn create_job(
+        &self,
+        region: &RegionId,
+        kind: &str,
+        month: Month,
+        actor: &str,
+        deadline: DateTime<Utc>,
+    ) -> Result<Job>;
+
+    async fn update_job(
+        &self,
+        id: i64,
+        status: JobStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()>;
+
+    async fn job(&self, id: i64) -> Result<Job>;
+
+    // --- cover requests -----------------------------------------------------
+
+    /// Stores a request with its ranked candidates. Broadcast requests offer
+    /// to every candidate at once; one-by-one requests to the first only.
+    async fn create_cover(
+        &self,
+        region: &RegionId,
+        request: &CoverRequest,
+        offers: &[NewOffer],
+        escalate_at: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<StoredCover>;
+
+    async fn cover(&self, id: i64) -> Result<StoredCover>;
+
+    /// A region's requests with id above `after`, oldest first.
+    async fn covers(&self, region: &RegionId, after: i64, limit: u32) -> Result<Vec<StoredCover>>;
+
+    /// The request an offer belongs to.
+    async fn offer_request(&self, offer: i64) -> Result<StoredCover>;
+
+    /// Answers an offer in one transaction: the first acceptance fills the
+    /// request and marks the other offers taken; a later acceptance gets
+    /// `AlreadyTaken`. An offer answered before is a `Conflict`.
+    async fn answer_offer(&self, offer: i64, accept: bool, actor: &str) -> Result<OfferAnswer>;
+
+    /// Marks open requests whose escalation time has passed as escalated and
+    /// returns them.
+    async fn escalate_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredCover>>;
+
+    // --- secrets ---------------------------------------------------------------
+
+    /// The server secret called `name`, created from `candidate` on first
+    /// use, so every instance sharing the database signs links alike.
+    async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
 }

@@ -1,0 +1,308 @@
+//! What anyone may ask: who is on call, the patient-facing list, calendar
+//! feeds (behind their secret address), health.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, FixedOffset};
+use touban_domain::{InstitutionId, RegionId, ServiceId};
+use touban_store::Grant;
+
+use crate::api_cover::html_escape;
+use crate::dto::*;
+use crate::error::{ApiResult, Problem, ProblemDetails};
+use crate::oncall::now_in;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/api/v1/health", tag = "public",
+    responses((status = 200, body = Health)))]
+pub async fn health(State(st): State<AppState>) -> ApiResult<Json<Health>> {
+    st.store().regions().await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+/// Who is on call now (or at `at`) for a service, an institution's services
+/// or a whole region, with phone, until when, and who takes over next.
+#[utoipa::path(get, path = "/api/v1/oncall", tag = "public",
+    params(OnCallQuery),
+    responses((status = 200, body = OnCallAnswer), (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)))]
+pub async fn oncall(
+    State(st): State<AppState>,
+    Query(q): Query<OnCallQuery>,
+) -> ApiResult<Json<OnCallAnswer>> {
+    let at: Option<DateTime<FixedOffset>> = match &q.at {
+        None => None,
+        Some(s) => Some(DateTime::parse_from_rfc3339(s).map_err(|e| {
+            Problem::invalid(
+                "query.at",
+                format!("\"{s}\" is not an RFC 3339 instant ({e}); e.g. 2027-01-14T23:00:00+09:00"),
+            )
+        })?),
+    };
+    let region = q
+        .region
+        .as_deref()
+        .map(|r| RegionId::parse(r).map_err(|_| Problem::not_found(format!("region \"{r}\""))))
+        .transpose()?;
+    let regions: Vec<RegionId> = match region {
+        Some(r) => vec![r],
+        None => {
+            if q.service.is_none() && q.institution.is_none() {
+                return Err(Problem::invalid(
+                    "query.service",
+                    "name a service, an institution or a region",
+                ));
+            }
+            st.store()
+                .regions()
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        }
+    };
+    let service = q
+        .service
+        .as_deref()
+        .map(|s| ServiceId::parse(s).map_err(|_| Problem::not_found(format!("service \"{s}\""))))
+        .transpose()?;
+    let institution = q
+        .institution
+        .as_deref()
+        .map(|s| {
+            InstitutionId::parse(s).map_err(|_| Problem::not_found(format!("institution \"{s}\"")))
+        })
+        .transpose()?;
+    let mut entries = Vec::new();
+    let mut when = at;
+    let mut found_any = false;
+    for r in &regions {
+        let net = st.network(r).await?;
+        let at = *when.get_or_insert_with(|| now_in(&net));
+        let services: Vec<&touban_domain::CoverageService> = net
+            .services
+            .iter()
+            .filter(|s| service.as_ref().is_none_or(|id| &s.id == id))
+            .filter(|s| {
+                institution
+                    .as_ref()
+                    .is_none_or(|i| s.host.as_ref() == Some(i) || s.institutions.contains(i))
+            })
+            .collect();
+        if institution.is_some()
+            && net
+                .institution(institution.as_ref().expect("some"))
+                .is_some()
+        {
+            found_any = true;
+        }
+        for svc in services {
+            found_any = true;
+            let (now, next) = st.oncall.lookup(st.store(), &net, &svc.id, at).await?;
+            entries.push(OnCallEntry {
+                region: r.to_string(),
+                service: svc.id.to_string(),
+                service_name: svc.name.clone(),
+                now,
+                next,
+            });
+        }
+    }
+    if !found_any {
+        return Err(Problem::not_found(match (&service, &institution) {
+            (Some(s), _) => format!("service \"{s}\""),
+            (None, Some(i)) => format!("institution \"{i}\""),
+            _ => "region".to_string(),
+        }));
+    }
+    let at = when.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
+    Ok(Json(OnCallAnswer { at, entries }))
+}
+
+/// The published "time slot → person → phone" list of one service, for
+/// patients: JSON, CSV (UTF-8 with BOM, so Excel opens it in Japanese) or a
+/// printable HTML page.
+#[utoipa::path(get, path = "/api/v1/regions/{region}/services/{service}/patient-list", tag = "public",
+    params(("region" = String, Path), ("service" = String, Path), PatientListQuery),
+    responses((status = 200, body = PatientList, content_type = "application/json"),
+        (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
+        (status = 200, description = "Printable page", content_type = "text/html", body = String),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)))]
+pub async fn patient_list(
+    State(st): State<AppState>,
+    Path((region, service)): Path<(String, String)>,
+    Query(q): Query<PatientListQuery>,
+) -> ApiResult<Response> {
+    let region = crate::conv::region_id(&region)?;
+    let net = st.network(&region).await?;
+    let nf = || Problem::not_found(format!("service \"{service}\""));
+    let sid = ServiceId::parse(&service).map_err(|_| nf())?;
+    let svc = net.service(&sid).ok_or_else(nf)?;
+    let today = now_in(&net).date_naive();
+    let from = q.from.unwrap_or(today);
+    let to = q.to.unwrap_or(from + Duration::days(30));
+    if to < from {
+        return Err(Problem::invalid(
+            "query.to",
+            format!("{to} is before {from}"),
+        ));
+    }
+    if (to - from).num_days() > 92 {
+        return Err(Problem::invalid("query.to", "at most 92 days at a time"));
+    }
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "csv", "html"].contains(&format) {
+        return Err(Problem::invalid(
+            "query.format",
+            format!("\"{format}\" is not a format (json, csv, html)"),
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut m = touban_domain::Month::new(
+        chrono::Datelike::year(&from),
+        chrono::Datelike::month(&from),
+    )
+    .map_err(|e| Problem::invalid("query.from", e.0))?;
+    loop {
+        if m.first_day() > to {
+            break;
+        }
+        let ms = st.oncall.month(st.store(), &net, m).await?;
+        if let Some(slots) = ms.services.get(&sid) {
+            for s in slots
+                .iter()
+                .filter(|s| s.dto.date >= from && s.dto.date <= to)
+            {
+                for p in &s.dto.people {
+                    rows.push(PatientRow {
+                        start: s.dto.start,
+                        end: s.dto.end,
+                        name: p.name.clone(),
+                        role: p.role.clone(),
+                        phone: p.phone.clone(),
+                    });
+                }
+            }
+        }
+        m = m.next();
+    }
+    let list = PatientList {
+        region: region.to_string(),
+        service: sid.to_string(),
+        service_name: svc.name.clone(),
+        from,
+        to,
+        rows,
+    };
+    Ok(match format {
+        "csv" => {
+            let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+            let _ = w.write_record([
+                "開始 start",
+                "終了 end",
+                "氏名 name",
+                "役割 role",
+                "電話 phone",
+            ]);
+            for r in &list.rows {
+                let _ = w.write_record([
+                    r.start.format("%Y-%m-%d %H:%M").to_string(),
+                    r.end.format("%Y-%m-%d %H:%M").to_string(),
+                    r.name.clone(),
+                    role_ja(&r.role).to_string(),
+                    r.phone.clone().unwrap_or_default(),
+                ]);
+            }
+            let bytes = w.into_inner().map_err(Problem::internal)?;
+            let mut res = bytes.into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "attachment; filename=\"{}-{}-{}.csv\"",
+                list.service, list.from, list.to
+            )) {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        "html" => (StatusCode::OK, axum::response::Html(patient_html(&list))).into_response(),
+        _ => Json(list).into_response(),
+    })
+}
+
+fn role_ja(role: &str) -> &'static str {
+    if role == "backup" {
+        "副 backup"
+    } else {
+        "主 primary"
+    }
+}
+
+const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+
+fn patient_html(l: &PatientList) -> String {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    let mut rows = String::new();
+    for r in &l.rows {
+        let wd = WEEKDAYS_JA[r.start.weekday().num_days_from_monday() as usize];
+        let _ = write!(
+            rows,
+            "<tr><td>{}（{wd}）{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"tel\">{}</td></tr>",
+            r.start.format("%m月%d日"),
+            r.start.format("%H:%M"),
+            r.end.format("%m/%d %H:%M"),
+            html_escape(&r.name),
+            role_ja(&r.role),
+            html_escape(r.phone.as_deref().unwrap_or("—")),
+        );
+    }
+    if l.rows.is_empty() {
+        rows.push_str("<tr><td colspan=\"5\">公開された当番はありません / no published duty in this period</td></tr>");
+    }
+    format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{name} 当番表 {from} – {to}</title>\
+<style>body{{font-family:'Noto Sans JP',sans-serif;margin:1.5em}}table{{border-collapse:collapse;width:100%}}\
+th,td{{border:1px solid #444;padding:.3em .5em;text-align:left}}th{{background:#eee}}.tel{{font-size:1.2em;font-weight:bold}}\
+@media print{{body{{margin:0}}}}</style></head><body>\
+<h1>{name} 当番表</h1><p>{from} 〜 {to}（Duty list / time slot → person → phone）</p>\
+<table><thead><tr><th>開始 Start</th><th>終了 End</th><th>担当 Name</th><th>役割 Role</th><th>電話 Phone</th></tr></thead><tbody>{rows}</tbody></table>\
+<p>緊急時はこの番号にお電話ください。In an emergency, call the number above.</p></body></html>",
+        name = html_escape(&l.service_name),
+        from = l.from,
+        to = l.to,
+    )
+}
+
+/// A calendar feed at its secret address (`/api/v1/feeds/{token}.ics`).
+#[utoipa::path(get, path = "/api/v1/feeds/{token}", tag = "public",
+    params(("token" = String, Path, description = "The feed token, followed by `.ics`")),
+    responses((status = 200, description = "iCalendar", content_type = "text/calendar", body = String),
+        (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)))]
+pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let token = token.strip_suffix(".ics").unwrap_or(&token);
+    let caller = st.verifier.verify(st.store(), token, true).await?;
+    let text = match &caller.grant {
+        Grant::StaffFeed { region, staff } => {
+            let net = st.network(region).await?;
+            crate::ical::staff_feed(st.store(), &net, staff).await?
+        }
+        Grant::ServiceFeed { region, service } => {
+            let net = st.network(region).await?;
+            crate::ical::service_feed(st.store(), &net, service).await?
+        }
+        _ => return Err(Problem::unauthorized("not a feed token")),
+    };
+    let mut res = text.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    Ok(res)
+}

@@ -1,0 +1,486 @@
+//! Rotas: generate (a background job), versions, publish, diff, manual edits.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use touban_domain::{
+    Assignment, NewRota, Role, RotaStatus, ServiceId, ShiftKey, StaffId, TemplateId,
+};
+use touban_solver::{Instance, SolveOptions, check};
+use touban_store::JobStatus;
+
+use crate::auth::Caller;
+use crate::conv::{self, month as parse_month, region_id};
+use crate::dto::*;
+use crate::error::{ApiResult, Problem, ProblemDetails};
+use crate::ops;
+use crate::state::AppState;
+
+fn job_dto(j: &touban_store::Job) -> JobDto {
+    JobDto {
+        id: j.id,
+        region: j.region.to_string(),
+        kind: j.kind.clone(),
+        month: j.month.to_string(),
+        status: j.status.as_str().into(),
+        created_at: j.created_at,
+        created_by: j.created_by.clone(),
+        finished_at: j.finished_at,
+        result: j.result.clone(),
+        error: j.error.clone(),
+    }
+}
+
+/// Starts generating a month's rota in the background; poll the job.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/rotas/{month}/generate", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    request_body(content = GenerateBody, description = "Optional solver settings"),
+    responses((status = 202, body = JobDto, headers(("Location" = String))),
+        (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn generate(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((region, month)): Path<(String, String)>,
+    body: Option<crate::JsonBody<GenerateBody>>,
+) -> ApiResult<Response> {
+    let region = region_id(&region)?;
+    caller.coordinates(&region)?;
+    let month = parse_month(&month)?;
+    let body = body.map(|b| b.0).unwrap_or_default();
+    let time_limit = body
+        .time_limit_seconds
+        .unwrap_or(st.config.default_time_limit_seconds);
+    if !(time_limit > 0.0 && time_limit <= 3600.0) {
+        return Err(Problem::invalid(
+            "/time_limit_seconds",
+            format!("{time_limit} is not between 0 (exclusive) and 3600"),
+        ));
+    }
+    let gap = body.gap.unwrap_or(0.005);
+    if !(0.0..1.0).contains(&gap) {
+        return Err(Problem::invalid("/gap", format!("{gap} is not in [0, 1)")));
+    }
+    st.network(&region).await?; // 404 for an unknown region before queuing
+    #[allow(clippy::cast_possible_truncation)]
+    let deadline = Utc::now() + chrono::Duration::seconds(time_limit.ceil() as i64 * 3 + 600);
+    let job = st
+        .store()
+        .create_job(&region, "generate", month, &caller.actor(), deadline)
+        .await?;
+    let id = job.id;
+    let st2 = st.clone();
+    let actor = caller.actor();
+    tokio::spawn(async move {
+        let outcome = run_generate(&st2, &region, month, time_limit, gap, &actor, id).await;
+        let (status, result, error) = match outcome {
+            Ok(v) => (JobStatus::Succeeded, Some(v), None),
+            Err(e) => (JobStatus::Failed, None, Some(format!("{e:#}"))),
+        };
+        if let Err(e) = st2
+            .store()
+            .update_job(id, status, result.as_ref(), error.as_deref())
+            .await
+        {
+            tracing::error!("job {id}: could not record its end: {e}");
+        }
+    });
+    let mut res = (StatusCode::ACCEPTED, Json(job_dto(&job))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/jobs/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn run_generate(
+    st: &AppState,
+    region: &touban_domain::RegionId,
+    month: touban_domain::Month,
+    time_limit: f64,
+    gap: f64,
+    actor: &str,
+    id: i64,
+) -> anyhow::Result<serde_json::Value> {
+    let _permit = st.solver.acquire().await?;
+    st.store()
+        .update_job(id, JobStatus::Running, None, None)
+        .await?;
+    let (net, history) = ops::context(st.store(), region, month).await?;
+    #[allow(clippy::cast_possible_truncation)]
+    let opts = SolveOptions {
+        time_limit,
+        mip_gap: gap as f32,
+        ..Default::default()
+    };
+    let (out, unfilled, soft) = tokio::task::spawn_blocking(move || {
+        let inst = Instance::new(&net, month);
+        let out = touban_solver::generate(&inst, &history, &opts)?;
+        let unfilled = touban_solver::explain(&inst, &out.assignments, &history).len();
+        let soft = check(&inst, &out.assignments, &history).soft_total();
+        Ok::<_, anyhow::Error>((out, unfilled, soft))
+    })
+    .await??;
+    let saved = st
+        .store()
+        .save_rota(&NewRota {
+            region: region.clone(),
+            month,
+            created_by: actor.to_string(),
+            note: Some(format!(
+                "generated in {:.1} s ({:?}), job {id}",
+                out.elapsed.as_secs_f64(),
+                out.quality
+            )),
+            based_on: None,
+            assignments: out.assignments,
+        })
+        .await?;
+    Ok(serde_json::json!({
+        "version": saved.version,
+        "unfilled": unfilled,
+        "soft_cost": (soft * 100.0).round() / 100.0,
+        "seconds": out.elapsed.as_secs_f64(),
+        "quality": out.quality,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "rotas",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = JobDto), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn job(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobDto>> {
+    let j = st.store().job(id).await?;
+    caller
+        .coordinates(&j.region)
+        .map_err(|_| Problem::not_found(format!("job {id}")))?;
+    Ok(Json(job_dto(&j)))
+}
+
+/// Drafts are for coordinators; everyone in the region sees published and
+/// superseded versions.
+fn may_see(caller: &Caller, status: RotaStatus) -> bool {
+    caller.is_coordinator() || status != RotaStatus::Draft
+}
+
+#[utoipa::path(get, path = "/api/v1/regions/{region}/rotas/{month}", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    responses((status = 200, body = RotaVersionList), (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn versions(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((region, month)): Path<(String, String)>,
+) -> ApiResult<Json<RotaVersionList>> {
+    let region = region_id(&region)?;
+    caller.in_region(&region)?;
+    let month = parse_month(&month)?;
+    st.network(&region).await?;
+    let items = st
+        .store()
+        .rota_versions(&region, month)
+        .await?
+        .iter()
+        .filter(|v| may_see(&caller, v.status))
+        .map(conv::version_info)
+        .collect();
+    Ok(Json(RotaVersionList {
+        month: month.to_string(),
+        items,
+    }))
+}
+
+async fn load_version(
+    st: &AppState,
+    caller: &Caller,
+    region: &str,
+    month: &str,
+    version: u32,
+) -> ApiResult<(
+    touban_domain::RegionId,
+    touban_domain::Month,
+    touban_domain::Rota,
+)> {
+    let region = region_id(region)?;
+    caller.in_region(&region)?;
+    let month = parse_month(month)?;
+    let rota = st.store().rota(&region, month, Some(version)).await?;
+    if !may_see(caller, rota.status) {
+        return Err(Problem::not_found(format!("version {version} of {month}")));
+    }
+    Ok((region, month, rota))
+}
+
+#[utoipa::path(get, path = "/api/v1/regions/{region}/rotas/{month}/versions/{version}", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path), ("version" = u32, Path)),
+    responses((status = 200, body = RotaDto, headers(("ETag" = String))), (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn rota(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((region, month, version)): Path<(String, String, u32)>,
+) -> ApiResult<Response> {
+    let (_, _, rota) = load_version(&st, &caller, &region, &month, version).await?;
+    let mut res = Json(conv::rota(&rota)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&conv::etag(&rota)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+/// `If-Match` must name the version's current ETag.
+fn require_match(headers: &HeaderMap, rota: &touban_domain::Rota) -> ApiResult<()> {
+    let Some(given) = headers.get(header::IF_MATCH) else {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            format!(
+                "If-Match: send the ETag you read this version with (currently {}), so that two coordinators never overwrite each other",
+                conv::etag(rota)
+            ),
+        ));
+    };
+    let given = given.to_str().unwrap_or_default();
+    let want = conv::etag(rota);
+    if given
+        .split(',')
+        .map(str::trim)
+        .any(|g| g == want || g == "*")
+    {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            format!(
+                "If-Match {given} does not match {want}: the version changed since you read it; reload it"
+            ),
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/regions/{region}/rotas/{month}/versions/{version}/publish", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path), ("version" = u32, Path),
+        ("If-Match" = String, Header, description = "The version's ETag")),
+    responses((status = 200, body = RotaVersionDto, headers(("ETag" = String))), (status = 401, body = ProblemDetails),
+        (status = 403, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 412, body = ProblemDetails),
+        (status = 422, body = ProblemDetails), (status = 428, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn publish(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((region, month, version)): Path<(String, String, u32)>,
+) -> ApiResult<Response> {
+    let (region, month, rota) = load_version(&st, &caller, &region, &month, version).await?;
+    caller.coordinates(&region)?;
+    require_match(&headers, &rota)?;
+    let published = st
+        .store()
+        .publish_rota(&region, month, version, &caller.actor())
+        .await?;
+    st.forget(&region);
+    let mut res = Json(conv::version_of(&published, None)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&conv::etag(&published)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/api/v1/regions/{region}/rotas/{month}/diff", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path), DiffQuery),
+    responses((status = 200, body = DiffDto), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn diff(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((region, month)): Path<(String, String)>,
+    Query(q): Query<DiffQuery>,
+) -> ApiResult<Json<DiffDto>> {
+    let (_, month, old) = load_version(&st, &caller, &region, &month, q.from).await?;
+    let (_, _, new) = load_version(&st, &caller, &region, &month.to_string(), q.to).await?;
+    Ok(Json(DiffDto {
+        month: month.to_string(),
+        from: q.from,
+        to: q.to,
+        changes: ops::shift_changes(&old, &new)
+            .iter()
+            .map(conv::change)
+            .collect(),
+    }))
+}
+
+/// Edits a version by hand: the result is checked against every hard rule
+/// and refused with the violations it adds, unless `override_reason` is
+/// given (recorded). The edit is saved as a new draft version; `If-Match`
+/// must carry the edited version's ETag and it must still be the latest.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/rotas/{month}/versions/{version}/edits", tag = "rotas",
+    params(("region" = String, Path), ("month" = String, Path), ("version" = u32, Path),
+        ("If-Match" = String, Header, description = "The version's ETag")),
+    request_body = EditBody,
+    responses((status = 201, body = EditResult), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails),
+        (status = 403, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 409, body = ProblemDetails),
+        (status = 412, body = ProblemDetails), (status = 422, body = ProblemDetails), (status = 428, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn edit(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((region, month, version)): Path<(String, String, u32)>,
+    body: crate::JsonBody<EditBody>,
+) -> ApiResult<(StatusCode, Json<EditResult>)> {
+    let body = body.0;
+    let (region, month, rota) = load_version(&st, &caller, &region, &month, version).await?;
+    caller.coordinates(&region)?;
+    require_match(&headers, &rota)?;
+    if body.changes.is_empty() {
+        return Err(Problem::invalid(
+            "/changes",
+            "at least one change is needed",
+        ));
+    }
+    if body
+        .override_reason
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        return Err(Problem::invalid(
+            "/override_reason",
+            "give a reason, or leave it out",
+        ));
+    }
+    let (net, history) = ops::context(st.store(), &region, month).await?;
+    let inst = Instance::new(&net, month);
+    let mut assignments = rota.assignments.clone();
+    for (i, c) in body.changes.iter().enumerate() {
+        let at = |f: &str| format!("/changes/{i}/{f}");
+        let key = ShiftKey {
+            service: ServiceId::parse(&c.service)
+                .map_err(|e| Problem::invalid(&at("service"), e.0))?,
+            template: TemplateId::parse(&c.template)
+                .map_err(|e| Problem::invalid(&at("template"), e.0))?,
+            date: c.date,
+        };
+        if !inst.shift_index.contains_key(&key) {
+            return Err(Problem::invalid(
+                &at("date"),
+                format!("there is no shift {key} in {month}"),
+            ));
+        }
+        if c.remove.is_none() && c.add.is_none() {
+            return Err(Problem::invalid(&at("add"), "give `add`, `remove` or both"));
+        }
+        if let Some(r) = &c.remove {
+            let who = StaffId::parse(r).map_err(|e| Problem::invalid(&at("remove"), e.0))?;
+            let before = assignments.len();
+            assignments.retain(|a| !(a.shift == key && a.staff == who));
+            if assignments.len() == before {
+                return Err(Problem::invalid(
+                    &at("remove"),
+                    format!("\"{who}\" is not on {key}"),
+                ));
+            }
+        }
+        if let Some(a) = &c.add {
+            let who = StaffId::parse(a).map_err(|e| Problem::invalid(&at("add"), e.0))?;
+            if net.staff_member(&who).is_none() {
+                return Err(Problem::invalid(
+                    &at("add"),
+                    format!("no staff member \"{who}\""),
+                ));
+            }
+            if assignments.iter().any(|x| x.shift == key && x.staff == who) {
+                return Err(Problem::invalid(
+                    &at("add"),
+                    format!("\"{who}\" is already on {key}"),
+                ));
+            }
+            let role = match c.role.as_deref() {
+                None => Role::Primary,
+                Some(r) => Role::parse(r).map_err(|e| Problem::invalid(&at("role"), e.0))?,
+            };
+            assignments.push(Assignment {
+                shift: key.clone(),
+                staff: who,
+                role,
+            });
+        }
+    }
+    // Only violations the edit adds count: the version may already have
+    // unfilled shifts that no edit here caused.
+    let before: BTreeSet<String> = check(&inst, &rota.assignments, &history)
+        .violations
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let added: Vec<_> = check(&inst, &assignments, &history)
+        .violations
+        .into_iter()
+        .filter(|v| !before.contains(&v.to_string()))
+        .collect();
+    if !added.is_empty() && body.override_reason.is_none() {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rule-violations",
+            format!(
+                "the edit breaks {} hard rule(s); fix it, or resend with `override_reason` to accept them on record",
+                added.len()
+            ),
+        );
+        p.violations = added.iter().map(conv::violation).collect();
+        return Err(p);
+    }
+    let note = match &body.override_reason {
+        Some(r) if !added.is_empty() => format!(
+            "manual edit of version {version}, overriding {} violation(s): {r}",
+            added.len()
+        ),
+        Some(r) => format!("manual edit of version {version}: {r}"),
+        None => format!("manual edit of version {version}"),
+    };
+    let latest = st
+        .store()
+        .rota_versions(&region, month)
+        .await?
+        .iter()
+        .map(|v| v.version)
+        .max()
+        .unwrap_or(0);
+    if latest != version {
+        return Err(Problem::conflict(format!(
+            "version {version} is not the latest ({latest} is): edit the latest version"
+        )));
+    }
+    let saved = st
+        .store()
+        .save_rota_after(
+            &NewRota {
+                region: region.clone(),
+                month,
+                created_by: caller.actor(),
+                note: Some(note),
+                based_on: Some(version),
+                assignments,
+            },
+            version,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EditResult {
+            rota: conv::version_of(&saved, Some(version)),
+            overridden: added.iter().map(conv::violation).collect(),
+        }),
+    ))
+}

@@ -1,0 +1,246 @@
+//! Calendar feeds (RFC 5545). Each duty is one VEVENT whose UID is made of
+//! the shift and the person, so it stays the same across rota versions;
+//! SEQUENCE is the number of the published version in which the event last
+//! changed (versions only grow, so a change always raises it), and a duty
+//! taken away by a later published version is sent as STATUS:CANCELLED with
+//! the current version's number. Times are written in UTC (`…Z`), which
+//! every client converts to local time without needing a VTIMEZONE; the
+//! region's zone is named in X-WR-TIMEZONE. DTEND is the shift's exclusive end.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Utc};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use touban_domain::{Month, Network, RotaStatus, ServiceId, ShiftKey, StaffId};
+use touban_solver::Instance;
+use touban_store::Store;
+
+use crate::error::Problem;
+
+/// Months a feed covers around today: two back, three ahead.
+fn months(net: &Network) -> Vec<Month> {
+    let today = Utc::now().with_timezone(&net.region.time_zone).date_naive();
+    let mut m = Month::new(today.year(), today.month()).expect("today is a month");
+    m = m.prev().prev();
+    (0..6)
+        .map(|_| {
+            let c = m;
+            m = m.next();
+            c
+        })
+        .collect()
+}
+
+/// What the feed shows for one shift: a label that changes when the event
+/// changes (the role, or the set of people).
+type Value = String;
+
+struct Tracked {
+    value: Value,
+    since: u32,
+    present: bool,
+}
+
+/// For each shift key: its value in the current published version (or none
+/// if cancelled) and the version it last changed in.
+async fn history<F>(
+    store: &dyn Store,
+    net: &Network,
+    month: Month,
+    pick: F,
+) -> Result<(Option<u32>, BTreeMap<ShiftKey, Tracked>), Problem>
+where
+    F: Fn(&touban_domain::Rota) -> BTreeMap<ShiftKey, Value>,
+{
+    let mut versions: Vec<_> = store
+        .rota_versions(&net.region.id, month)
+        .await?
+        .into_iter()
+        .filter(|v| matches!(v.status, RotaStatus::Published | RotaStatus::Superseded))
+        .collect();
+    versions.sort_by_key(|v| v.version);
+    let mut track: BTreeMap<ShiftKey, Tracked> = BTreeMap::new();
+    let mut last = None;
+    for v in versions {
+        let rota = store.rota(&net.region.id, month, Some(v.version)).await?;
+        let now = pick(&rota);
+        for (k, t) in &mut track {
+            if t.present && !now.contains_key(k) {
+                t.present = false;
+                t.since = v.version;
+            }
+        }
+        for (k, val) in now {
+            match track.get_mut(&k) {
+                Some(t) if t.present && t.value == val => {}
+                Some(t) => {
+                    t.value = val;
+                    t.present = true;
+                    t.since = v.version;
+                }
+                None => {
+                    track.insert(
+                        k,
+                        Tracked {
+                            value: val,
+                            since: v.version,
+                            present: true,
+                        },
+                    );
+                }
+            }
+        }
+        last = Some(v.version);
+    }
+    Ok((last, track))
+}
+
+fn uid(region: &str, k: &ShiftKey, who: &str) -> String {
+    format!(
+        "{region}.{}.{}.{}.{who}@touban",
+        k.service, k.template, k.date
+    )
+}
+
+fn event(
+    net: &Network,
+    inst: &Instance<'_>,
+    k: &ShiftKey,
+    uid: String,
+    seq: u32,
+    cancelled: bool,
+    people: &str,
+) -> Option<Event> {
+    let info = &inst.shifts[*inst.shift_index.get(k)?];
+    let svc = net.service(&k.service)?;
+    let t = svc.template(&k.template)?;
+    let place = svc
+        .host
+        .as_ref()
+        .and_then(|h| net.institution(h))
+        .map(|i| i.name.clone());
+    let mut e = Event::new();
+    e.uid(&uid)
+        .sequence(seq)
+        .timestamp(Utc::now())
+        .starts(info.shift.start.with_timezone(&Utc))
+        .ends(info.shift.end.with_timezone(&Utc))
+        .summary(&format!("当番 {} {}（{}）", svc.name, t.name, people))
+        .description(&format!(
+            "{} {} / {} {} — {}",
+            svc.name,
+            t.name,
+            svc.name_en.as_deref().unwrap_or(svc.id.as_str()),
+            t.name_en.as_deref().unwrap_or(t.id.as_str()),
+            people
+        ));
+    if let Some(p) = place {
+        e.location(&p);
+    }
+    e.status(if cancelled {
+        EventStatus::Cancelled
+    } else {
+        EventStatus::Confirmed
+    });
+    Some(e.done())
+}
+
+fn calendar(name: &str, net: &Network, events: Vec<Event>) -> String {
+    let mut cal = Calendar::new();
+    cal.name(name).timezone(net.region.time_zone.name());
+    for e in events {
+        cal.push(e);
+    }
+    cal.done().to_string()
+}
+
+/// One person's duties.
+pub async fn staff_feed(
+    store: &dyn Store,
+    net: &Network,
+    staff: &StaffId,
+) -> Result<String, Problem> {
+    let person = net
+        .staff_member(staff)
+        .ok_or_else(|| Problem::not_found(format!("staff member \"{staff}\"")))?;
+    let mut events = Vec::new();
+    for m in months(net) {
+        let (current, track) = history(store, net, m, |r| {
+            r.assignments
+                .iter()
+                .filter(|a| &a.staff == staff)
+                .map(|a| (a.shift.clone(), a.role.as_str().to_string()))
+                .collect()
+        })
+        .await?;
+        let Some(current) = current else { continue };
+        let inst = Instance::new(net, m);
+        for (k, t) in &track {
+            let seq = if t.present { t.since } else { current };
+            let label = if t.value == "backup" {
+                "副 backup"
+            } else {
+                "主 primary"
+            };
+            if let Some(e) = event(
+                net,
+                &inst,
+                k,
+                uid(net.region.id.as_str(), k, staff.as_str()),
+                seq,
+                !t.present,
+                &format!("{} {label}", person.name),
+            ) {
+                events.push(e);
+            }
+        }
+    }
+    Ok(calendar(&format!("当番 {}", person.name), net, events))
+}
+
+/// Every shift of one service, with who is on it.
+pub async fn service_feed(
+    store: &dyn Store,
+    net: &Network,
+    service: &ServiceId,
+) -> Result<String, Problem> {
+    let svc = net
+        .service(service)
+        .ok_or_else(|| Problem::not_found(format!("service \"{service}\"")))?;
+    let mut events = Vec::new();
+    for m in months(net) {
+        let (current, track) = history(store, net, m, |r| {
+            let mut by: BTreeMap<ShiftKey, Vec<String>> = BTreeMap::new();
+            for a in r.assignments.iter().filter(|a| &a.shift.service == service) {
+                let name = net
+                    .staff_member(&a.staff)
+                    .map_or_else(|| a.staff.to_string(), |p| p.name.clone());
+                by.entry(a.shift.clone()).or_default().push(name);
+            }
+            by.into_iter()
+                .map(|(k, mut v)| {
+                    v.sort();
+                    (k, v.join("・"))
+                })
+                .collect()
+        })
+        .await?;
+        let Some(current) = current else { continue };
+        let inst = Instance::new(net, m);
+        for (k, t) in &track {
+            let seq = if t.present { t.since } else { current };
+            if let Some(e) = event(
+                net,
+                &inst,
+                k,
+                uid(net.region.id.as_str(), k, "shift"),
+                seq,
+                !t.present,
+                &t.value,
+            ) {
+                events.push(e);
+            }
+        }
+    }
+    Ok(calendar(&format!("当番 {}", svc.name), net, events))
+}

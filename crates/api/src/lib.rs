@@ -1,0 +1,418 @@
+//! Touban's HTTP API: axum on the same store as the CLI. See `docs/api.md`.
+#![forbid(unsafe_code)]
+
+pub mod api_admin;
+pub mod api_cover;
+pub mod api_net;
+pub mod api_public;
+pub mod api_rota;
+pub mod auth;
+pub mod conv;
+pub mod cover;
+pub mod dto;
+pub mod error;
+pub mod ical;
+pub mod links;
+pub mod oncall;
+pub mod ops;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use touban_store::{AuditEntry, Store};
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::{ApiConfig, AppState};
+
+use crate::error::Problem;
+
+/// A JSON body whose rejections are problem details naming what is wrong.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) => Err(json_problem(&e)),
+        }
+    }
+}
+
+impl<S, T> axum::extract::OptionalFromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Problem> {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v == "0")
+            || !req.headers().contains_key(header::CONTENT_TYPE);
+        if empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+fn json_problem(e: &JsonRejection) -> Problem {
+    let text = e.body_text();
+    match e {
+        JsonRejection::JsonDataError(_) => {
+            // serde names the field: "missing field `staff`", "unknown field `x`", "...at line 1 column 9".
+            let field = text
+                .split('`')
+                .nth(1)
+                .map_or_else(|| "body".to_string(), |f| format!("/{f}"));
+            Problem::invalid(&field, text)
+        }
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        JsonRejection::BytesRejection(_) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            format!("the body could not be read (it may be over the size limit): {text}"),
+        ),
+        _ => Problem::bad_request(format!("the body is not valid JSON: {text}")),
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Touban API", description = "On-call and absence-cover scheduling for regional healthcare networks (当番). Errors are RFC 9457 problem details.", version = "1"),
+    paths(
+        api_public::health, api_public::oncall, api_public::patient_list, api_public::feed,
+        api_net::regions, api_net::institutions, api_net::services, api_net::staff, api_net::staff_member,
+        api_net::attending_pairs, api_net::requests, api_net::absences, api_net::add_absence,
+        api_rota::generate, api_rota::job, api_rota::versions, api_rota::rota, api_rota::publish,
+        api_rota::diff, api_rota::edit,
+        api_cover::create, api_cover::list, api_cover::get_one, api_cover::my_offers,
+        api_cover::accept, api_cover::decline, api_cover::respond_page, api_cover::respond,
+        api_admin::tokens, api_admin::create_token, api_admin::revoke_token,
+        api_admin::staff_feed, api_admin::service_feed, api_admin::audit,
+    ),
+    modifiers(&Bearer),
+    tags(
+        (name = "public", description = "No token needed"),
+        (name = "network", description = "Regions, institutions, staff, services"),
+        (name = "absences", description = "Absences and the repairs they trigger"),
+        (name = "rotas", description = "Generating, publishing and editing rotas"),
+        (name = "cover", description = "Emergency cover requests (代診・応援要請)"),
+        (name = "feeds", description = "Calendar feeds"),
+        (name = "admin", description = "Tokens and the audit log"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// Verifies a bearer token if one is sent (putting the caller in the
+/// request), and writes every change (any method but GET/HEAD/OPTIONS) to
+/// the audit log with who, when, what and from where, whatever its outcome.
+async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| path.clone(), |m| m.as_str().to_string());
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let mut caller = None;
+    if let Some(h) = req.headers().get(header::AUTHORIZATION) {
+        let token = h
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let result = match token {
+            Some(t) => st.verifier.verify(st.store(), t, false).await,
+            None => Err(Problem::unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            )),
+        };
+        match result {
+            Ok(c) => caller = Some(c),
+            Err(p) => {
+                let res = p.into_response();
+                audit(&st, &method, &path, &route, address, None, res.status()).await;
+                return res;
+            }
+        }
+    }
+    if let Some(c) = &caller {
+        req.extensions_mut().insert(c.clone());
+    }
+    let res = next.run(req).await;
+    audit(
+        &st,
+        &method,
+        &path,
+        &route,
+        address,
+        caller.as_ref(),
+        res.status(),
+    )
+    .await;
+    res
+}
+
+async fn audit(
+    st: &AppState,
+    method: &Method,
+    path: &str,
+    route: &str,
+    address: Option<String>,
+    caller: Option<&auth::Caller>,
+    status: StatusCode,
+) {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return;
+    }
+    // Signed offer links carry their signature in the query; the path is enough.
+    let region = path
+        .strip_prefix("/api/v1/regions/")
+        .and_then(|r| r.split('/').next())
+        .and_then(|r| touban_domain::RegionId::parse(r).ok())
+        .or_else(|| caller.and_then(|c| c.grant.region().cloned()));
+    let entry = AuditEntry {
+        actor: caller.map_or_else(|| "anonymous".to_string(), auth::Caller::actor),
+        address,
+        region,
+        method: method.to_string(),
+        path: path.to_string(),
+        status: status.as_u16(),
+        action: format!("{method} {route}"),
+        detail: if status.is_success() {
+            "done".into()
+        } else {
+            format!("refused: {status}")
+        },
+    };
+    if let Err(e) = st.store().append_audit(&entry).await {
+        tracing::error!("audit log write failed: {e}");
+    }
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("this address")
+}
+
+/// The whole application, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/health", get(api_public::health))
+        .route("/api/v1/oncall", get(api_public::oncall))
+        .route(
+            "/api/v1/regions/{region}/services/{service}/patient-list",
+            get(api_public::patient_list),
+        )
+        .route("/api/v1/feeds/{token}", get(api_public::feed))
+        .route("/api/v1/regions", get(api_net::regions))
+        .route(
+            "/api/v1/regions/{region}/institutions",
+            get(api_net::institutions),
+        )
+        .route("/api/v1/regions/{region}/services", get(api_net::services))
+        .route("/api/v1/regions/{region}/staff", get(api_net::staff))
+        .route(
+            "/api/v1/regions/{region}/staff/{staff}",
+            get(api_net::staff_member),
+        )
+        .route(
+            "/api/v1/regions/{region}/attending-pairs",
+            get(api_net::attending_pairs),
+        )
+        .route("/api/v1/regions/{region}/requests", get(api_net::requests))
+        .route(
+            "/api/v1/regions/{region}/absences",
+            get(api_net::absences).post(api_net::add_absence),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}",
+            get(api_rota::versions),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}/generate",
+            post(api_rota::generate),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}/diff",
+            get(api_rota::diff),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}/versions/{version}",
+            get(api_rota::rota),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}/versions/{version}/publish",
+            post(api_rota::publish),
+        )
+        .route(
+            "/api/v1/regions/{region}/rotas/{month}/versions/{version}/edits",
+            post(api_rota::edit),
+        )
+        .route("/api/v1/jobs/{id}", get(api_rota::job))
+        .route(
+            "/api/v1/regions/{region}/cover-requests",
+            get(api_cover::list).post(api_cover::create),
+        )
+        .route("/api/v1/cover-requests/{id}", get(api_cover::get_one))
+        .route("/api/v1/me/offers", get(api_cover::my_offers))
+        .route("/api/v1/offers/{id}/accept", post(api_cover::accept))
+        .route("/api/v1/offers/{id}/decline", post(api_cover::decline))
+        .route(
+            "/api/v1/offers/{id}/respond",
+            get(api_cover::respond_page).post(api_cover::respond),
+        )
+        .route(
+            "/api/v1/tokens",
+            get(api_admin::tokens).post(api_admin::create_token),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(api_admin::revoke_token),
+        )
+        .route(
+            "/api/v1/regions/{region}/staff/{staff}/feed",
+            post(api_admin::staff_feed),
+        )
+        .route(
+            "/api/v1/regions/{region}/services/{service}/feed",
+            post(api_admin::service_feed),
+        )
+        .route("/api/v1/audit", get(api_admin::audit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth_and_audit,
+        ))
+        .fallback(not_found)
+        .with_state(state.clone());
+    let mut app = api
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.body_limit,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(state.config.request_timeout_seconds),
+        ));
+    if state.config.rate_per_second > 0 {
+        let period = Duration::from_nanos(1_000_000_000 / u64::from(state.config.rate_per_second));
+        let conf = GovernorConfigBuilder::default()
+            .period(period)
+            .burst_size(state.config.rate_burst.max(1))
+            .error_handler(|e| {
+                let wait = match e {
+                    tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time,
+                    _ => 1,
+                };
+                let mut p = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many requests from this address; retry in {wait} s"),
+                );
+                p.retry_after = Some(wait.max(1));
+                p.into_response()
+            })
+            .finish();
+        if let Some(conf) = conf {
+            let conf = Arc::new(conf);
+            let limiter = conf.limiter().clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    limiter.retain_recent();
+                }
+            });
+            app = app.layer(GovernorLayer { config: conf });
+        }
+    }
+    app
+}
+
+/// Escalates cover requests nobody took in time, until the server stops.
+pub fn spawn_escalation(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(state.config.escalation_check_seconds.max(1));
+        loop {
+            match state.store().escalate_due(chrono::Utc::now()).await {
+                Ok(list) => {
+                    for c in list {
+                        tracing::warn!(
+                            "cover request {} of {} ({}) escalated to the coordinator: nobody accepted in time",
+                            c.id,
+                            c.request.institution,
+                            c.region
+                        );
+                    }
+                }
+                Err(e) => tracing::error!("escalation check failed: {e}"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    config: ApiConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::new(store, config).await?;
+    let escalation = spawn_escalation(state.clone());
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    escalation.abort();
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Single-use signed links for answering cover offers from an e-mail. The
+//! link carries the offer, the answer and an expiry, signed with HMAC-SHA256
+//! under a key kept in the database (so every server sharing it agrees);
+//! "single use" comes from the offer itself, which can be answered once.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::auth::hex;
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(key: &[u8], offer: i64, action: &str, expires: i64) -> HmacSha256 {
+    let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(format!("offer:{offer}:{action}:{expires}").as_bytes());
+    m
+}
+
+pub fn sign(key: &[u8], offer: i64, action: &str, expires: DateTime<Utc>) -> String {
+    hex(&mac(key, offer, action, expires.timestamp())
+        .finalize()
+        .into_bytes())
+}
+
+/// The path and query of a link (append to the public URL).
+pub fn link(key: &[u8], offer: i64, action: &str, expires: DateTime<Utc>) -> String {
+    format!(
+        "/api/v1/offers/{offer}/respond?action={action}&expires={}&sig={}",
+        expires.timestamp(),
+        sign(key, offer, action, expires)
+    )
+}
+
+/// Checks a link's signature (in constant time) and expiry.
+pub fn verify(
+    key: &[u8],
+    offer: i64,
+    action: &str,
+    expires: i64,
+    sig: &str,
+    now: DateTime<Utc>,
+) -> Result<(), &'static str> {
+    let bytes = (0..sig.len())
+        .step_by(2)
+        .map(|i| {
+            sig.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or("the link's signature is malformed")?;
+    mac(key, offer, action, expires)
+        .verify_slice(&bytes)
+        .map_err(|_| "the link's signature does not match: it was altered or is not ours")?;
+    if now.timestamp() > expires {
+        return Err("the link has expired");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_links() {
+        let key = b"k3y";
+        let exp = Utc::now() + chrono::Duration::hours(1);
+        let sig = sign(key, 7, "accept", exp);
+        assert!(verify(key, 7, "accept", exp.timestamp(), &sig, Utc::now()).is_ok());
+        assert!(verify(key, 8, "accept", exp.timestamp(), &sig, Utc::now()).is_err());
+        assert!(verify(key, 7, "decline", exp.timestamp(), &sig, Utc::now()).is_err());
+        assert!(verify(b"other", 7, "accept", exp.timestamp(), &sig, Utc::now()).is_err());
+        assert!(verify(key, 7, "accept", exp.timestamp() + 1, &sig, Utc::now()).is_err());
+        let late = exp + chrono::Duration::seconds(5);
+        assert_eq!(
+            verify(key, 7, "accept", exp.timestamp(), &sig, late),
+            Err("the link has expired")
+        );
+        assert!(verify(key, 7, "accept", exp.timestamp(), "zz", Utc::now()).is_err());
+    }
+}

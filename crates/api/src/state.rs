@@ -1,0 +1,128 @@
+//! What every handler shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use touban_domain::{Network, RegionId};
+use touban_store::Store;
+
+use crate::auth::Verifier;
+use crate::error::Problem;
+use crate::oncall::OnCallCache;
+
+/// Settings of `touban serve` (section `[api]` of the config).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Largest request body, bytes.
+    pub body_limit: usize,
+    /// Requests per second each client address may make on average
+    /// (0 switches rate limiting off).
+    pub rate_per_second: u32,
+    /// Requests a client may make at once before the rate applies.
+    pub rate_burst: u32,
+    /// Seconds a verified token is remembered.
+    pub token_cache_seconds: u64,
+    /// Seconds the on-call answer may lag a publish made by another server
+    /// sharing the database (this server's own publishes show at once).
+    pub oncall_refresh_seconds: u64,
+    /// Seconds between checks for cover requests to escalate.
+    pub escalation_check_seconds: u64,
+    /// Hours a signed offer link stays valid.
+    pub link_valid_hours: i64,
+    /// Time limit for a generate job when the request gives none.
+    pub default_time_limit_seconds: f64,
+    /// Seconds a request may take before the server gives up on it.
+    pub request_timeout_seconds: u64,
+    /// Address this server is reached at, for links in feeds and e-mails.
+    pub public_url: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 256 * 1024,
+            rate_per_second: 50,
+            rate_burst: 100,
+            token_cache_seconds: 30,
+            oncall_refresh_seconds: 5,
+            escalation_check_seconds: 30,
+            link_valid_hours: 72,
+            default_time_limit_seconds: 60.0,
+            request_timeout_seconds: 30,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub config: ApiConfig,
+    pub verifier: Verifier,
+    pub oncall: OnCallCache,
+    /// One solve at a time: HiGHS uses the machine's cores.
+    pub solver: Semaphore,
+    /// Key for signed offer links, shared through the database.
+    pub link_key: Vec<u8>,
+    networks: Mutex<HashMap<RegionId, (Arc<Network>, Instant)>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub async fn new(store: Arc<dyn Store>, config: ApiConfig) -> anyhow::Result<Self> {
+        let link_key = store
+            .server_secret("offer-links", &crate::auth::random_bytes(32))
+            .await?;
+        Ok(Self(Arc::new(Inner {
+            verifier: Verifier::new(Duration::from_secs(config.token_cache_seconds)),
+            oncall: OnCallCache::new(Duration::from_secs(config.oncall_refresh_seconds)),
+            solver: Semaphore::new(1),
+            link_key,
+            store,
+            config,
+            networks: Mutex::new(HashMap::new()),
+        })))
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The region's network, cached for a few seconds (it changes only on
+    /// import and on reported absences, which call [`AppState::forget`]).
+    pub async fn network(&self, region: &RegionId) -> Result<Arc<Network>, Problem> {
+        let ttl = Duration::from_secs(self.config.oncall_refresh_seconds);
+        if let Ok(m) = self.networks.lock()
+            && let Some((n, at)) = m.get(region)
+            && at.elapsed() < ttl
+        {
+            return Ok(n.clone());
+        }
+        let net = Arc::new(self.store.load_network(region).await?);
+        if let Ok(mut m) = self.networks.lock() {
+            m.insert(region.clone(), (net.clone(), Instant::now()));
+        }
+        Ok(net)
+    }
+
+    /// Drops cached views of a region after this server changed it.
+    pub fn forget(&self, region: &RegionId) {
+        if let Ok(mut m) = self.networks.lock() {
+            m.remove(region);
+        }
+        self.oncall.forget(region);
+    }
+}

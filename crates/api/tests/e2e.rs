@@ -1,0 +1,856 @@
+//! End to end: the real server on a loopback port, a temporary SQLite
+//! database with the demo network, and HTTP requests as a client makes them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use touban_api::ApiConfig;
+use touban_store::{Grant, Store};
+use touban_store_sqlite::SqliteStore;
+
+const REGION: &str = "southern-shimoina";
+
+fn demo_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/networks/southern-shimoina.toml")
+}
+
+struct Server {
+    base: String,
+    store: Arc<SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(config: ApiConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("touban.db");
+        let store = Arc::new(SqliteStore::connect(db.to_str().unwrap()).await.unwrap());
+        let net = touban_netfile::load(&demo_file()).unwrap();
+        store.import_network(&net, "test").await.unwrap();
+        // A second region, to show that one region's people cannot see the other.
+        let other = touban_solver::synth::network(
+            30,
+            3,
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            31,
+            7,
+        );
+        store.import_network(&other, "test").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let dynstore: Arc<dyn Store> = store.clone();
+        let handle = tokio::spawn(touban_api::serve(dynstore, config, listener, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            store,
+            stop: Some(tx),
+            handle,
+            _dir: dir,
+        }
+    }
+
+    async fn token(&self, grant: Grant) -> String {
+        let t = touban_api::auth::issue(grant, "test", "test").unwrap();
+        self.store.create_credential(&t.credential).await.unwrap();
+        t.token
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+fn region() -> touban_domain::RegionId {
+    touban_domain::RegionId::parse(REGION).unwrap()
+}
+
+fn config() -> ApiConfig {
+    ApiConfig {
+        rate_per_second: 0,
+        ..ApiConfig::default()
+    }
+}
+
+async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let s = r.status();
+    let text = r.text().await.unwrap();
+    (
+        s,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinator_and_clinic_go_through_a_month() {
+    let srv = Server::start(config()).await;
+    let c = Client::new();
+    let coord = srv.token(Grant::Coordinator { region: region() }).await;
+    let admin = srv.token(Grant::Admin).await;
+    let rota = |p: &str| srv.url(&format!("/api/v1/regions/{REGION}/rotas/2027-01{p}"));
+
+    // Generate: a background job.
+    let r = c
+        .post(rota("/generate"))
+        .bearer_auth(&coord)
+        .json(&json!({"time_limit_seconds": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let job = loop {
+        let (s, j) = json_of(
+            c.get(srv.url(&location))
+                .bearer_auth(&coord)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{j}");
+        if j["status"] == "succeeded" || j["status"] == "failed" {
+            break j;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["result"]["version"], 1);
+    assert_eq!(job["result"]["unfilled"], 0);
+
+    // Publish needs If-Match.
+    let r = c
+        .get(rota("/versions/1"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let v1: Value = r.json().await.unwrap();
+    assert_eq!(etag, "\"2027-01-v1-draft\"");
+    let r = c
+        .post(rota("/versions/1/publish"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = c
+        .post(rota("/versions/1/publish"))
+        .bearer_auth(&coord)
+        .header("If-Match", "\"2027-01-v1-published\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let r = c
+        .post(rota("/versions/1/publish"))
+        .bearer_auth(&coord)
+        .header("If-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"2027-01-v1-published\"");
+
+    // Who is on call, from the published rota, without a token.
+    let first = v1["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["service"] == "homecare-oncall"
+                && a["template"] == "night"
+                && a["role"] == "primary"
+                && a["date"] == "2027-01-14"
+        })
+        .expect("a home-care night on 01-14")
+        .clone();
+    let absent = first["staff"].as_str().unwrap().to_string();
+    let (s, on) = json_of(
+        c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=2027-01-14T23:00:00%2B09:00"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{on}");
+    let now = &on["entries"][0]["now"];
+    assert_eq!(now["start"], "2027-01-14T17:30:00+09:00");
+    assert!(
+        now["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["staff"] == absent)
+    );
+    assert!(
+        now["people"][0]["phone"]
+            .as_str()
+            .unwrap()
+            .starts_with("090-")
+    );
+    assert_eq!(
+        on["entries"][0]["next"]["start"],
+        "2027-01-15T08:30:00+09:00"
+    );
+
+    // The absent person's clinic reports the absence; a repair is proposed.
+    let net = srv.store.load_network(&region()).await.unwrap();
+    let person = net
+        .staff_member(&touban_domain::StaffId::parse(&absent).unwrap())
+        .unwrap()
+        .clone();
+    let clinic = srv
+        .token(Grant::Institution {
+            region: region(),
+            institution: person.home_institution.clone(),
+        })
+        .await;
+    let (s, res) = json_of(
+        c.post(srv.url(&format!("/api/v1/regions/{REGION}/absences")))
+            .bearer_auth(&clinic)
+            .json(&json!({
+                "staff": absent,
+                "start": "2027-01-14T00:00:00+09:00",
+                "end": "2027-01-16T00:00:00+09:00",
+                "kind": "sickness",
+                "reason": "influenza"
+            }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{res}");
+    let repair = &res["repairs"][0];
+    assert_eq!(repair["from_version"], 1);
+    assert_eq!(repair["version"], 2);
+    assert_eq!(repair["published"], false);
+    let changes = repair["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    for ch in changes {
+        assert!(
+            ch["before"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == &json!(absent)),
+            "only the absent person's shifts change: {ch}"
+        );
+        assert!(
+            !ch["after"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == &json!(absent))
+        );
+    }
+    // The coordinator accepts it: published.
+    let r = c
+        .get(rota("/versions/2"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .unwrap();
+    let etag2 = r.headers()["etag"].to_str().unwrap().to_string();
+    let r = c
+        .post(rota("/versions/2/publish"))
+        .bearer_auth(&coord)
+        .header("If-Match", &etag2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, on) = json_of(
+        c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=2027-01-14T23:00:00%2B09:00"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !on["entries"][0]["now"]["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["staff"] == absent),
+        "the on-call answer follows the new published version at once: {on}"
+    );
+    let (s, d) = json_of(
+        c.get(rota("/diff?from=1&to=2"))
+            .bearer_auth(&coord)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(d["changes"].as_array().unwrap().len(), changes.len());
+
+    // A manual edit that puts the absent person back is refused with the rule…
+    let r = c
+        .get(rota("/versions/2"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .unwrap();
+    let etag2 = r.headers()["etag"].to_str().unwrap().to_string();
+    let replacement = changes[0]["after"][0].as_str().map(str::to_string);
+    let mut edit = json!({"service": changes[0]["service"], "template": changes[0]["template"],
+        "date": changes[0]["date"], "add": absent});
+    if let Some(rep) = &replacement {
+        edit["remove"] = json!(rep);
+    }
+    let (s, p) = json_of(
+        c.post(rota("/versions/2/edits"))
+            .bearer_auth(&coord)
+            .header("If-Match", &etag2)
+            .json(&json!({"changes": [edit.clone()]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(
+        p["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["rule"] == "3" && v["staff"] == json!(absent)),
+        "{p}"
+    );
+    // …and accepted with an override, which is recorded.
+    let (s, e) = json_of(
+        c.post(rota("/versions/2/edits"))
+            .bearer_auth(&coord)
+            .header("If-Match", &etag2)
+            .json(&json!({"changes": [edit.clone()], "override_reason": "本人が出勤可能と連絡"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(e["rota"]["version"], 3);
+    assert!(
+        e["rota"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("本人が出勤可能と連絡")
+    );
+    // A second edit of version 2 (someone else's stale copy) is a conflict.
+    let (s, _) = json_of(
+        c.post(rota("/versions/2/edits"))
+            .bearer_auth(&coord)
+            .header("If-Match", &etag2)
+            .json(&json!({"changes": [edit], "override_reason": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Emergency cover: the clinic asks for a physician on 01-20.
+    let (s, cover) = json_of(
+        c.post(srv.url(&format!("/api/v1/regions/{REGION}/cover-requests")))
+            .bearer_auth(&clinic)
+            .json(&json!({
+                "institution": person.home_institution.to_string(),
+                "profession": "physician",
+                "start": "2027-01-15T09:00:00+09:00",
+                "end": "2027-01-15T12:00:00+09:00",
+                "note": "外来代診",
+                "max_offers": 3
+            }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{cover}");
+    let offers = cover["offers"].as_array().unwrap();
+    assert_eq!(offers.len(), 3);
+    assert!(offers.iter().all(|o| o["status"] == "offered"));
+    assert!(
+        offers[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("km from base")
+    );
+    let excluded = cover["excluded"].as_array().unwrap();
+    assert!(
+        excluded
+            .iter()
+            .any(|x| x["staff"] == json!(absent)
+                && x["reason"].as_str().unwrap().starts_with("absent")),
+        "{cover}"
+    );
+    // The first-ranked accepts from the e-mail link; the second, too late, by API.
+    let first_staff = offers[0]["staff"].as_str().unwrap();
+    let second_staff = offers[1]["staff"].as_str().unwrap();
+    let t1 = srv
+        .token(Grant::Staff {
+            region: region(),
+            staff: touban_domain::StaffId::parse(first_staff).unwrap(),
+        })
+        .await;
+    let t2 = srv
+        .token(Grant::Staff {
+            region: region(),
+            staff: touban_domain::StaffId::parse(second_staff).unwrap(),
+        })
+        .await;
+    let (_, mine) = json_of(
+        c.get(srv.url("/api/v1/me/offers"))
+            .bearer_auth(&t1)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let link = mine["items"][0]["accept_link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = &link[link.find("/api/").unwrap()..];
+    let r = c.get(srv.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("引き受ける") && page.contains("<form method=\"post\""),
+        "GET only shows the page"
+    );
+    let tampered = path.replace("action=accept", "action=decline");
+    let r = c.post(srv.url(&tampered)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.post(srv.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("引き受けました"));
+    let r = c.post(srv.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a link works once");
+    let offer2 = offers[1]["id"].as_i64().unwrap();
+    let (s, a2) = json_of(
+        c.post(srv.url(&format!("/api/v1/offers/{offer2}/accept")))
+            .bearer_auth(&t2)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a2}");
+    assert_eq!(a2["outcome"], "already_taken");
+    assert_eq!(a2["request"]["status"], "filled");
+    assert_eq!(a2["request"]["filled_by"], json!(first_staff));
+
+    // Calendar feed of the absent person: the removed nights come as CANCELLED.
+    let absent_token = srv
+        .token(Grant::Staff {
+            region: region(),
+            staff: person.id.clone(),
+        })
+        .await;
+    let (s, f) = json_of(
+        c.post(srv.url(&format!("/api/v1/regions/{REGION}/staff/{absent}/feed")))
+            .bearer_auth(&absent_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let r = c
+        .get(srv.url(f["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let text = r.text().await.unwrap();
+    let cal: icalendar::Calendar = text.parse().unwrap();
+    let events: Vec<&icalendar::Event> = cal.events().collect();
+    assert!(!events.is_empty());
+    use icalendar::Component;
+    let night = events
+        .iter()
+        .find(|e| {
+            e.get_uid()
+                .unwrap()
+                .contains(".homecare-oncall.night.2027-01-14.")
+        })
+        .expect("the 01-14 night is in the feed");
+    // Version 3 (the override edit) is not published; version 2 removed the night.
+    assert_eq!(
+        night.get_status(),
+        Some(icalendar::EventStatus::Cancelled),
+        "{text}"
+    );
+    assert_eq!(night.get_sequence(), Some(2));
+    let kept = events
+        .iter()
+        .find(|e| e.get_status() == Some(icalendar::EventStatus::Confirmed))
+        .expect("other duties stay");
+    assert_eq!(kept.get_sequence(), Some(1));
+    assert!(text.contains("DTSTART:2027"), "times in UTC: {text}");
+    // Revoked feed address stops working.
+    let feed_id = f["info"]["id"].as_str().unwrap();
+    let r = c
+        .delete(srv.url(&format!("/api/v1/tokens/{feed_id}")))
+        .bearer_auth(&absent_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .get(srv.url(f["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // Patient list: CSV with BOM, printable HTML.
+    let pl = |fmt: &str| {
+        srv.url(&format!("/api/v1/regions/{REGION}/services/homecare-oncall/patient-list?from=2027-01-14&to=2027-01-16&format={fmt}"))
+    };
+    let bytes = c
+        .get(pl("csv"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF]);
+    let csv = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(csv.starts_with("開始 start,"), "{csv}");
+    assert!(csv.contains("090-"));
+    let html = c
+        .get(pl("html"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("当番表") && html.contains("<table>"));
+
+    // The audit log has every change, with the caller and address.
+    let (s, log) = json_of(
+        c.get(srv.url("/api/v1/audit?limit=500"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let items = log["items"].as_array().unwrap();
+    assert!(items.iter().any(|i| i["action"]
+        == "POST /api/v1/regions/{region}/rotas/{month}/versions/{version}/publish"
+        && i["status"] == 200
+        && i["address"] == "127.0.0.1"));
+    assert!(
+        items
+            .iter()
+            .any(|i| i["action"] == "POST /api/v1/regions/{region}/absences"
+                && i["actor"].as_str().unwrap().starts_with("institution:"))
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i["path"].as_str().unwrap().ends_with("/edits") && i["status"] == 422)
+    );
+    let r = c
+        .delete(srv.url("/api/v1/audit"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let err = sqlx_update_audit(&srv).await;
+    assert!(err.contains("append-only"), "{err}");
+
+    srv.stop().await;
+}
+
+async fn sqlx_update_audit(srv: &Server) -> String {
+    sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+        .execute(srv.store.pool())
+        .await
+        .map(|_| String::new())
+        .unwrap_or_else(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_is_kept_to_its_own() {
+    let srv = Server::start(config()).await;
+    let c = Client::new();
+    let synth = touban_domain::RegionId::parse("synth").unwrap();
+    let other_coord = srv.token(Grant::Coordinator { region: synth }).await;
+    let coord = srv.token(Grant::Coordinator { region: region() }).await;
+    let me = touban_domain::StaffId::parse("kobayashi-mai").unwrap();
+    let staff = srv
+        .token(Grant::Staff {
+            region: region(),
+            staff: me.clone(),
+        })
+        .await;
+    let clinic = srv
+        .token(Grant::Institution {
+            region: region(),
+            institution: touban_domain::InstitutionId::parse("nakajima-iin").unwrap(),
+        })
+        .await;
+    // A draft exists.
+    let net = srv.store.load_network(&region()).await.unwrap();
+    srv.store
+        .save_rota(&touban_domain::NewRota {
+            region: region(),
+            month: touban_domain::Month::parse("2027-01").unwrap(),
+            created_by: "test".into(),
+            note: None,
+            based_on: None,
+            assignments: vec![],
+        })
+        .await
+        .unwrap();
+    let _ = net;
+    let r = |p: &str| srv.url(&format!("/api/v1/regions/{REGION}{p}"));
+    // Ids the caller sent may be echoed; names and phones of others never.
+    let secret_names = ["中島", "小林", "090-"];
+    let no_leak = |body: &str| {
+        for n in secret_names {
+            assert!(!body.contains(n), "a refusal leaks \"{n}\": {body}");
+        }
+    };
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode)> = vec![
+        ("no token", c.get(r("/staff")), StatusCode::UNAUTHORIZED),
+        ("bad token", c.get(r("/staff")).bearer_auth("tk0000.nope"), StatusCode::UNAUTHORIZED),
+        ("other region's coordinator reads staff", c.get(r("/staff")).bearer_auth(&other_coord), StatusCode::NOT_FOUND),
+        ("other region's coordinator reads a person", c.get(r("/staff/nakajima-taro")).bearer_auth(&other_coord), StatusCode::NOT_FOUND),
+        ("other region's coordinator reads rotas", c.get(r("/rotas/2027-01")).bearer_auth(&other_coord), StatusCode::NOT_FOUND),
+        ("other region's coordinator generates", c.post(r("/rotas/2027-01/generate")).bearer_auth(&other_coord), StatusCode::NOT_FOUND),
+        ("staff reads another person", c.get(r("/staff/nakajima-taro")).bearer_auth(&staff), StatusCode::NOT_FOUND),
+        ("staff reads a draft", c.get(r("/rotas/2027-01/versions/1")).bearer_auth(&staff), StatusCode::NOT_FOUND),
+        ("staff generates", c.post(r("/rotas/2027-01/generate")).bearer_auth(&staff), StatusCode::FORBIDDEN),
+        ("staff publishes", c.post(r("/rotas/2027-01/versions/1/publish")).bearer_auth(&staff), StatusCode::NOT_FOUND),
+        ("clinic publishes", c.post(r("/rotas/2027-01/versions/1/publish")).bearer_auth(&clinic).header("If-Match", "*"), StatusCode::NOT_FOUND),
+        ("staff reports another's absence", c.post(r("/absences")).bearer_auth(&staff).json(&json!({"staff": "nakajima-taro", "start": "2027-01-02T00:00:00+09:00", "end": "2027-01-03T00:00:00+09:00"})), StatusCode::FORBIDDEN),
+        ("clinic reports another clinic's staff", c.post(r("/absences")).bearer_auth(&clinic).json(&json!({"staff": "kobayashi-mai", "start": "2027-01-02T00:00:00+09:00", "end": "2027-01-03T00:00:00+09:00"})), StatusCode::FORBIDDEN),
+        ("clinic asks cover for another institution", c.post(r("/cover-requests")).bearer_auth(&clinic).json(&json!({"institution": "anan-hospital", "profession": "nurse", "start": "2027-01-02T09:00:00+09:00", "end": "2027-01-02T12:00:00+09:00"})), StatusCode::FORBIDDEN),
+        ("staff creates tokens", c.post(srv.url("/api/v1/tokens")).bearer_auth(&staff).json(&json!({"role": "admin"})), StatusCode::FORBIDDEN),
+        ("coordinator creates an admin", c.post(srv.url("/api/v1/tokens")).bearer_auth(&coord).json(&json!({"role": "admin"})), StatusCode::FORBIDDEN),
+        ("staff reads the audit log", c.get(srv.url("/api/v1/audit")).bearer_auth(&staff), StatusCode::FORBIDDEN),
+        ("clinic lists tokens", c.get(srv.url("/api/v1/tokens")).bearer_auth(&clinic), StatusCode::FORBIDDEN),
+        ("staff makes another's feed", c.post(r("/staff/nakajima-taro/feed")).bearer_auth(&staff), StatusCode::FORBIDDEN),
+        ("staff makes a service feed", c.post(r("/services/homecare-oncall/feed")).bearer_auth(&staff), StatusCode::FORBIDDEN),
+        ("other coordinator's job", c.get(srv.url("/api/v1/jobs/1")).bearer_auth(&other_coord), StatusCode::NOT_FOUND),
+    ];
+    for (what, req, want) in cases {
+        let res = req.send().await.unwrap();
+        let got = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        assert_eq!(got, want, "{what}: {body}");
+        assert_eq!(ct.as_deref(), Some("application/problem+json"), "{what}");
+        if got != StatusCode::FORBIDDEN || what.contains("another") {
+            no_leak(&body);
+        }
+    }
+    // Staff see themselves only.
+    let (s, list) = json_of(c.get(r("/staff")).bearer_auth(&staff).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["kobayashi-mai"]);
+    // Regions list shows only one's own.
+    let (_, regs) = json_of(
+        c.get(srv.url("/api/v1/regions"))
+            .bearer_auth(&other_coord)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(regs["items"].as_array().unwrap().len(), 1);
+    assert_eq!(regs["items"][0]["id"], "synth");
+    // A revoked token stops at once.
+    let (s, t) = json_of(
+        c.post(srv.url("/api/v1/tokens"))
+            .bearer_auth(&coord)
+            .json(&json!({"role": "staff", "region": REGION, "scope": "kato-naoko"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let tok = t["token"].as_str().unwrap();
+    assert_eq!(
+        c.get(r("/staff"))
+            .bearer_auth(tok)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let id = t["info"]["id"].as_str().unwrap();
+    assert_eq!(
+        c.delete(srv.url(&format!("/api/v1/tokens/{id}")))
+            .bearer_auth(&coord)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get(r("/staff"))
+            .bearer_auth(tok)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Bad input names the field.
+    let (s, p) = json_of(
+        c.post(r("/absences"))
+            .bearer_auth(&coord)
+            .json(&json!({"staff": "kato-naoko", "start": "2027-01-02T00:00:00+09:00"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "/end", "{p}");
+    let (s, p) = json_of(c.post(r("/absences")).bearer_auth(&coord).json(&json!({"staff": "kato-naoko", "start": "2027-01-03T00:00:00+09:00", "end": "2027-01-02T00:00:00+09:00"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "/end", "{p}");
+    let (s, p) = json_of(
+        c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=tomorrow"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "query.at");
+    // Body limit.
+    let big = "x".repeat(400 * 1024);
+    let s = c
+        .post(r("/absences"))
+        .bearer_auth(&coord)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_and_graceful_shutdown() {
+    let srv = Server::start(ApiConfig {
+        rate_per_second: 1,
+        rate_burst: 3,
+        ..ApiConfig::default()
+    })
+    .await;
+    let c = Client::new();
+    let mut statuses = Vec::new();
+    let mut retry = None;
+    for _ in 0..5 {
+        let r = c.get(srv.url("/api/v1/health")).send().await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+        }
+        statuses.push(r.status());
+    }
+    assert_eq!(&statuses[..3], &[StatusCode::OK; 3]);
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some());
+    srv.stop().await;
+
+    // A request in flight when shutdown begins still gets its answer.
+    let srv = Server::start(config()).await;
+    let coord = srv.token(Grant::Coordinator { region: region() }).await;
+    srv.store
+        .save_rota(&touban_domain::NewRota {
+            region: region(),
+            month: touban_domain::Month::parse("2027-01").unwrap(),
+            created_by: "test".into(),
+            note: None,
+            based_on: None,
+            assignments: vec![],
+        })
+        .await
+        .unwrap();
+    // The client sends the headers and half the body, then shutdown begins,
+    // then the rest of the body: the request is in flight and must finish.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = json!({"institution": "anan-hospital", "profession": "nurse",
+        "start": "2027-01-02T09:00:00+09:00", "end": "2027-01-02T12:00:00+09:00"})
+    .to_string();
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/regions/{REGION}/cover-requests HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {coord}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Server {
+        stop, handle, _dir, ..
+    } = srv;
+    stop.unwrap().send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !handle.is_finished(),
+        "the server waits for the request in flight"
+    );
+    tcp.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    handle.await.unwrap().unwrap();
+    // New connections are refused once it has stopped.
+    assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
+}

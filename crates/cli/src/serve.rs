@@ -1,0 +1,106 @@
+//! `touban serve` and `touban token`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use touban_api::auth::issue;
+use touban_api::conv;
+
+use crate::DbArg;
+use crate::config::Config;
+use crate::store::{database_url, open};
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    eprintln!("touban serve: stopping; finishing requests in flight…");
+}
+
+pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Result<ExitCode> {
+    let url = database_url(cfg, db);
+    let store: Arc<dyn touban_store::Store> = Arc::from(open(&url).await?);
+    let addr = listen.unwrap_or(&cfg.server.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("--listen {addr}: cannot listen there"))?;
+    let local = listener.local_addr()?;
+    eprintln!(
+        "touban serve: listening on http://{local} (database {url}); API docs at http://{local}/api/v1/docs"
+    );
+    touban_api::serve(store, cfg.api.clone(), listener, shutdown_signal()).await?;
+    eprintln!("touban serve: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_create(
+    cfg: &Config,
+    db: &DbArg,
+    role: &str,
+    region: Option<&str>,
+    scope: Option<&str>,
+    label: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(&database_url(cfg, db)).await?;
+    let g = touban_api::auth::grant(store.as_ref(), role, region, scope)
+        .await
+        .map_err(|(field, msg)| anyhow::anyhow!("--{field}: {msg}"))?;
+    let label = label.map_or_else(|| g.role().to_string(), str::to_string);
+    let issued =
+        issue(g, &label, "touban token create").map_err(|p| anyhow::anyhow!(p.detail.clone()))?;
+    store.create_credential(&issued.credential).await?;
+    eprintln!(
+        "token {} created; it is shown only now, keep it secret:",
+        issued.credential.id
+    );
+    println!("{}", issued.token);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_list(cfg: &Config, db: &DbArg) -> anyhow::Result<ExitCode> {
+    let store = open(&database_url(cfg, db)).await?;
+    for c in store.credentials(None).await? {
+        let t = conv::token(&c);
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            t.id,
+            t.role,
+            t.region.unwrap_or_default(),
+            t.scope.unwrap_or_default(),
+            t.label,
+            t.revoked_at
+                .map_or_else(|| "active".to_string(), |r| format!("revoked {r}"))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_revoke(cfg: &Config, db: &DbArg, id: &str) -> anyhow::Result<ExitCode> {
+    let store = open(&database_url(cfg, db)).await?;
+    let c = store
+        .revoke_credential(id, "touban token revoke")
+        .await
+        .with_context(|| format!("token \"{id}\""))?;
+    println!(
+        "token {} revoked at {}",
+        c.id,
+        c.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

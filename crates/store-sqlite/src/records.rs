@@ -1,0 +1,532 @@
+//! Credentials, audit log, jobs, cover requests and server secrets.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+use touban_domain::{CoverRequest, Month, OfferMode, RegionId, StaffId};
+use touban_store::{
+    AuditEntry, AuditRecord, CoverStatus, Credential, Grant, Job, JobStatus, NewCredential,
+    NewOffer, Offer, OfferAnswer, OfferStatus, Result, StoreError, StoredCover,
+};
+
+use crate::{db_err, from_json, now, parse_time, to_json};
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn opt_time(r: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+    r.get::<Option<&str>, _>(col).map(parse_time).transpose()
+}
+
+fn region_of(s: &str) -> Result<RegionId> {
+    RegionId::parse(s).map_err(|e| StoreError::Backend(e.0))
+}
+
+fn staff_of(s: &str) -> Result<StaffId> {
+    StaffId::parse(s).map_err(|e| StoreError::Backend(e.0))
+}
+
+fn credential_row(r: &SqliteRow) -> Result<Credential> {
+    Ok(Credential {
+        id: r.get("id"),
+        secret_hash: r.get("secret_hash"),
+        grant: from_json::<Grant>(r.get("grant_data"))?,
+        label: r.get("label"),
+        created_at: parse_time(r.get("created_at"))?,
+        created_by: r.get("created_by"),
+        revoked_at: opt_time(r, "revoked_at")?,
+    })
+}
+
+pub async fn create_credential(pool: &SqlitePool, c: &NewCredential) -> Result<Credential> {
+    sqlx::query(
+        "INSERT INTO credentials (id, secret_hash, role, region_id, grant_data, label, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&c.id)
+    .bind(&c.secret_hash)
+    .bind(c.grant.role())
+    .bind(c.grant.region().map(RegionId::as_str))
+    .bind(to_json(&c.grant)?)
+    .bind(&c.label)
+    .bind(now())
+    .bind(&c.created_by)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    credential(pool, &c.id).await
+}
+
+pub async fn credential(pool: &SqlitePool, id: &str) -> Result<Credential> {
+    let r = sqlx::query("SELECT * FROM credentials WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("credential \"{id}\"")))?;
+    credential_row(&r)
+}
+
+pub async fn credentials(pool: &SqlitePool, region: Option<&RegionId>) -> Result<Vec<Credential>> {
+    let rows = match region {
+        Some(r) => {
+            sqlx::query("SELECT * FROM credentials WHERE region_id = ? ORDER BY created_at, id")
+                .bind(r.as_str())
+                .fetch_all(pool)
+                .await
+        }
+        None => {
+            sqlx::query("SELECT * FROM credentials ORDER BY created_at, id")
+                .fetch_all(pool)
+                .await
+        }
+    }
+    .map_err(db_err)?;
+    rows.iter().map(credential_row).collect()
+}
+
+pub async fn revoke_credential(pool: &SqlitePool, id: &str, _actor: &str) -> Result<Credential> {
+    sqlx::query("UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    credential(pool, id).await
+}
+
+pub async fn append_audit(pool: &SqlitePool, e: &AuditEntry) -> Result<i64> {
+    let id = sqlx::query(
+        "INSERT INTO audit_log (at, actor, address, region_id, method, path, status, action, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now())
+    .bind(&e.actor)
+    .bind(&e.address)
+    .bind(e.region.as_ref().map(RegionId::as_str))
+    .bind(&e.method)
+    .bind(&e.path)
+    .bind(i64::from(e.status))
+    .bind(&e.action)
+    .bind(&e.detail)
+    .execute(pool)
+    .await
+    .map_err(db_err)?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+pub async fn audit_log(
+    pool: &SqlitePool,
+    region: Option<&RegionId>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<AuditRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM audit_log WHERE id > ? AND (? IS NULL OR region_id = ?) ORDER BY id LIMIT ?",
+    )
+    .bind(after)
+    .bind(region.map(RegionId::as_str))
+    .bind(region.map(RegionId::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditRecord {
+                id: r.get("id"),
+                at: parse_time(r.get("at"))?,
+                entry: AuditEntry {
+                    actor: r.get("actor"),
+                    address: r.get("address"),
+                    region: r
+                        .get::<Option<&str>, _>("region_id")
+                        .map(region_of)
+                        .transpose()?,
+                    method: r.get("method"),
+                    path: r.get("path"),
+                    status: u16::try_from(r.get::<i64, _>("status")).unwrap_or(0),
+                    action: r.get("action"),
+                    detail: r.get("detail"),
+                },
+            })
+        })
+        .collect()
+}
+
+pub async fn create_job(
+    pool: &SqlitePool,
+    region: &RegionId,
+    kind: &str,
+    month: Month,
+    actor: &str,
+    deadline: DateTime<Utc>,
+) -> Result<Job> {
+    let id = sqlx::query(
+        "INSERT INTO jobs (region_id, kind, month, status, created_at, created_by, deadline)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+    )
+    .bind(region.as_str())
+    .bind(kind)
+    .bind(month.to_string())
+    .bind(now())
+    .bind(actor)
+    .bind(ts(deadline))
+    .execute(pool)
+    .await
+    .map_err(db_err)?
+    .last_insert_rowid();
+    job(pool, id).await
+}
+
+pub async fn update_job(
+    pool: &SqlitePool,
+    id: i64,
+    status: JobStatus,
+    result: Option<&serde_json::Value>,
+    error: Option<&str>,
+) -> Result<()> {
+    let finished = matches!(status, JobStatus::Succeeded | JobStatus::Failed).then(now);
+    let done = sqlx::query(
+        "UPDATE jobs SET status = ?, result = COALESCE(?, result), error = COALESCE(?, error),
+                finished_at = COALESCE(?, finished_at) WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(result.map(serde_json::Value::to_string))
+    .bind(error)
+    .bind(finished)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("job {id}")));
+    }
+    Ok(())
+}
+
+pub async fn job(pool: &SqlitePool, id: i64) -> Result<Job> {
+    let r = sqlx::query("SELECT * FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("job {id}")))?;
+    let deadline = parse_time(r.get("deadline"))?;
+    let mut status = JobStatus::parse(r.get("status"))
+        .ok_or_else(|| StoreError::Backend("stored job status is invalid".into()))?;
+    let mut error: Option<String> = r.get("error");
+    if matches!(status, JobStatus::Queued | JobStatus::Running) && Utc::now() > deadline {
+        status = JobStatus::Failed;
+        error = Some(
+            "interrupted: the server running this job stopped before it finished; start it again"
+                .into(),
+        );
+    }
+    Ok(Job {
+        id,
+        region: region_of(r.get("region_id"))?,
+        kind: r.get("kind"),
+        month: Month::parse(r.get("month")).map_err(|e| StoreError::Backend(e.0))?,
+        status,
+        created_at: parse_time(r.get("created_at"))?,
+        created_by: r.get("created_by"),
+        deadline,
+        finished_at: opt_time(&r, "finished_at")?,
+        result: r
+            .get::<Option<&str>, _>("result")
+            .map(from_json)
+            .transpose()?,
+        error,
+    })
+}
+
+async fn offers(conn: &mut sqlx::SqliteConnection, request: i64) -> Result<Vec<Offer>> {
+    let rows = sqlx::query("SELECT * FROM cover_offers WHERE request_id = ? ORDER BY rank, id")
+        .bind(request)
+        .fetch_all(conn)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Offer {
+                id: r.get("id"),
+                request,
+                staff: staff_of(r.get("staff_id"))?,
+                rank: u32::try_from(r.get::<i64, _>("rank")).unwrap_or(0),
+                reason: r.get("reason"),
+                status: OfferStatus::parse(r.get("status"))
+                    .ok_or_else(|| StoreError::Backend("stored offer status is invalid".into()))?,
+                offered_at: opt_time(r, "offered_at")?,
+                answered_at: opt_time(r, "answered_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn cover_in(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<StoredCover> {
+    let r = sqlx::query("SELECT * FROM cover_requests WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("cover request {id}")))?;
+    Ok(StoredCover {
+        id,
+        region: region_of(r.get("region_id"))?,
+        request: from_json(r.get("data"))?,
+        status: CoverStatus::parse(r.get("status"))
+            .ok_or_else(|| StoreError::Backend("stored cover status is invalid".into()))?,
+        filled_by: r
+            .get::<Option<&str>, _>("filled_by")
+            .map(staff_of)
+            .transpose()?,
+        created_at: parse_time(r.get("created_at"))?,
+        created_by: r.get("created_by"),
+        escalate_at: parse_time(r.get("escalate_at"))?,
+        offers: offers(conn, id).await?,
+    })
+}
+
+pub async fn create_cover(
+    pool: &SqlitePool,
+    region: &RegionId,
+    request: &CoverRequest,
+    offers_in: &[NewOffer],
+    escalate_at: DateTime<Utc>,
+    actor: &str,
+) -> Result<StoredCover> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let known = sqlx::query("SELECT 1 FROM institutions WHERE region_id = ? AND id = ?")
+        .bind(region.as_str())
+        .bind(request.institution.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    if known.is_none() {
+        return Err(StoreError::NotFound(format!(
+            "institution \"{}\" in region \"{region}\"",
+            request.institution
+        )));
+    }
+    let at = now();
+    let id = sqlx::query(
+        "INSERT INTO cover_requests (region_id, institution_id, data, status, created_at, created_by, escalate_at)
+         VALUES (?, ?, ?, 'open', ?, ?, ?)",
+    )
+    .bind(region.as_str())
+    .bind(request.institution.as_str())
+    .bind(to_json(request)?)
+    .bind(&at)
+    .bind(actor)
+    .bind(ts(escalate_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .last_insert_rowid();
+    for (i, o) in offers_in.iter().enumerate() {
+        let offered = request.mode == OfferMode::Broadcast || i == 0;
+        sqlx::query(
+            "INSERT INTO cover_offers (request_id, staff_id, rank, reason, status, offered_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(o.staff.as_str())
+        .bind(i64::from(o.rank))
+        .bind(&o.reason)
+        .bind(if offered { "offered" } else { "waiting" })
+        .bind(offered.then(|| at.clone()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let c = cover_in(&mut tx, id).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(c)
+}
+
+pub async fn cover(pool: &SqlitePool, id: i64) -> Result<StoredCover> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    cover_in(&mut conn, id).await
+}
+
+pub async fn covers(
+    pool: &SqlitePool,
+    region: &RegionId,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<StoredCover>> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT id FROM cover_requests WHERE region_id = ? AND id > ? ORDER BY id LIMIT ?",
+    )
+    .bind(region.as_str())
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| r.get("id"))
+    .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(cover_in(&mut conn, id).await?);
+    }
+    Ok(out)
+}
+
+pub async fn offer_request(pool: &SqlitePool, offer: i64) -> Result<StoredCover> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let r = sqlx::query("SELECT request_id FROM cover_offers WHERE id = ?")
+        .bind(offer)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("offer {offer}")))?;
+    cover_in(&mut conn, r.get("request_id")).await
+}
+
+pub async fn answer_offer(
+    pool: &SqlitePool,
+    offer: i64,
+    accept: bool,
+    _actor: &str,
+) -> Result<OfferAnswer> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    // Take the write lock first, so two answers are serialised rather than
+    // one failing on a stale snapshot.
+    let touched = sqlx::query(
+        "UPDATE cover_requests SET status = status WHERE id = (SELECT request_id FROM cover_offers WHERE id = ?)",
+    )
+    .bind(offer)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if touched.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("offer {offer}")));
+    }
+    let row = sqlx::query(
+        "SELECT o.status AS offer_status, o.request_id, r.status AS request_status, r.data
+         FROM cover_offers o JOIN cover_requests r ON r.id = o.request_id WHERE o.id = ?",
+    )
+    .bind(offer)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let request_id: i64 = row.get("request_id");
+    let offer_status = OfferStatus::parse(row.get("offer_status"))
+        .ok_or_else(|| StoreError::Backend("stored offer status is invalid".into()))?;
+    let request_status = CoverStatus::parse(row.get("request_status"))
+        .ok_or_else(|| StoreError::Backend("stored cover status is invalid".into()))?;
+    let request: CoverRequest = from_json(row.get("data"))?;
+    let at = now();
+    match offer_status {
+        OfferStatus::Offered => {}
+        OfferStatus::Taken => return Ok(OfferAnswer::AlreadyTaken),
+        other => {
+            return Err(StoreError::Conflict(format!(
+                "offer {offer} is {}, it cannot be answered",
+                other.as_str()
+            )));
+        }
+    }
+    let set = |status: &'static str| {
+        sqlx::query("UPDATE cover_offers SET status = ?, answered_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(at.clone())
+            .bind(offer)
+    };
+    if accept {
+        if request_status == CoverStatus::Filled || request_status == CoverStatus::Cancelled {
+            set("taken").execute(&mut *tx).await.map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            return Ok(OfferAnswer::AlreadyTaken);
+        }
+        set("accepted").execute(&mut *tx).await.map_err(db_err)?;
+        let staff: String = sqlx::query("SELECT staff_id FROM cover_offers WHERE id = ?")
+            .bind(offer)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .get("staff_id");
+        sqlx::query("UPDATE cover_requests SET status = 'filled', filled_by = ? WHERE id = ?")
+            .bind(&staff)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE cover_offers SET status = CASE status WHEN 'offered' THEN 'taken' ELSE 'withdrawn' END
+             WHERE request_id = ? AND status IN ('offered', 'waiting')",
+        )
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        return Ok(OfferAnswer::Accepted);
+    }
+    set("declined").execute(&mut *tx).await.map_err(db_err)?;
+    let mut next = None;
+    let waiting = if request.mode == OfferMode::OneByOne && request_status != CoverStatus::Filled {
+        sqlx::query(
+            "SELECT id, staff_id FROM cover_offers WHERE request_id = ? AND status = 'waiting' ORDER BY rank, id LIMIT 1",
+        )
+        .bind(request_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+    } else {
+        None
+    };
+    if let Some(r) = waiting {
+        sqlx::query("UPDATE cover_offers SET status = 'offered', offered_at = ? WHERE id = ?")
+            .bind(&at)
+            .bind(r.get::<i64, _>("id"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        next = Some(staff_of(r.get("staff_id"))?);
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(OfferAnswer::Declined { next })
+}
+
+pub async fn escalate_due(pool: &SqlitePool, at: DateTime<Utc>) -> Result<Vec<StoredCover>> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let ids: Vec<i64> = sqlx::query(
+        "UPDATE cover_requests SET status = 'escalated' WHERE status = 'open' AND escalate_at <= ? RETURNING id",
+    )
+    .bind(ts(at))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(|r| r.get("id"))
+    .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(cover_in(&mut tx, id).await?);
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
+}
+
+pub async fn server_secret(pool: &SqlitePool, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+    sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value, created_at) VALUES (?, ?, ?)")
+        .bind(name)
+        .bind(candidate)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    let r = sqlx::query("SELECT value FROM server_secrets WHERE name = ?")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(r.get("value"))
+}
