@@ -26,3 +26,4 @@ lint: setup
 
 test: lint
 	cargo test --workspace --locked
+	bash scripts/schemathesis.sh

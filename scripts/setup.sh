@@ -9,7 +9,10 @@ command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 # bindgen (used by the HiGHS bindings) needs libclang.
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so >/dev/null 2>&1 || need_apt+=(libclang-dev)
-command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The API's spec check (scripts/schemathesis.sh) makes a venv.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2

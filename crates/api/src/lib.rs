@@ -237,6 +237,35 @@ async fn audit(
     }
 }
 
+/// axum's own rejections (a path segment that is not a number, a query
+/// that does not parse, a method the route lacks) come as plain text; they
+/// are turned into problem details like every other error.
+async fn problemize(res: Response) -> Response {
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.to_str().unwrap_or_default().starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return res;
+    }
+    let text = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let kind = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_lowercase()
+        .replace(' ', "-");
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    Problem::new(status, &kind, detail).into_response()
+}
+
 async fn not_found() -> Problem {
     Problem::not_found("this address")
 }
@@ -330,6 +359,7 @@ pub fn router(state: AppState) -> Router {
             auth_and_audit,
         ))
         .fallback(not_found)
+        .layer(middleware::map_response(problemize))
         .with_state(state.clone());
     let mut app = api
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
