@@ -25,5 +25,6 @@ lint: setup
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 test: lint
+	bash scripts/venv.sh >/dev/null
 	cargo test --workspace --locked
 	bash scripts/schemathesis.sh

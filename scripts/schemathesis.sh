@@ -10,11 +10,7 @@ TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/touban/target}
 VENV=${TOUBAN_VENV:-$HOME/.cache/touban/venv}
 EXAMPLES=${SCHEMATHESIS_EXAMPLES:-25}
 
-if [ ! -x "$VENV/bin/schemathesis" ]; then
-  echo "schemathesis: installing into $VENV" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
-fi
+TOUBAN_VENV="$VENV" bash scripts/venv.sh >/dev/null
 
 cargo build --locked -q -p touban-cli
 BIN="$TARGET/debug/touban"

@@ -95,7 +95,9 @@ where
     Ok((last, track))
 }
 
-fn uid(region: &str, k: &ShiftKey, who: &str) -> String {
+/// The UID of a duty's event: the same in feeds and e-mailed .ics files, and
+/// across versions, so calendars update the event instead of adding one.
+pub fn uid(region: &str, k: &ShiftKey, who: &str) -> String {
     format!(
         "{region}.{}.{}.{}.{who}@touban",
         k.service, k.template, k.date

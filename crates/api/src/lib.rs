@@ -4,6 +4,7 @@
 pub mod api_admin;
 pub mod api_cover;
 pub mod api_net;
+pub mod api_notify;
 pub mod api_public;
 pub mod api_rota;
 pub mod auth;
@@ -116,6 +117,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_cover::accept, api_cover::decline, api_cover::respond_page, api_cover::respond,
         api_admin::tokens, api_admin::create_token, api_admin::revoke_token,
         api_admin::staff_feed, api_admin::service_feed, api_admin::audit,
+        api_notify::list, api_notify::get_one, api_notify::retry,
     ),
     modifiers(&Bearer),
     tags(
@@ -126,6 +128,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         (name = "cover", description = "Emergency cover requests (代診・応援要請)"),
         (name = "feeds", description = "Calendar feeds"),
         (name = "admin", description = "Tokens and the audit log"),
+        (name = "notices", description = "E-mail notices and their delivery state"),
     )
 )]
 #[derive(Debug)]
@@ -325,6 +328,15 @@ pub fn router(state: AppState) -> Router {
             post(api_rota::edit),
         )
         .route("/api/v1/jobs/{id}", get(api_rota::job))
+        .route("/api/v1/regions/{region}/messages", get(api_notify::list))
+        .route(
+            "/api/v1/regions/{region}/messages/{id}",
+            get(api_notify::get_one),
+        )
+        .route(
+            "/api/v1/regions/{region}/messages/{id}/retry",
+            post(api_notify::retry),
+        )
         .route(
             "/api/v1/regions/{region}/cover-requests",
             get(api_cover::list).post(api_cover::create),

@@ -18,6 +18,10 @@ pub struct Config {
     pub server: Server,
     #[serde(default)]
     pub api: touban_api::ApiConfig,
+    #[serde(default)]
+    pub smtp: touban_notify::SmtpConfig,
+    #[serde(default)]
+    pub notify: touban_notify::NotifyConfig,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@ mod bench;
 mod commands;
 mod config;
 mod grid;
+mod notify;
 mod print;
 mod rota;
 mod serve;
@@ -114,6 +115,10 @@ enum Command {
     /// API tokens: create (printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// E-mail notices: run the outbox worker alone, see message states,
+    /// queue a failed message again.
+    #[command(subcommand)]
+    Notify(NotifyCmd),
     /// Write a rota's assignments: service, start, end, person, role, phone.
     Export {
         #[arg(long)]
@@ -178,6 +183,41 @@ enum BenchCmd {
         /// Write each roster as DIR/InstanceN.roster.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NotifyCmd {
+    /// Send queued messages until Ctrl-C or SIGTERM (what `touban serve`
+    /// does too, unless [notify] in_server = false).
+    Run {
+        /// Queue due reminders, send everything due now, then stop.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Counts by state, then each message: queued, sending, sent, retrying
+    /// (with the next attempt's time), failed (with the server's answer).
+    Status {
+        #[arg(long)]
+        region: Option<String>,
+        /// Only messages in this state.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only messages with an id above this.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Queue a failed (or skipped) message again.
+    Retry {
+        id: i64,
+        #[command(flatten)]
+        db: DbArg,
     },
 }
 
@@ -424,6 +464,17 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Token(TokenCmd::List { db }) => serve::token_list(&cfg, &db).await,
+            Command::Notify(NotifyCmd::Run { once, db }) => notify::run(&cfg, &db, once).await,
+            Command::Notify(NotifyCmd::Status {
+                region,
+                state,
+                after,
+                limit,
+                db,
+            }) => {
+                notify::status(&cfg, &db, region.as_deref(), state.as_deref(), after, limit).await
+            }
+            Command::Notify(NotifyCmd::Retry { id, db }) => notify::retry(&cfg, &db, id).await,
             Command::Token(TokenCmd::Revoke { id, db }) => {
                 serve::token_revoke(&cfg, &db, &id).await
             }

@@ -11,7 +11,7 @@ use crate::DbArg;
 use crate::config::Config;
 use crate::store::{database_url, open};
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -30,7 +30,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    eprintln!("touban serve: stopping; finishing requests in flight…");
+    eprintln!("touban: stopping; finishing the work in flight…");
 }
 
 pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -44,7 +44,32 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
     eprintln!(
         "touban serve: listening on http://{local} (database {url}); API docs at http://{local}/api/v1/docs"
     );
+    // The notifier runs beside the API and stops with it, after finishing
+    // the batch it is sending.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let notifier = if cfg.notify.in_server {
+        let w = crate::notify::worker(cfg, store.clone()).await?;
+        eprintln!(
+            "touban serve: notifier {} sending through {}",
+            w.owner(),
+            crate::notify::redact(&cfg.smtp.url)
+        );
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(async move {
+            w.run(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            })
+            .await;
+        }))
+    } else {
+        None
+    };
     touban_api::serve(store, cfg.api.clone(), listener, shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(n) = notifier {
+        let _ = n.await;
+    }
+    drop(stop_rx);
     eprintln!("touban serve: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,11 @@ pub struct Policy {
     pub escalate_after_minutes: u32,
     /// Local time the day-before reminder is sent, minutes after midnight.
     pub reminder_minute_of_day: u16,
+    /// Send day-before reminders at all (each person can also opt out).
+    pub reminders: bool,
+    /// Who hears of escalated cover requests, failed deliveries and the
+    /// daily digest of unfilled shifts.
+    pub coordinator_emails: Vec<crate::Email>,
 }
 
 impl Default for Policy {
@@ -75,6 +80,8 @@ impl Default for Policy {
             auto_publish_repairs: false,
             escalate_after_minutes: 30,
             reminder_minute_of_day: 17 * 60,
+            reminders: true,
+            coordinator_emails: Vec::new(),
         }
     }
 }

@@ -15,6 +15,9 @@ use touban_domain::{
 };
 use touban_store::{AbsenceSource, Store, StoreError};
 
+mod outbox;
+pub use outbox::*;
+
 /// The demo network, parsed from the file the repository ships.
 pub fn demo_network() -> Network {
     touban_netfile::parse(
@@ -64,11 +67,17 @@ pub fn assert_same_network(got: &Network, want: &Network) {
     }
 }
 
-fn jan() -> Month {
+pub(crate) fn jan() -> Month {
     Month::new(2027, 1).unwrap()
 }
 
-fn assignment(service: &str, template: &str, day: u32, staff: &str, role: Role) -> Assignment {
+pub(crate) fn assignment(
+    service: &str,
+    template: &str,
+    day: u32,
+    staff: &str,
+    role: Role,
+) -> Assignment {
     Assignment {
         shift: ShiftKey {
             service: ServiceId::parse(service).unwrap(),
@@ -80,7 +89,7 @@ fn assignment(service: &str, template: &str, day: u32, staff: &str, role: Role) 
     }
 }
 
-fn small_rota(net: &Network, based_on: Option<u32>) -> NewRota {
+pub(crate) fn small_rota(net: &Network, based_on: Option<u32>) -> NewRota {
     NewRota {
         region: net.region.id.clone(),
         month: jan(),
@@ -383,7 +392,7 @@ pub async fn rota_errors_are_precise(store: &dyn Store) {
 /// expression (it may `.await`) giving `(store, guard)`: a fresh, empty store
 /// and whatever must live as long as it (a temporary directory, a database
 /// to drop).
-fn cover_request(mode: touban_domain::OfferMode) -> touban_domain::CoverRequest {
+pub(crate) fn cover_request(mode: touban_domain::OfferMode) -> touban_domain::CoverRequest {
     let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
     touban_domain::CoverRequest {
         institution: touban_domain::InstitutionId::parse("anan-hospital").unwrap(),
@@ -396,7 +405,7 @@ fn cover_request(mode: touban_domain::OfferMode) -> touban_domain::CoverRequest 
     }
 }
 
-fn offers(ids: &[&str]) -> Vec<touban_store::NewOffer> {
+pub(crate) fn offers(ids: &[&str]) -> Vec<touban_store::NewOffer> {
     ids.iter()
         .enumerate()
         .map(|(i, s)| touban_store::NewOffer {
@@ -697,7 +706,11 @@ macro_rules! conformance_suite {
             cover_first_acceptance_wins,
             one_by_one_offers_in_rank_order,
             stale_edit_is_a_conflict,
-            audit_and_jobs_round_trip
+            audit_and_jobs_round_trip,
+            publish_queues_notices,
+            claims_are_exclusive_and_leases_expire,
+            retries_failures_and_keys,
+            cover_events_queue_messages
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

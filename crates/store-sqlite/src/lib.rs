@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod import;
+mod outbox;
 mod records;
 mod rota;
 
@@ -25,9 +26,9 @@ use touban_domain::{
     StaffMember, TravelModel,
 };
 use touban_store::{
-    AbsenceSource, AuditEntry, AuditRecord, Credential, ImportReport, Job, JobStatus,
-    NewCredential, NewOffer, OfferAnswer, RegionSummary, Result, RotaVersionInfo, Store,
-    StoreError, StoredAbsence, StoredCover,
+    AbsenceSource, AuditEntry, AuditRecord, Credential, ImportReport, Job, JobStatus, Message,
+    MessageFilter, MessageState, NewCredential, NewMessage, NewOffer, OfferAnswer, RegionSummary,
+    Result, RotaVersionInfo, Settle, Store, StoreError, StoredAbsence, StoredCover,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -383,5 +384,40 @@ impl Store for SqliteStore {
 
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         records::server_secret(&self.pool, name, candidate).await
+    }
+
+    async fn enqueue(&self, messages: &[NewMessage]) -> Result<usize> {
+        outbox::enqueue(&self.pool, messages).await
+    }
+
+    async fn claim_messages(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        hold: chrono::Duration,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        outbox::claim(&self.pool, owner, now, lease, hold, limit).await
+    }
+
+    async fn settle_message(&self, id: i64, owner: &str, outcome: &Settle) -> Result<()> {
+        outbox::settle(&self.pool, id, owner, outcome).await
+    }
+
+    async fn requeue_message(&self, id: i64, now: DateTime<Utc>) -> Result<Message> {
+        outbox::requeue(&self.pool, id, now).await
+    }
+
+    async fn message(&self, id: i64) -> Result<Message> {
+        outbox::message(&self.pool, id).await
+    }
+
+    async fn messages(&self, filter: &MessageFilter) -> Result<Vec<Message>> {
+        outbox::messages(&self.pool, filter).await
+    }
+
+    async fn message_counts(&self, region: Option<&RegionId>) -> Result<Vec<(MessageState, u64)>> {
+        outbox::counts(&self.pool, region).await
     }
 }

@@ -4,18 +4,19 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use touban_domain::{CoverRequest, Month, OfferMode, RegionId, StaffId};
+use touban_store::outbox::cover_message;
 use touban_store::{
-    AuditEntry, AuditRecord, CoverStatus, Credential, Grant, Job, JobStatus, NewCredential,
-    NewOffer, Offer, OfferAnswer, OfferStatus, Result, StoreError, StoredCover,
+    AuditEntry, AuditRecord, CoverStatus, Credential, Grant, Job, JobStatus, MessageKind,
+    NewCredential, NewOffer, Offer, OfferAnswer, OfferStatus, Result, StoreError, StoredCover,
 };
 
 use crate::{db_err, from_json, now, parse_time, to_json};
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn opt_time(r: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn opt_time(r: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
     r.get::<Option<&str>, _>(col).map(parse_time).transpose()
 }
 
@@ -326,9 +327,10 @@ pub async fn create_cover(
     .await
     .map_err(db_err)?
     .last_insert_rowid();
+    let mut msgs = Vec::new();
     for (i, o) in offers_in.iter().enumerate() {
         let offered = request.mode == OfferMode::Broadcast || i == 0;
-        sqlx::query(
+        let offer_id = sqlx::query(
             "INSERT INTO cover_offers (request_id, staff_id, rank, reason, status, offered_at)
              VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -340,8 +342,31 @@ pub async fn create_cover(
         .bind(offered.then(|| at.clone()))
         .execute(&mut *tx)
         .await
-        .map_err(db_err)?;
+        .map_err(db_err)?
+        .last_insert_rowid();
+        if offered {
+            msgs.push(cover_message(
+                region,
+                MessageKind::Offer,
+                Some(o.staff.clone()),
+                id,
+                Some(offer_id),
+                Utc::now(),
+            ));
+        }
     }
+    if offers_in.is_empty() {
+        // Nobody can be asked: the coordinators must find someone.
+        msgs.push(cover_message(
+            region,
+            MessageKind::Escalation,
+            None,
+            id,
+            None,
+            Utc::now(),
+        ));
+    }
+    crate::outbox::insert(&mut tx, &msgs).await?;
     let c = cover_in(&mut tx, id).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(c)
@@ -409,7 +434,7 @@ pub async fn answer_offer(
         return Err(StoreError::NotFound(format!("offer {offer}")));
     }
     let row = sqlx::query(
-        "SELECT o.status AS offer_status, o.request_id, r.status AS request_status, r.data
+        "SELECT o.status AS offer_status, o.request_id, r.status AS request_status, r.data, r.region_id
          FROM cover_offers o JOIN cover_requests r ON r.id = o.request_id WHERE o.id = ?",
     )
     .bind(offer)
@@ -422,6 +447,7 @@ pub async fn answer_offer(
     let request_status = CoverStatus::parse(row.get("request_status"))
         .ok_or_else(|| StoreError::Backend("stored cover status is invalid".into()))?;
     let request: CoverRequest = from_json(row.get("data"))?;
+    let region_id: String = row.get("region_id");
     let at = now();
     match offer_status {
         OfferStatus::Offered => {}
@@ -458,14 +484,30 @@ pub async fn answer_offer(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query(
+        let taken = sqlx::query(
             "UPDATE cover_offers SET status = CASE status WHEN 'offered' THEN 'taken' ELSE 'withdrawn' END
-             WHERE request_id = ? AND status IN ('offered', 'waiting')",
+             WHERE request_id = ? AND status IN ('offered', 'waiting') RETURNING id, staff_id, status",
         )
         .bind(request_id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let region = region_of(&region_id)?;
+        let mut msgs = Vec::new();
+        for r in taken
+            .iter()
+            .filter(|r| r.get::<&str, _>("status") == "taken")
+        {
+            msgs.push(cover_message(
+                &region,
+                MessageKind::OfferTaken,
+                Some(staff_of(r.get("staff_id"))?),
+                request_id,
+                Some(r.get("id")),
+                Utc::now(),
+            ));
+        }
+        crate::outbox::insert(&mut tx, &msgs).await?;
         tx.commit().await.map_err(db_err)?;
         return Ok(OfferAnswer::Accepted);
     }
@@ -489,7 +531,17 @@ pub async fn answer_offer(
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        next = Some(staff_of(r.get("staff_id"))?);
+        let staff = staff_of(r.get("staff_id"))?;
+        let msg = cover_message(
+            &region_of(&region_id)?,
+            MessageKind::Offer,
+            Some(staff.clone()),
+            request_id,
+            Some(r.get("id")),
+            Utc::now(),
+        );
+        crate::outbox::insert(&mut tx, &[msg]).await?;
+        next = Some(staff);
     }
     tx.commit().await.map_err(db_err)?;
     Ok(OfferAnswer::Declined { next })
@@ -509,7 +561,10 @@ pub async fn escalate_due(pool: &SqlitePool, at: DateTime<Utc>) -> Result<Vec<St
     .collect();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(cover_in(&mut tx, id).await?);
+        let c = cover_in(&mut tx, id).await?;
+        let msg = cover_message(&c.region, MessageKind::Escalation, None, id, None, at);
+        crate::outbox::insert(&mut tx, &[msg]).await?;
+        out.push(c);
     }
     tx.commit().await.map_err(db_err)?;
     Ok(out)

@@ -343,6 +343,50 @@ pub async fn publish(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+    // Tell the people concerned, in this same transaction: everyone with a
+    // duty on a first publish; on a later one, everyone whose duties differ.
+    let people_sql = match previous {
+        None => {
+            "SELECT DISTINCT staff_id FROM assignments WHERE region_id = ?1 AND month = ?2 AND version = ?3
+             ORDER BY staff_id"
+        }
+        Some(_) => {
+            "SELECT staff_id FROM (
+                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                 WHERE region_id = ?1 AND month = ?2 AND version = ?3
+                 EXCEPT
+                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                 WHERE region_id = ?1 AND month = ?2 AND version = ?4)
+             UNION
+             SELECT staff_id FROM (
+                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                 WHERE region_id = ?1 AND month = ?2 AND version = ?4
+                 EXCEPT
+                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                 WHERE region_id = ?1 AND month = ?2 AND version = ?3)
+             ORDER BY staff_id"
+        }
+    };
+    let people = sqlx::query(people_sql)
+        .bind(region.as_str())
+        .bind(&m)
+        .bind(version)
+        .bind(previous.unwrap_or(0))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| StaffId::parse(r.get::<&str, _>("staff_id")).map_err(|e| StoreError::Backend(e.0)))
+        .collect::<Result<Vec<_>>>()?;
+    let msgs = touban_store::outbox::publish_messages(
+        region,
+        month,
+        version,
+        previous,
+        &people,
+        chrono::Utc::now(),
+    );
+    crate::outbox::insert(&mut tx, &msgs).await?;
     let detail = match previous {
         Some(p) => format!("published, replacing version {p}"),
         None => "published".to_string(),

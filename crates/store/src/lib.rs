@@ -12,7 +12,9 @@ use touban_domain::{
     Absence, CoverRequest, Month, Network, NewRota, RegionId, Rota, RotaChange, RotaStatus,
 };
 
+pub mod outbox;
 mod records;
+pub use outbox::{Message, MessageFilter, MessageKind, MessageState, NewMessage, Settle};
 pub use records::*;
 
 /// The one error type of the port. Adapters translate driver errors at their
@@ -242,4 +244,45 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The server secret called `name`, created from `candidate` on first
     /// use, so every instance sharing the database signs links alike.
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+
+    // --- notification outbox ---------------------------------------------------
+    // Publishing, creating a cover request, answering an offer and escalating
+    // queue their messages themselves, in their own transaction.
+
+    /// Queues messages (reminders, digests) in one transaction. A message
+    /// whose dedupe key was queued before is skipped; one whose merge key
+    /// matches a message still queued is merged into it. Returns how many
+    /// new rows were written.
+    async fn enqueue(&self, messages: &[NewMessage]) -> Result<usize>;
+
+    /// Claims up to `limit` due messages for `owner` until `now + lease`:
+    /// queued and retrying ones whose time has come, and sending ones whose
+    /// lease ran out (their worker died). Messages with a merge key wait
+    /// `hold` longer, so that changes in quick succession merge. Each claim
+    /// counts as an attempt.
+    async fn claim_messages(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        hold: chrono::Duration,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+
+    /// Records how a send ended; `Conflict` if `owner` no longer holds the
+    /// lease. A failure of a message to a person also queues a notice to the
+    /// region's coordinators, in the same transaction.
+    async fn settle_message(&self, id: i64, owner: &str, outcome: &Settle) -> Result<()>;
+
+    /// Puts a failed message back in the queue (a coordinator fixed the
+    /// address, say).
+    async fn requeue_message(&self, id: i64, now: DateTime<Utc>) -> Result<Message>;
+
+    async fn message(&self, id: i64) -> Result<Message>;
+
+    /// Messages by filter, oldest first.
+    async fn messages(&self, filter: &MessageFilter) -> Result<Vec<Message>>;
+
+    /// How many messages are in each state (one region's, or all).
+    async fn message_counts(&self, region: Option<&RegionId>) -> Result<Vec<(MessageState, u64)>>;
 }

@@ -1,0 +1,322 @@
+//! The notification outbox. A row is written in the same transaction as the
+//! change that needs telling (a publish, a cover offer, an acceptance, an
+//! escalation), so a crash between the change and the e-mail loses nothing.
+//! Rows carry ids, not text: the notifier renders each message when it sends
+//! it, from the stored network and rotas.
+//!
+//! A worker *claims* due rows with a lease; a row whose worker died is
+//! claimed again once its lease has run out. The outcome of a send is then
+//! *settled* by the worker that holds the lease.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use touban_domain::{Month, RegionId, StaffId};
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// A month's rota was published for the first time: the person's duties.
+    Published,
+    /// A later published version changed the person's duties.
+    Changed,
+    /// A cover offer with accept and decline links.
+    Offer,
+    /// Someone else accepted a cover offer this person had.
+    OfferTaken,
+    /// A cover request nobody accepted in time (to the coordinators).
+    Escalation,
+    /// The day before a duty.
+    Reminder,
+    /// Daily digest of unfilled shifts and failed deliveries (coordinators).
+    Digest,
+    /// Messages that could not be delivered (coordinators).
+    DeliveryFailed,
+}
+
+impl MessageKind {
+    pub const ALL: [Self; 8] = [
+        Self::Published,
+        Self::Changed,
+        Self::Offer,
+        Self::OfferTaken,
+        Self::Escalation,
+        Self::Reminder,
+        Self::Digest,
+        Self::DeliveryFailed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Changed => "changed",
+            Self::Offer => "offer",
+            Self::OfferTaken => "offer_taken",
+            Self::Escalation => "escalation",
+            Self::Reminder => "reminder",
+            Self::Digest => "digest",
+            Self::DeliveryFailed => "delivery_failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Whether the message goes to the region's coordinators rather than to
+    /// one staff member.
+    pub fn to_coordinators(self) -> bool {
+        matches!(self, Self::Escalation | Self::Digest | Self::DeliveryFailed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    /// Waiting for its first attempt.
+    Queued,
+    /// Claimed by a worker (leased).
+    Sending,
+    /// Handed to the SMTP server.
+    Sent,
+    /// A transient failure; another attempt is due at `next_attempt_at`.
+    Retrying,
+    /// A permanent failure, or too many transient ones.
+    Failed,
+    /// Nothing left to say (e.g. a change that a later change undid).
+    Cancelled,
+}
+
+impl MessageState {
+    pub const ALL: [Self; 6] = [
+        Self::Queued,
+        Self::Sending,
+        Self::Sent,
+        Self::Retrying,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Retrying => "retrying",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A message about to be queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMessage {
+    pub region: RegionId,
+    pub kind: MessageKind,
+    /// The person it goes to; `None` for messages to the coordinators.
+    pub staff: Option<StaffId>,
+    pub payload: serde_json::Value,
+    pub due_at: DateTime<Utc>,
+    /// Queue at most one message with this key, ever (reminders, digests).
+    pub dedupe_key: Option<String>,
+    /// A message with the same merge key still queued absorbs this one
+    /// (several changes to one person become one e-mail).
+    pub merge_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub region: RegionId,
+    pub kind: MessageKind,
+    pub staff: Option<StaffId>,
+    pub payload: serde_json::Value,
+    pub state: MessageState,
+    /// Attempts started so far (a claim counts as one).
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the next attempt may start (queued and retrying messages).
+    pub due_at: DateTime<Utc>,
+    pub merge_key: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    /// The last failure, as the SMTP server or the network reported it.
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Where it was sent.
+    pub sent_to: Option<String>,
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settle {
+    Sent {
+        to: String,
+    },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    /// Nothing to send after all (the change was undone, the duty is gone).
+    Cancelled {
+        reason: String,
+    },
+}
+
+/// Which messages to list.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub region: Option<RegionId>,
+    pub state: Option<MessageState>,
+    pub staff: Option<StaffId>,
+    /// Only ids above this.
+    pub after: i64,
+    pub limit: u32,
+}
+
+/// Payload of `Published` and `Changed`: the month, and for a change the
+/// published version the person last heard about (`from`) and the new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotaPayload {
+    pub month: Month,
+    pub from: Option<u32>,
+    pub to: u32,
+}
+
+/// Payload of `Offer`, `OfferTaken` and `Escalation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverPayload {
+    pub request: i64,
+    pub offer: Option<i64>,
+}
+
+/// The merge key of change notices: one per person and month.
+pub fn change_merge_key(region: &RegionId, month: Month, staff: &StaffId) -> String {
+    format!("changed:{region}:{month}:{staff}")
+}
+
+/// What a queued message becomes when another with its merge key arrives:
+/// the older one's starting point with the newer one's end, so the person
+/// gets old → new across every change in the window; for other kinds the
+/// older payload stands (it already says "since").
+pub fn merge_payload(
+    kind: MessageKind,
+    old: &serde_json::Value,
+    new: &serde_json::Value,
+) -> serde_json::Value {
+    match kind {
+        MessageKind::Changed => {
+            let mut merged = old.clone();
+            if let (Some(m), Some(to)) = (merged.as_object_mut(), new.get("to")) {
+                m.insert("to".into(), to.clone());
+            }
+            merged
+        }
+        _ => old.clone(),
+    }
+}
+
+/// The messages a publish queues: the person's duties on the first publish
+/// of a month; on a later one, a change notice to each person whose duties
+/// differ from the version published before.
+pub fn publish_messages(
+    region: &RegionId,
+    month: Month,
+    version: u32,
+    previous: Option<u32>,
+    people: &[StaffId],
+    now: DateTime<Utc>,
+) -> Vec<NewMessage> {
+    people
+        .iter()
+        .map(|s| {
+            let (kind, merge_key) = match previous {
+                None => (MessageKind::Published, None),
+                Some(_) => (
+                    MessageKind::Changed,
+                    Some(change_merge_key(region, month, s)),
+                ),
+            };
+            NewMessage {
+                region: region.clone(),
+                kind,
+                staff: Some(s.clone()),
+                payload: serde_json::to_value(RotaPayload {
+                    month,
+                    from: previous,
+                    to: version,
+                })
+                .expect("plain data serialises"),
+                due_at: now,
+                dedupe_key: None,
+                merge_key,
+            }
+        })
+        .collect()
+}
+
+/// A cover message to one person, or to the coordinators.
+pub fn cover_message(
+    region: &RegionId,
+    kind: MessageKind,
+    staff: Option<StaffId>,
+    request: i64,
+    offer: Option<i64>,
+    now: DateTime<Utc>,
+) -> NewMessage {
+    NewMessage {
+        region: region.clone(),
+        kind,
+        staff,
+        payload: serde_json::to_value(CoverPayload { request, offer })
+            .expect("plain data serialises"),
+        due_at: now,
+        dedupe_key: None,
+        merge_key: None,
+    }
+}
+
+/// The message telling coordinators of failed deliveries since `since`;
+/// failures in quick succession merge into one.
+pub fn delivery_failed_message(region: &RegionId, since: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        region: region.clone(),
+        kind: MessageKind::DeliveryFailed,
+        staff: None,
+        payload: serde_json::json!({ "since": since }),
+        due_at: since,
+        dedupe_key: None,
+        merge_key: Some(format!("failed:{region}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_change_spans_both() {
+        let a = serde_json::json!({"month": "2027-01", "from": 1, "to": 2});
+        let b = serde_json::json!({"month": "2027-01", "from": 2, "to": 3});
+        let m = merge_payload(MessageKind::Changed, &a, &b);
+        assert_eq!(
+            m,
+            serde_json::json!({"month": "2027-01", "from": 1, "to": 3})
+        );
+        assert_eq!(merge_payload(MessageKind::DeliveryFailed, &a, &b), a);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for k in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(k.as_str()), Some(k));
+        }
+        for s in MessageState::ALL {
+            assert_eq!(MessageState::parse(s.as_str()), Some(s));
+        }
+    }
+}
