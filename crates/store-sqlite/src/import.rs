@@ -228,7 +228,7 @@ fn ord(i: usize) -> V {
 
 pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<ImportReport> {
     let region = net.region.id.as_str();
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let mut report = ImportReport::default();
 
     let data = to_json(&net.region)?;

@@ -2,8 +2,12 @@
 //!
 //! WAL mode lets readers (the API answering "who is on call") run while a
 //! writer saves a rota; the busy timeout makes a second writer wait instead
-//! of failing with "database is locked". Migrations are embedded in the
-//! binary and run when the store is opened.
+//! of failing with "database is locked". Every transaction that writes
+//! starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
+//! transaction that reads first and writes later can fail at once with
+//! SQLITE_BUSY when another writer got in between (no busy wait applies to
+//! that upgrade). Migrations are embedded in the binary and run when the
+//! store is opened.
 #![forbid(unsafe_code)]
 
 mod import;
@@ -200,7 +204,11 @@ impl Store for SqliteStore {
     }
 
     async fn add_absence(&self, region: &RegionId, absence: &Absence, actor: &str) -> Result<i64> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
         let known = sqlx::query("SELECT 1 FROM staff WHERE region_id = ? AND id = ?")
             .bind(region.as_str())
             .bind(absence.staff.as_str())

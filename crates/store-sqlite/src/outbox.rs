@@ -91,7 +91,10 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, msgs: &[NewMessage]) -> 
 }
 
 pub async fn enqueue(pool: &SqlitePool, msgs: &[NewMessage]) -> Result<usize> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    // IMMEDIATE: take the write lock first, so that a concurrent writer
+    // makes this one wait (busy timeout) instead of failing on the upgrade
+    // from a read.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let n = insert(&mut tx, msgs).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(n)
@@ -131,7 +134,7 @@ pub async fn claim(
 
 pub async fn settle(pool: &SqlitePool, id: i64, owner: &str, outcome: &Settle) -> Result<()> {
     let now = Utc::now();
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let held = sqlx::query("SELECT region_id, kind, lease_owner, state FROM outbox WHERE id = ?")
         .bind(id)
         .fetch_optional(&mut *tx)

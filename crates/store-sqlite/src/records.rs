@@ -299,7 +299,7 @@ pub async fn create_cover(
     escalate_at: DateTime<Utc>,
     actor: &str,
 ) -> Result<StoredCover> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let known = sqlx::query("SELECT 1 FROM institutions WHERE region_id = ? AND id = ?")
         .bind(region.as_str())
         .bind(request.institution.as_str())
@@ -420,7 +420,7 @@ pub async fn answer_offer(
     accept: bool,
     _actor: &str,
 ) -> Result<OfferAnswer> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     // Take the write lock first, so two answers are serialised rather than
     // one failing on a stale snapshot.
     let touched = sqlx::query(
@@ -548,7 +548,7 @@ pub async fn answer_offer(
 }
 
 pub async fn escalate_due(pool: &SqlitePool, at: DateTime<Utc>) -> Result<Vec<StoredCover>> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let ids: Vec<i64> = sqlx::query(
         "UPDATE cover_requests SET status = 'escalated' WHERE status = 'open' AND escalate_at <= ? RETURNING id",
     )

@@ -56,7 +56,7 @@ async fn ids(
 pub async fn save(pool: &SqlitePool, rota: &NewRota, expect: Option<u32>) -> Result<Rota> {
     let region = rota.region.as_str();
     let month = rota.month.to_string();
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     // Every assignment must name a staff member and service of the region,
     // and a shift in the month.
     let staff = ids(&mut tx, "staff", region).await?;
@@ -291,7 +291,7 @@ pub async fn publish(
     actor: &str,
 ) -> Result<Rota> {
     let m = month.to_string();
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let status: Option<String> = sqlx::query(
         "SELECT status FROM rota_versions WHERE region_id = ? AND month = ? AND version = ?",
     )

@@ -287,7 +287,8 @@ pub fn delivery_failed_message(region: &RegionId, since: DateTime<Utc>) -> NewMe
         region: region.clone(),
         kind: MessageKind::DeliveryFailed,
         staff: None,
-        payload: serde_json::json!({ "since": since }),
+        // A second early: stored times are rounded to microseconds.
+        payload: serde_json::json!({ "since": since - chrono::Duration::seconds(1) }),
         due_at: since,
         dedupe_key: None,
         merge_key: Some(format!("failed:{region}")),
