@@ -168,6 +168,66 @@ async fn coordinator_and_clinic_go_through_a_month() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["etag"], "\"2027-01-v1-published\"");
 
+    // The publish queued one notice per person with duties, in its own
+    // transaction; the coordinator sees them all, a person only their own.
+    let msgs = |q: &str| srv.url(&format!("/api/v1/regions/{REGION}/messages{q}"));
+    let (s, page) = json_of(
+        c.get(msgs("?limit=500"))
+            .bearer_auth(&coord)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().unwrap();
+    let people: std::collections::BTreeSet<&str> = v1["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["staff"].as_str().unwrap())
+        .collect();
+    assert_eq!(items.len(), people.len(), "{page}");
+    assert!(
+        items
+            .iter()
+            .all(|m| m["kind"] == "published" && m["state"] == "queued")
+    );
+    assert!(items.iter().all(|m| m["next_attempt_at"].is_string()));
+    let someone = items[0]["staff"].as_str().unwrap().to_string();
+    let own = srv
+        .token(Grant::Staff {
+            region: region(),
+            staff: touban_domain::StaffId::parse(&someone).unwrap(),
+        })
+        .await;
+    let (s, mine) = json_of(c.get(msgs("")).bearer_auth(&own).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["staff"], someone.as_str());
+    let id = items[1]["id"].as_i64().unwrap();
+    let r = c
+        .get(msgs(&format!("/{id}")))
+        .bearer_auth(&own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "someone else's message");
+    let (s, bad) = json_of(
+        c.get(msgs("?state=lost"))
+            .bearer_auth(&coord)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad["detail"].as_str().unwrap().contains("query.state")
+            || bad.to_string().contains("query.state"),
+        "{bad}"
+    );
+
     // Who is on call, from the published rota, without a token.
     let first = v1["assignments"]
         .as_array()

@@ -274,3 +274,124 @@ pub fn synth(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// A month's notices for a generated network of `staff` people, handed to
+/// the SMTP server at `smtp_url`: a rota built by the construction heuristic
+/// (no MILP: the point is the mail, not the rota), published into a fresh
+/// SQLite database (which queues one notice per person with duties in the
+/// same transaction), then sent by one worker until none is left.
+pub async fn notify(
+    staff: usize,
+    services: usize,
+    smtp_url: &str,
+    concurrency: usize,
+    db: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+    use touban_store::{MessageState, Store};
+
+    let month = Month::new(2027, 1)?;
+    let t = Instant::now();
+    let net = touban_solver::synth::network(staff, services, month.first_day(), 31, 1);
+    let inst = Instance::new(&net, month);
+    let all: Vec<usize> = (0..inst.shifts.len()).collect();
+    let placed = touban_solver::greedy::construct(&inst, &History::default(), &all);
+    let mut assignments = Vec::new();
+    for (s, people) in placed {
+        for (k, p) in people.into_iter().enumerate() {
+            assignments.push(touban_domain::Assignment {
+                shift: inst.shifts[s].shift.key(),
+                staff: inst.staff[p].id.clone(),
+                role: if k == 0 {
+                    touban_domain::Role::Primary
+                } else {
+                    touban_domain::Role::Backup
+                },
+            });
+        }
+    }
+    let people: std::collections::BTreeSet<_> = assignments.iter().map(|a| &a.staff).collect();
+    println!(
+        "synth network: {} staff, {} services; rota by construction: {} assignments, {} people with duties ({:.1} s)",
+        net.staff.len(),
+        net.services.len(),
+        assignments.len(),
+        people.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let tmp = tempfile::tempdir()?;
+    let path = db.map_or_else(|| tmp.path().join("bench-notify.db"), Path::to_path_buf);
+    let store: Arc<dyn Store> = Arc::new(
+        touban_store_sqlite::SqliteStore::connect(path.to_str().unwrap_or_default()).await?,
+    );
+    store.import_network(&net, "bench").await?;
+    store
+        .save_rota(&touban_domain::NewRota {
+            region: net.region.id.clone(),
+            month,
+            created_by: "bench".into(),
+            note: None,
+            based_on: None,
+            assignments,
+        })
+        .await?;
+    let t = Instant::now();
+    store
+        .publish_rota(&net.region.id, month, 1, "bench")
+        .await?;
+    let queued: u64 = store
+        .message_counts(None)
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    println!(
+        "publish: {queued} notices queued in the publish transaction in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let smtp = touban_notify::SmtpConfig {
+        url: smtp_url.to_string(),
+        pool_size: u32::try_from(concurrency).unwrap_or(8),
+        timeout_seconds: 30.0,
+        ..touban_notify::SmtpConfig::default()
+    };
+    let cfg = touban_notify::NotifyConfig {
+        concurrency,
+        batch_size: 200,
+        ..touban_notify::NotifyConfig::default()
+    };
+    let w = touban_notify::Worker::new(
+        store.clone(),
+        smtp,
+        cfg,
+        touban_notify::LinkSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            valid_hours: 72,
+        },
+    )
+    .await?;
+    let t = Instant::now();
+    let mut sent = 0;
+    loop {
+        let p = w.pass().await?;
+        sent += p.sent;
+        if p.claimed == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            p.retrying == 0 && p.failed == 0,
+            "the SMTP server refused messages: {p:?} (see `touban notify status`)"
+        );
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let counts = store.message_counts(None).await?;
+    let n_sent = counts
+        .iter()
+        .find(|(s, _)| *s == MessageState::Sent)
+        .map_or(0, |(_, n)| *n);
+    println!(
+        "sent {sent} notices (store says {n_sent} sent) to {smtp_url} in {secs:.1} s: {:.0} messages/s, concurrency {concurrency}",
+        sent as f64 / secs
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -171,6 +171,22 @@ enum BenchCmd {
         #[arg(long, default_value_t = 0.02)]
         gap: f32,
     },
+    /// A month's notices for a generated network, sent to a local SMTP
+    /// server (see scripts/bench-notify.sh, which starts one).
+    Notify {
+        #[arg(long, default_value_t = 2000)]
+        staff: usize,
+        #[arg(long, default_value_t = 120)]
+        services: usize,
+        /// The SMTP server to send to, e.g. smtp://127.0.0.1:2525.
+        #[arg(long)]
+        smtp: String,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Keep the database here (default: a temporary file).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
     Curtois {
         /// Instance files (e.g. ../shared/bench/curtois/Instance1.txt).
@@ -439,6 +455,13 @@ fn main() -> ExitCode {
                 gap_limit,
                 gap,
             }) => bench::synth(staff, services, days, seed, first_limit, gap_limit, gap),
+            Command::Bench(BenchCmd::Notify {
+                staff,
+                services,
+                smtp,
+                concurrency,
+                db,
+            }) => bench::notify(staff, services, &smtp, concurrency, db.as_deref()).await,
             Command::Bench(BenchCmd::Curtois {
                 files,
                 time_limit,

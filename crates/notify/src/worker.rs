@@ -105,7 +105,7 @@ impl Worker {
     /// one is about to send.
     fn lease(&self) -> chrono::Duration {
         let rounds = (self.cfg.batch_size as usize).div_ceil(self.cfg.concurrency.max(1)) as f64;
-        let need = self.smtp.timeout().as_secs_f64() * rounds + 30.0;
+        let need = self.smtp.timeout().as_secs_f64() * rounds + 5.0;
         let secs = need.max(self.cfg.lease_seconds as f64);
         chrono::Duration::milliseconds((secs * 1000.0) as i64)
     }
@@ -236,7 +236,7 @@ impl Worker {
                             kind: MessageKind::Reminder,
                             staff: Some(s.clone()),
                             payload: serde_json::json!({ "month": month, "date": date }),
-                            due_at: now,
+                            due_at: Utc::now(),
                             dedupe_key: Some(format!("reminder:{}:{s}:{date}", r.id)),
                             merge_key: None,
                         });
@@ -251,7 +251,7 @@ impl Worker {
                     kind: MessageKind::Digest,
                     staff: None,
                     payload: serde_json::json!({ "date": today }),
-                    due_at: now,
+                    due_at: Utc::now(),
                     dedupe_key: Some(format!("digest:{}:{today}", r.id)),
                     merge_key: None,
                 });
