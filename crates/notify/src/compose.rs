@@ -3,20 +3,23 @@
 //! read from the store when the message is sent, so a message says what is
 //! true then; a message with nothing left to say is skipped, not sent.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use icalendar::{Calendar as ICal, Component, Event, EventLike, EventStatus};
 use serde::Serialize;
 use touban_calendar::Calendar;
 use touban_domain::{Month, Network, RegionId, Role, Rota, Shift, ShiftKey, StaffId};
 use touban_store::outbox::{CoverPayload, RotaPayload};
-use touban_store::{Message, MessageFilter, MessageKind, MessageState, OfferStatus, Store};
+use touban_store::{Message, MessageKind, OfferStatus, Store};
 
+use crate::format::{date_en, date_ja, month_en, month_ja, times, when};
 use crate::render::{Rendered, Renderer};
+
+mod digest;
 
 /// A calendar file to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,57 +115,6 @@ struct CoverView {
     when_ja: String,
     when_en: String,
     note: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct FailedView {
-    id: i64,
-    kind: &'static str,
-    to: String,
-    error: String,
-}
-
-const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-
-pub fn date_ja(d: NaiveDate) -> String {
-    format!(
-        "{}月{}日({})",
-        d.month(),
-        d.day(),
-        WEEKDAYS_JA[d.weekday().num_days_from_monday() as usize]
-    )
-}
-
-pub fn date_en(d: NaiveDate) -> String {
-    d.format("%a %-d %b").to_string()
-}
-
-/// `09:00–17:00`, or `17:00–翌09:00` / `17:00–09:00 (+1 day)` past midnight.
-fn times(start: DateTime<FixedOffset>, end: DateTime<FixedOffset>) -> (String, String) {
-    let days = (end.date_naive() - start.date_naive()).num_days();
-    let s = start.format("%H:%M");
-    let e = end.format("%H:%M");
-    match days {
-        0 => (format!("{s}–{e}"), format!("{s}–{e}")),
-        1 => (format!("{s}–翌{e}"), format!("{s}–{e} (+1 day)")),
-        n => (format!("{s}–{}日後{e}", n), format!("{s}–{e} (+{n} days)")),
-    }
-}
-
-fn when(start: DateTime<FixedOffset>, end: DateTime<FixedOffset>) -> (String, String) {
-    let (tj, te) = times(start, end);
-    (
-        format!("{} {tj}", date_ja(start.date_naive())),
-        format!("{} {te}", date_en(start.date_naive())),
-    )
-}
-
-fn month_ja(m: Month) -> String {
-    format!("{}年{}月", m.year, m.month)
-}
-
-fn month_en(m: Month) -> String {
-    m.first_day().format("%B %Y").to_string()
 }
 
 impl Composer {
@@ -613,88 +565,6 @@ impl Composer {
             rendered,
             attachments,
         })))
-    }
-
-    async fn failed_since(
-        &self,
-        net: &Network,
-        since: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<FailedView>> {
-        let list = self
-            .store
-            .messages(&MessageFilter {
-                region: Some(net.region.id.clone()),
-                state: Some(MessageState::Failed),
-                limit: 10_000,
-                ..MessageFilter::default()
-            })
-            .await?;
-        Ok(list
-            .into_iter()
-            .filter(|f| f.updated_at >= since && !f.kind.to_coordinators())
-            .map(|f| FailedView {
-                id: f.id,
-                kind: f.kind.as_str(),
-                to: f
-                    .staff
-                    .as_ref()
-                    .map(|s| match net.staff_member(s) {
-                        Some(p) => format!("{} <{}>", p.name, p.email),
-                        None => s.to_string(),
-                    })
-                    .unwrap_or_else(|| "coordinators".into()),
-                error: f.last_error.unwrap_or_default(),
-            })
-            .collect())
-    }
-
-    /// Shifts of published rotas from `day` for the digest's days ahead that
-    /// have fewer people than their minimum.
-    pub async fn unfilled(
-        &self,
-        net: &Network,
-        day: NaiveDate,
-    ) -> anyhow::Result<Vec<serde_json::Value>> {
-        let last = day + chrono::Duration::days(i64::from(self.digest_days));
-        let mut months = BTreeSet::new();
-        let mut d = day;
-        while d < last {
-            months.insert(Month::new(d.year(), d.month())?);
-            d += chrono::Duration::days(1);
-        }
-        let cal = Calendar::for_region(&net.region);
-        let mut out = Vec::new();
-        for month in months {
-            let Some(rota) = self.store.published_rota(&net.region.id, month).await? else {
-                continue;
-            };
-            let mut have: BTreeMap<&ShiftKey, u32> = BTreeMap::new();
-            for a in &rota.assignments {
-                *have.entry(&a.shift).or_default() += 1;
-            }
-            for svc in &net.services {
-                for s in cal.shifts(svc, month) {
-                    if s.date < day || s.date >= last {
-                        continue;
-                    }
-                    let Some(t) = svc.template(&s.template) else {
-                        continue;
-                    };
-                    let n = have.get(&s.key()).copied().unwrap_or(0);
-                    if n < u32::from(t.headcount.min) {
-                        let v = self.duty_view(net, &cal, &s, Role::Primary);
-                        out.push(serde_json::json!({
-                            "date_ja": v.date_ja, "date_en": v.date_en,
-                            "time_ja": v.time_ja, "time_en": v.time_en,
-                            "service": v.service, "service_en": v.service_en,
-                            "shift": v.shift, "shift_en": v.shift_en,
-                            "have": n, "min": t.headcount.min,
-                        }));
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod compose;
 pub mod config;
+pub mod format;
 pub mod render;
 pub mod smtp;
 pub mod worker;

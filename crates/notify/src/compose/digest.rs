@@ -1,0 +1,103 @@
+//! What the coordinators read: failed deliveries and unfilled shifts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use touban_calendar::Calendar;
+use touban_domain::{Month, Network, Role, ShiftKey};
+use touban_store::{MessageFilter, MessageState};
+
+use super::Composer;
+
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct FailedView {
+    id: i64,
+    kind: &'static str,
+    to: String,
+    error: String,
+}
+
+impl Composer {
+    pub(super) async fn failed_since(
+        &self,
+        net: &Network,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<FailedView>> {
+        let list = self
+            .store
+            .messages(&MessageFilter {
+                region: Some(net.region.id.clone()),
+                state: Some(MessageState::Failed),
+                limit: 10_000,
+                ..MessageFilter::default()
+            })
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter(|f| f.updated_at >= since && !f.kind.to_coordinators())
+            .map(|f| FailedView {
+                id: f.id,
+                kind: f.kind.as_str(),
+                to: f
+                    .staff
+                    .as_ref()
+                    .map(|s| match net.staff_member(s) {
+                        Some(p) => format!("{} <{}>", p.name, p.email),
+                        None => s.to_string(),
+                    })
+                    .unwrap_or_else(|| "coordinators".into()),
+                error: f.last_error.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Shifts of published rotas from `day` for the digest's days ahead that
+    /// have fewer people than their minimum.
+    pub async fn unfilled(
+        &self,
+        net: &Network,
+        day: NaiveDate,
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        let last = day + chrono::Duration::days(i64::from(self.digest_days));
+        let mut months = BTreeSet::new();
+        let mut d = day;
+        while d < last {
+            months.insert(Month::new(d.year(), d.month())?);
+            d += chrono::Duration::days(1);
+        }
+        let cal = Calendar::for_region(&net.region);
+        let mut out = Vec::new();
+        for month in months {
+            let Some(rota) = self.store.published_rota(&net.region.id, month).await? else {
+                continue;
+            };
+            let mut have: BTreeMap<&ShiftKey, u32> = BTreeMap::new();
+            for a in &rota.assignments {
+                *have.entry(&a.shift).or_default() += 1;
+            }
+            for svc in &net.services {
+                for s in cal.shifts(svc, month) {
+                    if s.date < day || s.date >= last {
+                        continue;
+                    }
+                    let Some(t) = svc.template(&s.template) else {
+                        continue;
+                    };
+                    let n = have.get(&s.key()).copied().unwrap_or(0);
+                    if n < u32::from(t.headcount.min) {
+                        let v = self.duty_view(net, &cal, &s, Role::Primary);
+                        out.push(serde_json::json!({
+                            "date_ja": v.date_ja, "date_en": v.date_en,
+                            "time_ja": v.time_ja, "time_en": v.time_en,
+                            "service": v.service, "service_en": v.service_en,
+                            "shift": v.shift, "shift_en": v.shift_en,
+                            "have": n, "min": t.headcount.min,
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
