@@ -122,9 +122,9 @@ pub fn curtois(
     threads: u32,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    use touban_solver::curtois::{Problem, evaluate, solve};
+    use touban_solver::curtois::{CurtoisOptions, Problem, evaluate, solve_with};
     println!(
-        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tobjective\tbest_known\tgap\thard_violations"
+        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tconstructed\tlns_moves\tobjective\tbest_known\tgap\thard_violations"
     );
     for file in files {
         let name = file
@@ -140,10 +140,20 @@ pub fn curtois(
             .unwrap_or_default()
             .get(&name)
             .copied();
-        let res = solve(&p, time_limit, threads).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        eprintln!("{name}:");
+        let opts = CurtoisOptions {
+            time_limit,
+            threads,
+            seed: 1,
+            progress: true,
+        };
+        let res = solve_with(&p, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let (status, obj, gap, viol) = match &res.roster {
             Some(r) => {
                 let ev = evaluate(&p, r);
+                for v in ev.violations.iter().take(5) {
+                    eprintln!("  hard violation: {v}");
+                }
                 if let Some(dir) = out {
                     std::fs::create_dir_all(dir)?;
                     std::fs::write(dir.join(format!("{name}.roster")), p.write_roster(r))?;
@@ -165,11 +175,14 @@ pub fn curtois(
             None => ("no solution", "-".into(), "-".into(), 0),
         };
         println!(
-            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{obj}\t{}\t{gap}\t{viol}",
+            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{}\t{}/{}\t{obj}\t{}\t{gap}\t{viol}",
             p.days,
             p.staff.len(),
             res.variables,
             res.elapsed.as_secs_f64(),
+            res.constructed.map_or("-".into(), |c| c.to_string()),
+            res.lns_improved,
+            res.lns_moves,
             best.map_or("-".into(), |b| b.to_string())
         );
     }

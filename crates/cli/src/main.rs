@@ -337,7 +337,9 @@ impl SolveArgs {
 
 fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        // HiGHS reports a stop at its time limit as a warning; that is the
+        // normal end of a timed solve, not something to show.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},highs=error")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

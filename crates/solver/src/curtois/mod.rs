@@ -8,11 +8,13 @@
 
 mod eval;
 mod model;
+mod row;
+mod search;
 
 use std::collections::HashMap;
 
 pub use eval::{Evaluation, evaluate};
-pub use model::{CurtoisOutcome, solve};
+pub use search::{CurtoisOptions, CurtoisOutcome, size, solve, solve_with};
 
 #[derive(Debug, Clone)]
 pub struct ShiftType {
