@@ -112,13 +112,13 @@ impl<'p> Builder<'p> {
         let mut x = Vec::with_capacity(p.staff.len());
         for (e, emp) in p.staff.iter().enumerate() {
             let mut days = Vec::with_capacity(p.days);
-            for d in 0..p.days {
+            for (d, now) in cur[e].iter().enumerate() {
                 let types: Vec<Option<Variable>> = if scope.cell(e, d) {
                     let off = emp.days_off.contains(&d);
                     (0..p.shifts.len())
                         .map(|t| {
                             (emp.max_shifts[t] > 0 && !off).then(|| {
-                                let on = cur[e][d] == Some(t);
+                                let on = *now == Some(t);
                                 b.add(variable().binary(), f64::from(u8::from(on)))
                             })
                         })

@@ -96,7 +96,10 @@ pub fn best_row(
     max_palettes: usize,
 ) -> Option<(Vec<Option<usize>>, f64)> {
     let emp = &p.staff[e];
-    let mut cands: Vec<(Vec<usize>, Vec<Vec<f64>>, Vec<f64>, f64)> = palettes(p, e)
+    // Per palette: its types, each type's day costs, the cheapest per day,
+    // and the gain (the sum of the negative cheapest costs).
+    type Candidate = (Vec<usize>, Vec<Vec<f64>>, Vec<f64>, f64);
+    let mut cands: Vec<Candidate> = palettes(p, e)
         .into_iter()
         .map(|pal| {
             let costs: Vec<Vec<f64>> = pal
@@ -348,7 +351,7 @@ mod tests {
         let counts = cover_counts(&p, &roster);
         let (row, cost) = best_row(&p, &roster, &counts, 0, 4).unwrap();
         assert!(cost < 0.0, "working where cover is short pays: {cost}");
-        let mut alone = roster.clone();
+        let mut alone = roster;
         alone[0] = row;
         let ev = evaluate(&p, &alone);
         assert!(
