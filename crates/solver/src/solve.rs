@@ -309,6 +309,7 @@ fn improve(
     m: &Model<'_, '_>,
     mut best: Solved,
     deadline: Instant,
+    stop: &std::sync::atomic::AtomicBool,
     opts: &SolveOptions,
 ) -> Solved {
     let mut dates: Vec<chrono::NaiveDate> =
@@ -325,7 +326,9 @@ fn improve(
         progress: false,
         ..opts.clone()
     };
-    while deadline.saturating_duration_since(Instant::now()) > Duration::from_secs(2) {
+    while deadline.saturating_duration_since(Instant::now()) > Duration::from_secs(2)
+        && !stop.load(std::sync::atomic::Ordering::Relaxed)
+    {
         let offset = (tried * (LNS_WINDOW_DAYS / 2 + 1)) % dates.len().max(1);
         tried += 1;
         let window: std::collections::HashSet<chrono::NaiveDate> = (0..LNS_WINDOW_DAYS)
@@ -413,9 +416,20 @@ fn lns_with_bound(
         ..opts.clone()
     };
     let deadline = started + Duration::from_secs_f64((share - 0.5).max(1.0));
+    // When HiGHS proves the whole part optimal, LNS has nothing left to
+    // find: it stops, and the time left goes to the next parts.
+    let proven = std::sync::atomic::AtomicBool::new(false);
     let (improved, whole) = std::thread::scope(|sc| {
-        let whole = sc.spawn(|| solve_part(m, phases, &start, (share - 0.5).max(1.0), &one));
-        let improved = improve(inst, history, part, first, m, initial, deadline, &one);
+        let whole = sc.spawn(|| {
+            let r = solve_part(m, phases, &start, (share - 0.5).max(1.0), &one);
+            if r.as_ref().is_ok_and(|s| s.optimal) {
+                proven.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            r
+        });
+        let improved = improve(
+            inst, history, part, first, m, initial, deadline, &proven, &one,
+        );
         (improved, whole.join())
     });
     let whole = whole.map_err(|_| SolveError::Solver("the bound thread panicked".into()))?;
