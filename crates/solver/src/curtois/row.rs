@@ -23,7 +23,7 @@ fn day_costs(
     e: usize,
     t: usize,
 ) -> Vec<f64> {
-    let mut cost = vec![0.0; p.days];
+    let mut cost = request_costs(p, e, t);
     for c in p.cover.iter().filter(|c| c.shift == t) {
         let mine = i64::from(roster[e][c.day] == Some(t));
         let others = cover_count[c.day][t] - mine;
@@ -35,14 +35,6 @@ fn day_costs(
                 c.over as f64
             };
         }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    for r in p.on.iter().filter(|r| r.employee == e && r.shift == t) {
-        cost[r.day] -= r.weight as f64;
-    }
-    #[allow(clippy::cast_precision_loss)]
-    for r in p.off.iter().filter(|r| r.employee == e && r.shift == t) {
-        cost[r.day] += r.weight as f64;
     }
     cost
 }
@@ -95,6 +87,34 @@ pub fn best_row(
     e: usize,
     max_palettes: usize,
 ) -> Option<(Vec<Option<usize>>, f64)> {
+    best_row_for(p, e, max_palettes, |t| {
+        day_costs(p, roster, cover_count, e, t)
+    })
+}
+
+/// The cost of `e`'s requests, per day, if `e` works type `t` (an on
+/// request met is a gain, an off request broken a cost).
+pub fn request_costs(p: &Problem, e: usize, t: usize) -> Vec<f64> {
+    let mut cost = vec![0.0; p.days];
+    #[allow(clippy::cast_precision_loss)]
+    for r in p.on.iter().filter(|r| r.employee == e && r.shift == t) {
+        cost[r.day] -= r.weight as f64;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    for r in p.off.iter().filter(|r| r.employee == e && r.shift == t) {
+        cost[r.day] += r.weight as f64;
+    }
+    cost
+}
+
+/// The best row for `e` that works one palette, where working type `t`
+/// costs `cost(t)[d]` on day `d` (and a day off costs nothing).
+pub fn best_row_for(
+    p: &Problem,
+    e: usize,
+    max_palettes: usize,
+    cost: impl Fn(usize) -> Vec<f64>,
+) -> Option<(Vec<Option<usize>>, f64)> {
     let emp = &p.staff[e];
     // Per palette: its types, each type's day costs, the cheapest per day,
     // and the gain (the sum of the negative cheapest costs).
@@ -102,10 +122,7 @@ pub fn best_row(
     let mut cands: Vec<Candidate> = palettes(p, e)
         .into_iter()
         .map(|pal| {
-            let costs: Vec<Vec<f64>> = pal
-                .iter()
-                .map(|&t| day_costs(p, roster, cover_count, e, t))
-                .collect();
+            let costs: Vec<Vec<f64>> = pal.iter().map(|&t| cost(t)).collect();
             let best: Vec<f64> = (0..p.days)
                 .map(|d| costs.iter().map(|c| c[d]).fold(f64::INFINITY, f64::min))
                 .collect();
