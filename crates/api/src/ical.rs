@@ -156,6 +156,41 @@ fn calendar(name: &str, net: &Network, events: Vec<Event>) -> String {
     cal.done().to_string()
 }
 
+/// The events of every published month: each shift key `pick` finds in a
+/// rota, titled by `title` from its value, cancelled once it is gone.
+async fn feed_events<F>(
+    store: &dyn Store,
+    net: &Network,
+    pick: F,
+    owner: &str,
+    title: impl Fn(&str) -> String,
+) -> Result<Vec<Event>, Problem>
+where
+    F: Fn(&touban_domain::Rota) -> BTreeMap<ShiftKey, Value>,
+{
+    let mut events = Vec::new();
+    for m in months(net) {
+        let (current, track) = history(store, net, m, &pick).await?;
+        let Some(current) = current else { continue };
+        let inst = Instance::new(net, m);
+        for (k, t) in &track {
+            let seq = if t.present { t.since } else { current };
+            if let Some(e) = event(
+                net,
+                &inst,
+                k,
+                uid(net.region.id.as_str(), k, owner),
+                seq,
+                !t.present,
+                &title(&t.value),
+            ) {
+                events.push(e);
+            }
+        }
+    }
+    Ok(events)
+}
+
 /// One person's duties.
 pub async fn staff_feed(
     store: &dyn Store,
@@ -165,38 +200,22 @@ pub async fn staff_feed(
     let person = net
         .staff_member(staff)
         .ok_or_else(|| Problem::not_found(format!("staff member \"{staff}\"")))?;
-    let mut events = Vec::new();
-    for m in months(net) {
-        let (current, track) = history(store, net, m, |r| {
-            r.assignments
-                .iter()
-                .filter(|a| &a.staff == staff)
-                .map(|a| (a.shift.clone(), a.role.as_str().to_string()))
-                .collect()
-        })
-        .await?;
-        let Some(current) = current else { continue };
-        let inst = Instance::new(net, m);
-        for (k, t) in &track {
-            let seq = if t.present { t.since } else { current };
-            let label = if t.value == "backup" {
-                "副 backup"
-            } else {
-                "主 primary"
-            };
-            if let Some(e) = event(
-                net,
-                &inst,
-                k,
-                uid(net.region.id.as_str(), k, staff.as_str()),
-                seq,
-                !t.present,
-                &format!("{} {label}", person.name),
-            ) {
-                events.push(e);
-            }
-        }
-    }
+    let pick = |r: &touban_domain::Rota| {
+        r.assignments
+            .iter()
+            .filter(|a| &a.staff == staff)
+            .map(|a| (a.shift.clone(), a.role.as_str().to_string()))
+            .collect()
+    };
+    let title = |role: &str| {
+        let label = if role == "backup" {
+            "副 backup"
+        } else {
+            "主 primary"
+        };
+        format!("{} {label}", person.name)
+    };
+    let events = feed_events(store, net, pick, staff.as_str(), title).await?;
     Ok(calendar(&format!("当番 {}", person.name), net, events))
 }
 
@@ -209,40 +228,21 @@ pub async fn service_feed(
     let svc = net
         .service(service)
         .ok_or_else(|| Problem::not_found(format!("service \"{service}\"")))?;
-    let mut events = Vec::new();
-    for m in months(net) {
-        let (current, track) = history(store, net, m, |r| {
-            let mut by: BTreeMap<ShiftKey, Vec<String>> = BTreeMap::new();
-            for a in r.assignments.iter().filter(|a| &a.shift.service == service) {
-                let name = net
-                    .staff_member(&a.staff)
-                    .map_or_else(|| a.staff.to_string(), |p| p.name.clone());
-                by.entry(a.shift.clone()).or_default().push(name);
-            }
-            by.into_iter()
-                .map(|(k, mut v)| {
-                    v.sort();
-                    (k, v.join("・"))
-                })
-                .collect()
-        })
-        .await?;
-        let Some(current) = current else { continue };
-        let inst = Instance::new(net, m);
-        for (k, t) in &track {
-            let seq = if t.present { t.since } else { current };
-            if let Some(e) = event(
-                net,
-                &inst,
-                k,
-                uid(net.region.id.as_str(), k, "shift"),
-                seq,
-                !t.present,
-                &t.value,
-            ) {
-                events.push(e);
-            }
+    let pick = |r: &touban_domain::Rota| {
+        let mut by: BTreeMap<ShiftKey, Vec<String>> = BTreeMap::new();
+        for a in r.assignments.iter().filter(|a| &a.shift.service == service) {
+            let name = net
+                .staff_member(&a.staff)
+                .map_or_else(|| a.staff.to_string(), |p| p.name.clone());
+            by.entry(a.shift.clone()).or_default().push(name);
         }
-    }
+        by.into_iter()
+            .map(|(k, mut v)| {
+                v.sort();
+                (k, v.join("・"))
+            })
+            .collect()
+    };
+    let events = feed_events(store, net, pick, "shift", str::to_string).await?;
     Ok(calendar(&format!("当番 {}", svc.name), net, events))
 }

@@ -124,7 +124,7 @@ pub fn curtois(
 ) -> anyhow::Result<ExitCode> {
     use touban_solver::curtois::{CurtoisOptions, Problem, evaluate, solve_with};
     println!(
-        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tconstructed\tlns_moves\tobjective\tbest_known\tgap\thard_violations"
+        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tconstructed\tmethod\tmoves_made/tried\tobjective\tbest_known\tgap\thard_violations"
     );
     for file in files {
         let name = file
@@ -175,14 +175,15 @@ pub fn curtois(
             None => ("no solution", "-".into(), "-".into(), 0),
         };
         println!(
-            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{}\t{}/{}\t{obj}\t{}\t{gap}\t{viol}",
+            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{}\t{}\t{}/{}\t{obj}\t{}\t{gap}\t{viol}",
             p.days,
             p.staff.len(),
             res.variables,
             res.elapsed.as_secs_f64(),
             res.constructed.map_or("-".into(), |c| c.to_string()),
-            res.lns_improved,
-            res.lns_moves,
+            res.method,
+            res.moves_made,
+            res.moves_tried,
             best.map_or("-".into(), |b| b.to_string())
         );
     }

@@ -6,6 +6,7 @@
 //! minutes) are not Touban's, so the benchmark has its own model, built the
 //! way `model.rs` is: one function per constraint family.
 
+mod anneal;
 mod eval;
 mod model;
 mod row;

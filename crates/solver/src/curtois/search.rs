@@ -1,39 +1,42 @@
-//! Solving a Curtois instance within a time limit: the whole MILP where it is
-//! small, otherwise a construction (one employee at a time, each a small MILP
-//! against the cover the others already give) followed by large-neighbourhood
-//! search (LNS) that re-solves groups of employees over windows of days, or
-//! every employee over a few days, with HiGHS while the rest stays fixed.
+//! Solving a Curtois instance within a time limit, on two threads (the
+//! machine's two cores):
 //!
-//! Every hard rule of the benchmark belongs to one employee, so an employee's
-//! row can always be re-solved on its own: the construction therefore gives a
-//! roster without hard violations on every instance, and LNS only ever
-//! replaces it by a better one.
+//! - the first builds a roster one employee at a time (the row DP of
+//!   `row.rs`, each row against the cover the others already give), improves
+//!   it by row descent, then anneals it (`anneal.rs`) for the rest of the
+//!   time;
+//! - the second gives HiGHS the whole MILP when it is small (at most
+//!   [`WHOLE_MID`] variables and [`WHOLE_DAYS`] days: it proves the small
+//!   instances optimal within seconds), and otherwise anneals a second
+//!   roster from another seed.
+//!
+//! The better roster as the independent evaluator scores it is returned; a
+//! proof of optimality by HiGHS stops the annealer. Every hard rule of the
+//! benchmark belongs to one employee, so the construction gives a roster
+//! without hard violations on every instance, and the annealer only ever
+//! moves between such rosters.
 
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::anneal::anneal;
 use super::model::{Limits, Scope, solve_scope};
 use super::row::{best_row, cover_counts};
 use super::{Problem, Roster, evaluate};
 
-/// Models with at most this many assignment variables are given to HiGHS
-/// whole, for the whole time: it proves the small instances optimal within
-/// seconds, and on the others of this size it did better in 60 s than
-/// LNS (measured on Instances 4 and 5).
-const WHOLE_FIRST: usize = 1_300;
-/// Models up to this size are given to HiGHS whole for half the time after
-/// the construction (as its MIP start), then LNS: on Instances 8–11 and 13,
-/// HiGHS's own search on the whole model did better than LNS alone.
-const WHOLE_MID: usize = 50_000;
-/// After LNS, models up to this size get the rest of the time as a whole
-/// solve from the LNS roster, so that HiGHS can close the gap.
-const WHOLE_LAST: usize = 20_000;
-/// Bounds on the sub-model size LNS adapts between (assignment variables).
-const SUB_MIN: f64 = 300.0;
-const SUB_MAX: f64 = 12_000.0;
+/// Models of at most this many assignment variables and at most
+/// [`WHOLE_DAYS`] days (Instances 1–11) are also given to HiGHS whole, on the
+/// second thread. On the others HiGHS alone found no roster, or a far worse
+/// one than the annealer, within a minute (Instances 12–24), so that thread
+/// anneals a second roster from another seed instead.
+pub const WHOLE_MID: usize = 6_000;
+/// See [`WHOLE_MID`].
+pub const WHOLE_DAYS: usize = 28;
 /// Shift types the row DP tries per employee (the most useful first).
 const ROW_TYPES: usize = 4;
-/// The longest a single LNS sub-model may run.
-const SUB_TIME: f64 = 2.0;
+/// The share of the time row descent may take before annealing.
+const DESCENT_SHARE: f64 = 0.1;
 
 #[derive(Debug, Clone)]
 pub struct CurtoisOptions {
@@ -63,11 +66,13 @@ pub struct CurtoisOutcome {
     pub elapsed: Duration,
     /// Assignment variables of the whole model.
     pub variables: usize,
-    /// The objective after the construction, when there was one.
+    /// The objective after the construction.
     pub constructed: Option<i64>,
-    /// LNS sub-models solved, and how many of them improved the roster.
-    pub lns_moves: usize,
-    pub lns_improved: usize,
+    /// Which method gave the returned roster ("HiGHS" or "annealing").
+    pub method: &'static str,
+    /// Moves the annealers tried, and how many they made.
+    pub moves_tried: u64,
+    pub moves_made: u64,
 }
 
 /// Assignment variables of the whole model.
@@ -201,80 +206,79 @@ impl Search<'_> {
             }
         }
     }
-
-    /// Employees that share a shift type with `e`, most shared first.
-    fn related(&self, e: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
-        let p = self.p;
-        let mut others: Vec<(usize, u64)> = (0..p.staff.len())
-            .filter(|&o| o != e)
-            .map(|o| {
-                let shared = (0..p.shifts.len())
-                    .filter(|&t| p.staff[e].max_shifts[t] > 0 && p.staff[o].max_shifts[t] > 0)
-                    .count() as u64;
-                (o, shared * 1000 + rng.u64(0..1000))
-            })
-            .collect();
-        others.sort_by_key(|(_, k)| std::cmp::Reverse(*k));
-        others.into_iter().map(|(o, _)| o).collect()
-    }
-
-    /// A neighbourhood of about `target` variables.
-    fn neighbourhood(&self, target: f64, rng: &mut fastrand::Rng) -> Scope {
-        let p = self.p;
-        let staff = p.staff.len();
-        let types = p
-            .staff
-            .iter()
-            .map(|e| e.max_shifts.iter().filter(|m| **m > 0).count())
-            .sum::<usize>() as f64
-            / staff as f64;
-        let cells = (target / types.max(1.0)).max(2.0);
-        if rng.u8(0..4) == 0 {
-            // Everyone over a few days.
-            let len = ((cells / staff as f64) as usize).clamp(1, p.days);
-            let start = rng.usize(0..=p.days - len);
-            return Scope::all_days(p, start..start + len);
-        }
-        // A group of related employees over a window.
-        let len = if p.days <= 28 {
-            p.days
-        } else {
-            ((cells / 3.0) as usize).clamp(7, p.days)
-        };
-        let k = ((cells / len as f64) as usize).clamp(2, staff);
-        let start = if len >= p.days {
-            0
-        } else {
-            rng.usize(0..=p.days - len)
-        };
-        let seed = rng.usize(0..staff);
-        let mut group = vec![seed];
-        let related = self.related(seed, rng);
-        // Mostly related employees, some at random.
-        for o in related {
-            if group.len() >= k {
-                break;
-            }
-            if rng.u8(0..4) > 0 {
-                group.push(o);
-            }
-        }
-        while group.len() < k {
-            let o = rng.usize(0..staff);
-            if !group.contains(&o) {
-                group.push(o);
-            }
-        }
-        Scope::employees(p, &group, start..start + len)
-    }
 }
 
-impl Scope {
-    fn all_days(p: &Problem, window: std::ops::Range<usize>) -> Self {
-        Self {
-            free: vec![true; p.staff.len()],
-            window,
+/// What one thread of the search returns.
+struct Found {
+    roster: Option<Roster>,
+    optimal: bool,
+    method: &'static str,
+    tried: u64,
+    made: u64,
+}
+
+impl Search<'_> {
+    /// Construction, row descent, then annealing until the deadline or
+    /// `stop`.
+    fn build_and_anneal(&self, seed: u64, stop: &AtomicBool) -> Result<(Found, i64), String> {
+        let p = self.p;
+        let mut roster = self.construct()?;
+        let constructed = evaluate(p, &roster).objective;
+        self.log(format_args!("construction (seed {seed}): {constructed}"));
+        let mut best = constructed;
+        let until = Instant::now() + Duration::from_secs_f64(self.opts.time_limit * DESCENT_SHARE);
+        let n = self.descend(&mut roster, &mut best, until.min(self.deadline));
+        self.log(format_args!(
+            "row descent (seed {seed}): {n} rows changed, objective {best}"
+        ));
+        let (next, obj, stats) = anneal(p, roster.clone(), self.deadline, stop, seed);
+        let ev = evaluate(p, &next);
+        if ev.violations.is_empty() && ev.objective <= best {
+            debug_assert_eq!(ev.objective, obj);
+            best = ev.objective;
+            roster = next;
         }
+        self.log(format_args!(
+            "annealing (seed {seed}): {} moves tried, {} made, {} improved, objective {best}",
+            stats.tried, stats.accepted, stats.improved
+        ));
+        Ok((
+            Found {
+                roster: Some(roster),
+                optimal: false,
+                method: "annealing",
+                tried: stats.tried,
+                made: stats.accepted,
+            },
+            constructed,
+        ))
+    }
+
+    /// HiGHS on the whole model for the whole time; a proof of optimality
+    /// sets `stop`.
+    fn whole(&self, stop: &AtomicBool) -> Result<Found, String> {
+        let p = self.p;
+        let empty: Roster = vec![vec![None; p.days]; p.staff.len()];
+        let r = solve_scope(p, &empty, &Scope::all(p), self.limits(self.opts.time_limit));
+        if matches!(&r, Ok(r) if r.optimal) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let r = r?;
+        self.log(format_args!(
+            "HiGHS, whole model: {}",
+            match &r.roster {
+                Some(x) if r.optimal => format!("optimal, {}", evaluate(p, x).objective),
+                Some(x) => format!("best {}", evaluate(p, x).objective),
+                None => "no solution".into(),
+            }
+        ));
+        Ok(Found {
+            roster: r.roster,
+            optimal: r.optimal,
+            method: "HiGHS",
+            tried: 0,
+            made: 0,
+        })
     }
 }
 
@@ -288,113 +292,83 @@ pub fn solve_with(p: &Problem, opts: &CurtoisOptions) -> Result<CurtoisOutcome, 
         deadline: started + Duration::from_secs_f64(opts.time_limit),
     };
     let variables = size(p);
-    let empty: Roster = vec![vec![None; p.days]; p.staff.len()];
-    let mut out = CurtoisOutcome {
+    let stop = AtomicBool::new(false);
+    let (first, second) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            if variables <= WHOLE_MID && p.days <= WHOLE_DAYS {
+                s.whole(&stop)
+            } else {
+                s.build_and_anneal(opts.seed.wrapping_add(1), &stop)
+                    .map(|(f, _)| f)
+            }
+        });
+        let first = s.build_and_anneal(opts.seed, &stop);
+        let second = other
+            .join()
+            .unwrap_or_else(|_| Err("the second search thread panicked".into()));
+        (first, second)
+    });
+    // A thread that failed counts as one without a roster; only when both
+    // failed is the first error returned.
+    let none = |method| Found {
         roster: None,
         optimal: false,
-        elapsed: Duration::ZERO,
-        variables,
-        constructed: None,
-        lns_moves: 0,
-        lns_improved: 0,
+        method,
+        tried: 0,
+        made: 0,
     };
-    if variables <= WHOLE_FIRST {
-        let r = solve_scope(p, &empty, &Scope::all(p), s.limits(opts.time_limit))?;
-        s.log(format_args!(
-            "whole model ({variables} variables): {}",
-            match &r.roster {
-                Some(x) if r.optimal => format!("optimal, {}", evaluate(p, x).objective),
-                Some(x) => format!("best {}", evaluate(p, x).objective),
-                None => "no solution yet".into(),
-            }
-        ));
-        if r.roster.is_some() {
-            out.roster = r.roster;
-            out.optimal = r.optimal;
-            out.elapsed = started.elapsed();
-            return Ok(out);
-        }
+    let (first, constructed, err) = match first {
+        Ok((f, c)) => (f, Some(c), None),
+        Err(e) => (none("annealing"), None, Some(e)),
+    };
+    let (second, err) = match second {
+        Ok(f) => (f, err),
+        Err(e) => (none("HiGHS"), err.or(Some(e))),
+    };
+    if let Some(e) = err
+        && first.roster.is_none()
+        && second.roster.is_none()
+    {
+        return Err(e);
     }
-    let mut roster = s.construct()?;
-    let constructed = evaluate(p, &roster).objective;
-    out.constructed = Some(constructed);
-    s.log(format_args!("construction: {constructed}"));
-    let mut best = constructed;
-    // Cheap first: the row DP for each employee in turn (a fifth of the time
-    // at most), then LNS with HiGHS.
-    let until = Instant::now() + Duration::from_secs_f64(opts.time_limit * 0.2);
-    let n = s.descend(&mut roster, &mut best, until);
-    s.log(format_args!(
-        "row descent: {n} rows changed, objective {best}"
-    ));
-    if variables <= WHOLE_MID {
-        let r = solve_scope(p, &roster, &Scope::all(p), s.limits(opts.time_limit * 0.5))?;
-        if let Some(next) = r.roster {
-            let ev = evaluate(p, &next);
-            if ev.violations.is_empty() && ev.objective <= best {
-                best = ev.objective;
-                roster = next;
-                if r.optimal {
-                    s.log(format_args!(
-                        "whole model from the construction: optimal, {best}"
-                    ));
-                    out.roster = Some(roster);
-                    out.optimal = true;
-                    out.elapsed = started.elapsed();
-                    return Ok(out);
-                }
-            }
-        }
-        s.log(format_args!("whole model from the construction: {best}"));
-    }
-    let mut rng = fastrand::Rng::with_seed(opts.seed);
-    let mut target: f64 = 800.0;
-    let whole_last = variables <= WHOLE_LAST;
-    let lns_until = if whole_last { 0.7 } else { 1.0 };
-    let mut last_log = Instant::now();
-    while s.started.elapsed().as_secs_f64() < opts.time_limit * lns_until - 0.2 && s.left() > 0.2 {
-        let scope = s.neighbourhood(target, &mut rng);
-        let r = solve_scope(p, &roster, &scope, s.limits(SUB_TIME))?;
-        out.lns_moves += 1;
-        if r.optimal {
-            target = (target * 1.15).min(SUB_MAX);
-        } else {
-            target = (target * 0.8).max(SUB_MIN);
-        }
-        if let Some(next) = r.roster {
-            let ev = evaluate(p, &next);
-            if ev.violations.is_empty() && ev.objective <= best {
-                if ev.objective < best {
-                    out.lns_improved += 1;
-                }
-                best = ev.objective;
-                roster = next;
-            }
-        }
-        if last_log.elapsed() > Duration::from_secs(5) {
-            last_log = Instant::now();
-            s.log(format_args!(
-                "LNS: {} sub-models, {} improved, objective {best}, sub-model size {target:.0}",
-                out.lns_moves, out.lns_improved
-            ));
-        }
-    }
-    if whole_last && s.left() > 1.0 {
-        let r = solve_scope(p, &roster, &Scope::all(p), s.limits(s.left()))?;
-        if let Some(next) = r.roster {
-            let ev = evaluate(p, &next);
-            if ev.violations.is_empty() && ev.objective <= best {
-                best = ev.objective;
-                roster = next;
-                out.optimal = r.optimal;
-            }
-        }
-        s.log(format_args!(
-            "whole model from the LNS roster: {best}{}",
-            if out.optimal { " (optimal)" } else { "" }
-        ));
-    }
-    out.roster = Some(roster);
-    out.elapsed = started.elapsed();
-    Ok(out)
+    let score = |f: &Found| {
+        f.roster.as_ref().and_then(|r| {
+            let ev = evaluate(p, r);
+            ev.violations.is_empty().then_some(ev.objective)
+        })
+    };
+    let (a, b) = (score(&first), score(&second));
+    // The proven optimum when there is one, else the lower objective.
+    let take_second = match (a, b) {
+        (_, Some(_)) if second.optimal => true,
+        (Some(a), Some(b)) => b < a,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    let (tried, made) = (first.tried + second.tried, first.made + second.made);
+    let win = if take_second { second } else { first };
+    Ok(CurtoisOutcome {
+        roster: win.roster,
+        optimal: win.optimal,
+        elapsed: started.elapsed(),
+        variables,
+        constructed,
+        method: win.method,
+        moves_tried: tried,
+        moves_made: made,
+    })
+}
+
+/// The construction alone (for the annealer's tests).
+#[cfg(test)]
+pub(super) fn construct_for_tests(p: &Problem) -> Roster {
+    let opts = CurtoisOptions::default();
+    let started = Instant::now();
+    let s = Search {
+        p,
+        opts: &opts,
+        started,
+        deadline: started + Duration::from_secs(30),
+    };
+    s.construct().expect("construction")
 }
