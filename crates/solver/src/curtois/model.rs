@@ -3,7 +3,7 @@
 //! constraint family.
 //!
 //! The same builder makes the whole model and the sub-models of the
-//! construction and of large-neighbourhood search: only the cells of the
+//! construction (one employee's row): only the cells of the
 //! `free` employees inside the day `window` get variables; every other cell
 //! is a constant taken from the current roster. Constraints whose terms are
 //! all constants are left out (the current roster already meets them).
