@@ -218,40 +218,45 @@ struct Found {
 }
 
 impl Search<'_> {
-    /// Construction, row descent, then annealing until the deadline or
-    /// `stop`.
-    fn build_and_anneal(&self, seed: u64, stop: &AtomicBool) -> Result<(Found, i64), String> {
-        let p = self.p;
+    /// Construction then row descent: the roster and the construction's
+    /// objective.
+    fn build(&self) -> Result<(Roster, i64), String> {
         let mut roster = self.construct()?;
-        let constructed = evaluate(p, &roster).objective;
-        self.log(format_args!("construction (seed {seed}): {constructed}"));
+        let constructed = evaluate(self.p, &roster).objective;
+        self.log(format_args!("construction: {constructed}"));
         let mut best = constructed;
         let until = Instant::now() + Duration::from_secs_f64(self.opts.time_limit * DESCENT_SHARE);
         let n = self.descend(&mut roster, &mut best, until.min(self.deadline));
         self.log(format_args!(
-            "row descent (seed {seed}): {n} rows changed, objective {best}"
+            "row descent: {n} rows changed, objective {best}"
         ));
+        Ok((roster, constructed))
+    }
+
+    /// Anneals `roster` until the deadline or `stop`; keeps it unless the
+    /// evaluator finds the annealed one better.
+    fn anneal_from(&self, roster: Roster, seed: u64, stop: &AtomicBool) -> Found {
+        let p = self.p;
+        let before = evaluate(p, &roster).objective;
         let (next, obj, stats) = anneal(p, roster.clone(), self.deadline, stop, seed);
         let ev = evaluate(p, &next);
-        if ev.violations.is_empty() && ev.objective <= best {
+        let (roster, best) = if ev.violations.is_empty() && ev.objective <= before {
             debug_assert_eq!(ev.objective, obj);
-            best = ev.objective;
-            roster = next;
-        }
+            (next, ev.objective)
+        } else {
+            (roster, before)
+        };
         self.log(format_args!(
             "annealing (seed {seed}): {} moves tried, {} made, {} improved, objective {best}",
             stats.tried, stats.accepted, stats.improved
         ));
-        Ok((
-            Found {
-                roster: Some(roster),
-                optimal: false,
-                method: "annealing",
-                tried: stats.tried,
-                made: stats.accepted,
-            },
-            constructed,
-        ))
+        Found {
+            roster: Some(roster),
+            optimal: false,
+            method: "annealing",
+            tried: stats.tried,
+            made: stats.accepted,
+        }
     }
 
     /// HiGHS on the whole model for the whole time; a proof of optimality
@@ -293,21 +298,33 @@ pub fn solve_with(p: &Problem, opts: &CurtoisOptions) -> Result<CurtoisOutcome, 
     };
     let variables = size(p);
     let stop = AtomicBool::new(false);
-    let (first, second) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            if variables <= WHOLE_MID && p.days <= WHOLE_DAYS {
-                s.whole(&stop)
-            } else {
-                s.build_and_anneal(opts.seed.wrapping_add(1), &stop)
-                    .map(|(f, _)| f)
-            }
-        });
-        let first = s.build_and_anneal(opts.seed, &stop);
-        let second = other
-            .join()
-            .unwrap_or_else(|_| Err("the second search thread panicked".into()));
-        (first, second)
-    });
+    let (first, second) = if variables <= WHOLE_MID && p.days <= WHOLE_DAYS {
+        // HiGHS starts at once, beside the construction.
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| s.whole(&stop));
+            let first = s
+                .build()
+                .map(|(r, c)| (s.anneal_from(r, opts.seed, &stop), c));
+            let second = other
+                .join()
+                .unwrap_or_else(|_| Err("the HiGHS thread panicked".into()));
+            (first, second)
+        })
+    } else {
+        // One construction, two annealers from it.
+        match s.build() {
+            Err(e) => (Err(e.clone()), Err(e)),
+            Ok((roster, constructed)) => std::thread::scope(|scope| {
+                let copy = roster.clone();
+                let other = scope.spawn(|| s.anneal_from(copy, opts.seed.wrapping_add(1), &stop));
+                let first = s.anneal_from(roster, opts.seed, &stop);
+                let second = other
+                    .join()
+                    .map_err(|_| "the second annealer panicked".to_string());
+                (Ok((first, constructed)), second)
+            }),
+        }
+    };
     // A thread that failed counts as one without a roster; only when both
     // failed is the first error returned.
     let none = |method| Found {

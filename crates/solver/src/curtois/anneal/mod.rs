@@ -145,15 +145,23 @@ impl<'p> Annealer<'p> {
             cells: Vec::new(),
             swap_days: Vec::new(),
         };
-        for e in 0..p.staff.len() {
-            for d in 0..days {
-                if let Some(t) = a.roster[e][d] {
-                    a.count[d * types + t] += 1;
+        a.load(a.roster.clone());
+        a
+    }
+
+    /// Makes `roster` the current one: its cover counts and objective
+    /// (the tables of the instance stay).
+    fn load(&mut self, roster: Roster) {
+        self.roster = roster;
+        self.count.iter_mut().for_each(|n| *n = 0);
+        for row in &self.roster {
+            for (d, x) in row.iter().enumerate() {
+                if let Some(t) = x {
+                    self.count[d * self.types + t] += 1;
                 }
             }
         }
-        a.objective = a.total();
-        a
+        self.objective = self.total();
     }
 
     fn cover_cost(&self, i: usize, n: i64) -> i64 {
@@ -304,7 +312,7 @@ impl<'p> Annealer<'p> {
                     cycle_no = c;
                     // Each cycle starts again from the best.
                     if self.objective > best_obj {
-                        *self = Self::new(self.p, best.clone());
+                        self.load(best.clone());
                     }
                 }
                 let f = (elapsed - f64::from(cycle_no) * cycle) / cycle;
@@ -328,7 +336,7 @@ impl<'p> Annealer<'p> {
             }
         }
         if self.objective > best_obj {
-            *self = Self::new(self.p, best);
+            self.load(best);
         }
         stats
     }
