@@ -397,7 +397,7 @@ fn generate_export_absence_repair() {
     assert!(csv.status.success(), "{}", stderr(&csv));
     let csv_text = std::fs::read_to_string(&csv_file).unwrap();
     assert!(csv_text.starts_with(
-        "service,service_name,template,template_name,date,start,end,staff,name,role,phone\n"
+        "service,service_name,template,template_name,date,start,end,staff,name,role,phone,unfilled\n"
     ));
     assert_eq!(csv_text.lines().count(), rows.len() + 1);
     let bad = touban(&[
@@ -536,4 +536,65 @@ fn bad_solver_options_and_months_are_refused_clearly() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Issue 13, item 12: a shift nobody can take is exported as a flagged row
+/// with no person (未定) and the number patients call instead, not left out.
+#[test]
+fn unfilled_shifts_are_exported_as_flagged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(demo()).unwrap();
+    let net = touban_netfile::parse("demo.toml", &text).unwrap();
+    // Every pharmacist away on 2027-01-05: that day's pharmacy shifts stay empty.
+    let mut file = text;
+    for p in net
+        .staff
+        .iter()
+        .filter(|p| p.profession.as_str() == "pharmacist")
+    {
+        file.push_str(&format!(
+            "\n[[absences]]\nstaff = \"{}\"\nfrom = 2027-01-05\nto = 2027-01-05\n",
+            p.id
+        ));
+    }
+    let path = dir.path().join("net.toml");
+    std::fs::write(&path, file).unwrap();
+    let db = dir.path().join("u.db");
+    let dbs = db.to_str().unwrap();
+    assert!(
+        touban(&["import", path.to_str().unwrap(), "--db", dbs])
+            .status
+            .success()
+    );
+    let g = touban(&["generate", "--month", "2027-01", "--db", dbs]);
+    assert_eq!(
+        g.status.code(),
+        Some(3),
+        "unfilled shifts: exit 3\n{}",
+        stderr(&g)
+    );
+    let json = touban(&[
+        "export", "--month", "2027-01", "--format", "json", "--db", dbs,
+    ]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let unfilled: Vec<_> = doc["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["unfilled"] == true)
+        .collect();
+    assert!(!unfilled.is_empty(), "{doc}");
+    for r in &unfilled {
+        assert_eq!(r["staff"], "");
+        assert_eq!(r["name"], "未定");
+        assert_eq!(
+            r["phone"], "0260-22-0000",
+            "the region's fallback number: {r}"
+        );
+        assert!(
+            r["date"] == "2027-01-05" || r["date"] == "2027-01-04",
+            "{r}"
+        );
+    }
 }

@@ -153,6 +153,40 @@ pub async fn service_feed(
     .await
 }
 
+/// Makes the region's viewing key: the on-call lookup and every service's
+/// patient list of the region without a token (a clinic's desk, a wall
+/// screen, a QR code on the printed list), and nothing else. Revoke it with
+/// `DELETE /api/v1/tokens/{id}`.
+#[utoipa::path(post, path = "/api/v1/regions/{region}/viewing-key", tag = "admin",
+    params(("region" = String, Path)),
+    responses((status = 201, body = FeedDto), (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
+        (status = 404, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn viewing_key(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(region): Path<String>,
+) -> ApiResult<(StatusCode, Json<FeedDto>)> {
+    let region = region_id(&region)?;
+    caller.coordinates(&region)?;
+    st.network(&region).await?;
+    let issued = issue(
+        Grant::Viewer {
+            region: region.clone(),
+        },
+        &format!("viewing key of {region}"),
+        &caller.actor(),
+    )?;
+    let cred = st.store().create_credential(&issued.credential).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FeedDto {
+            url: format!("/api/v1/oncall?region={region}&key={}", issued.token),
+            info: conv::token(&cred),
+        }),
+    ))
+}
+
 async fn feed(
     st: &AppState,
     caller: &Caller,

@@ -32,6 +32,21 @@ fn may_see(caller: &Caller, c: &StoredCover) -> bool {
     }
 }
 
+/// A request as the caller may see it: a staff member sees their own offer
+/// only (not who else was asked, their ranks or the reasons).
+fn cover_as(caller: &Caller, c: &StoredCover, net: &touban_domain::Network) -> CoverDto {
+    let mut dto = conv::cover(c, Some(net));
+    if let Grant::Staff { staff, .. } = &caller.grant {
+        only_offer_of(&mut dto, staff.as_str());
+    }
+    dto
+}
+
+fn only_offer_of(dto: &mut CoverDto, staff: &str) {
+    dto.offers.retain(|o| o.staff == staff);
+    dto.excluded.clear();
+}
+
 #[utoipa::path(post, path = "/api/v1/regions/{region}/cover-requests", tag = "cover",
     params(("region" = String, Path)), request_body = CoverBody,
     responses((status = 201, body = CoverDto), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails),
@@ -159,7 +174,7 @@ pub async fn list(
         for c in batch {
             after = c.id;
             if may_see(&caller, &c) && items.len() < limit as usize {
-                items.push(conv::cover(&c, Some(&net)));
+                items.push(cover_as(&caller, &c, &net));
             }
         }
         if done || items.len() >= limit as usize {
@@ -183,7 +198,7 @@ pub async fn get_one(
         return Err(Problem::not_found(format!("cover request {id}")));
     }
     let net = st.network(&c.region).await?;
-    Ok(Json(conv::cover(&c, Some(&net))))
+    Ok(Json(cover_as(&caller, &c, &net)))
 }
 
 fn links(st: &AppState, offer: i64) -> (String, String) {
@@ -256,12 +271,18 @@ async fn answer(st: &AppState, offer: i64, accept: bool, actor: &str) -> ApiResu
     let (outcome, next) = match outcome {
         OfferAnswer::Accepted => ("accepted", None),
         OfferAnswer::AlreadyTaken => ("already_taken", None),
-        OfferAnswer::Declined { next } => ("declined", next.map(|n| n.to_string())),
+        // Who is asked next is not the declining person's business.
+        OfferAnswer::Declined { .. } => ("declined", None),
     };
+    // The answer goes to the person offered: their own offer only.
+    let mut request = conv::cover(&c, Some(&net));
+    if let Some(o) = c.offers.iter().find(|o| o.id == offer) {
+        only_offer_of(&mut request, o.staff.as_str());
+    }
     Ok(OfferAnswerDto {
         outcome: outcome.into(),
         next,
-        request: conv::cover(&c, Some(&net)),
+        request,
     })
 }
 

@@ -132,7 +132,7 @@ pub fn may_see_staff(caller: &Caller, p: &touban_domain::StaffMember) -> bool {
         Grant::Admin | Grant::Coordinator { .. } => true,
         Grant::Institution { institution, .. } => p.may_work_for(institution),
         Grant::Staff { staff, .. } => &p.id == staff,
-        Grant::StaffFeed { .. } | Grant::ServiceFeed { .. } => false,
+        Grant::StaffFeed { .. } | Grant::ServiceFeed { .. } | Grant::Viewer { .. } => false,
     }
 }
 
@@ -235,9 +235,17 @@ pub async fn add_absence(
     st.forget(&region);
     let net = st.network(&region).await?;
     let mut repairs = Vec::new();
-    let affected =
-        ops::affected_months(st.store(), &net, &staff, absence.start, absence.end).await?;
-    for (month, previous) in affected {
+    for month in ops::months_touched(&net, absence.start, absence.end)? {
+        // Under the month's lock, the base is read after any repair that
+        // was running finished, so it keeps that repair's changes.
+        let lock = st.repair_lock(&region, month);
+        let _serial = lock.lock().await;
+        let Some(previous) = ops::repair_base(st.store(), &region, month).await? else {
+            continue;
+        };
+        if !ops::on_duty_during(&net, &previous, &staff, absence.start, absence.end) {
+            continue;
+        }
         let _permit = st.solver.acquire().await.map_err(Problem::internal)?;
         let r = ops::repair_month(
             st.store(),
@@ -253,6 +261,25 @@ pub async fn add_absence(
         )
         .await
         .map_err(Problem::internal)?;
+        if !r.published {
+            // The coordinators hear at once (not in the daily digest) that a
+            // repair waits; on-call answers give its replacements meanwhile.
+            let msg = touban_store::outbox::repair_pending_message(
+                &region,
+                &touban_store::outbox::RepairPayload {
+                    month,
+                    from: r.from.version,
+                    to: r.to.version,
+                    absent: staff.clone(),
+                    start: absence.start,
+                    end: absence.end,
+                    changes: r.changes.len(),
+                    unfilled: r.unfilled.len(),
+                },
+                chrono::Utc::now(),
+            );
+            st.store().enqueue(&[msg]).await?;
+        }
         repairs.push(RepairDto {
             month: month.to_string(),
             from_version: r.from.version,

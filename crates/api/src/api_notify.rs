@@ -20,7 +20,7 @@ pub struct MessageDto {
     pub id: i64,
     pub region: String,
     /// published, changed, offer, offer_taken, escalation, reminder, digest,
-    /// delivery_failed.
+    /// delivery_failed, repair_pending.
     pub kind: String,
     /// The staff member it goes to; absent for messages to the coordinators.
     pub staff: Option<String>,

@@ -10,6 +10,7 @@ use touban_domain::{InstitutionId, RegionId, ServiceId};
 use touban_store::Grant;
 
 use crate::api_cover::html_escape;
+use crate::auth::Caller;
 use crate::dto::*;
 use crate::error::{ApiResult, Problem, ProblemDetails};
 use crate::oncall::now_in;
@@ -25,15 +26,73 @@ pub async fn health(State(st): State<AppState>) -> ApiResult<Json<Health>> {
     }))
 }
 
+/// What a caller of the on-call lookup or a patient list may see: one
+/// region (or all, for admins), and within it one service or all.
+#[derive(Debug)]
+struct Sight {
+    region: Option<RegionId>,
+    service: Option<ServiceId>,
+}
+
+impl Sight {
+    /// Answers about another region or service read as "not found", so
+    /// that nobody can probe ids.
+    fn allows(&self, region: &RegionId, service: Option<&ServiceId>) -> bool {
+        self.region.as_ref().is_none_or(|r| r == region)
+            && match (&self.service, service) {
+                (Some(mine), Some(s)) => mine == s,
+                (Some(_), None) => false,
+                (None, _) => true,
+            }
+    }
+}
+
+/// These answers give out personal phone numbers: they need a bearer token
+/// of the region, or a viewing key (`?key=`) — the region's, or a service
+/// feed's for that service alone.
+async fn sight(st: &AppState, caller: Option<Caller>, key: Option<&str>) -> Result<Sight, Problem> {
+    if let Some(k) = key {
+        let c = st.verifier.verify(st.store(), k, true).await?;
+        return match c.grant {
+            Grant::Viewer { region } => Ok(Sight {
+                region: Some(region),
+                service: None,
+            }),
+            Grant::ServiceFeed { region, service } => Ok(Sight {
+                region: Some(region),
+                service: Some(service),
+            }),
+            _ => Err(Problem::unauthorized(
+                "this key opens a calendar feed, not the on-call list",
+            )),
+        };
+    }
+    match caller {
+        Some(c) => Ok(Sight {
+            region: c.grant.region().cloned(),
+            service: None,
+        }),
+        None => Err(Problem::unauthorized(
+            "who is on call, with their phone numbers, is for the network's people: send your token (`Authorization: Bearer …`) or the viewing key your coordinator made (`?key=…`)",
+        )),
+    }
+}
+
 /// Who is on call now (or at `at`) for a service, an institution's services
-/// or a whole region, with phone, until when, and who takes over next.
+/// or a whole region, with phone, until when, and who takes over next. A
+/// person reported absent is never given: the repair's replacement
+/// (`provisional` until a coordinator publishes it) or the backup is.
+/// Needs a token of the region or a viewing key.
 #[utoipa::path(get, path = "/api/v1/oncall", tag = "public",
     params(OnCallQuery),
-    responses((status = 200, body = OnCallAnswer), (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)))]
+    responses((status = 200, body = OnCallAnswer), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = []), ()))]
 pub async fn oncall(
     State(st): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
     Query(q): Query<OnCallQuery>,
 ) -> ApiResult<Json<OnCallAnswer>> {
+    let sight = sight(&st, caller.map(|c| c.0), q.key.as_deref()).await?;
     let at: Option<DateTime<FixedOffset>> = match &q.at {
         None => None,
         Some(s) => Some(DateTime::parse_from_rfc3339(s).map_err(|e| {
@@ -49,6 +108,9 @@ pub async fn oncall(
         .map(|r| RegionId::parse(r).map_err(|_| Problem::not_found(format!("region \"{r}\""))))
         .transpose()?;
     let regions: Vec<RegionId> = match region {
+        Some(r) if sight.region.as_ref().is_some_and(|s| s != &r) => {
+            return Err(Problem::not_found(format!("region \"{r}\"")));
+        }
         Some(r) => vec![r],
         None => {
             if q.service.is_none() && q.institution.is_none() {
@@ -62,6 +124,7 @@ pub async fn oncall(
                 .await?
                 .into_iter()
                 .map(|r| r.id)
+                .filter(|r| sight.region.as_ref().is_none_or(|s| s == r))
                 .collect()
         }
     };
@@ -87,6 +150,7 @@ pub async fn oncall(
             .services
             .iter()
             .filter(|s| service.as_ref().is_none_or(|id| &s.id == id))
+            .filter(|s| sight.allows(r, Some(&s.id)))
             .filter(|s| {
                 institution
                     .as_ref()
@@ -131,16 +195,22 @@ pub async fn oncall(
     responses((status = 200, body = PatientList, content_type = "application/json"),
         (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
         (status = 200, description = "Printable page", content_type = "text/html", body = String),
-        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)))]
+        (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+    security(("bearer" = []), ()))]
 pub async fn patient_list(
     State(st): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
     Path((region, service)): Path<(String, String)>,
     Query(q): Query<PatientListQuery>,
 ) -> ApiResult<Response> {
+    let sight = sight(&st, caller.map(|c| c.0), q.key.as_deref()).await?;
     let region = crate::conv::region_id(&region)?;
-    let net = st.network(&region).await?;
     let nf = || Problem::not_found(format!("service \"{service}\""));
     let sid = ServiceId::parse(&service).map_err(|_| nf())?;
+    if !sight.allows(&region, Some(&sid)) {
+        return Err(nf());
+    }
+    let net = st.network(&region).await?;
     let svc = net.service(&sid).ok_or_else(nf)?;
     let today = now_in(&net).date_naive();
     let from = q.from.unwrap_or(today);
@@ -184,6 +254,19 @@ pub async fn patient_list(
                         name: p.name.clone(),
                         role: p.role.clone(),
                         phone: p.phone.clone(),
+                        unfilled: false,
+                    });
+                }
+                // A slot nobody holds is printed, never left out: 未定 and
+                // the number to call instead.
+                if s.dto.people.is_empty() {
+                    rows.push(PatientRow {
+                        start: s.dto.start,
+                        end: s.dto.end,
+                        name: "未定 (not yet decided)".into(),
+                        role: String::new(),
+                        phone: s.dto.fallback_phone.clone(),
+                        unfilled: true,
                     });
                 }
             }
@@ -237,10 +320,10 @@ pub async fn patient_list(
 }
 
 fn role_ja(role: &str) -> &'static str {
-    if role == "backup" {
-        "副 backup"
-    } else {
-        "主 primary"
+    match role {
+        "backup" => "副 backup",
+        "primary" => "主 primary",
+        _ => "",
     }
 }
 

@@ -41,7 +41,7 @@ fn job_dto(j: &touban_store::Job) -> JobDto {
     request_body(content = GenerateBody, description = "Optional solver settings"),
     responses((status = 202, body = JobDto, headers(("Location" = String))),
         (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
-        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
+        (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails), (status = 429, body = ProblemDetails)),
     security(("bearer" = [])))]
 pub async fn generate(
     State(st): State<AppState>,
@@ -67,6 +67,19 @@ pub async fn generate(
         return Err(Problem::invalid("/gap", format!("{gap} is not in [0, 1)")));
     }
     st.network(&region).await?; // 404 for an unknown region before queuing
+    let active = st.store().active_jobs(&region).await?;
+    if active >= st.config.max_jobs_per_region {
+        let mut p = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-jobs",
+            format!(
+                "{active} generate jobs of this region are already queued or running (at most {}); wait for one to finish",
+                st.config.max_jobs_per_region
+            ),
+        );
+        p.retry_after = Some(30);
+        return Err(p);
+    }
     #[allow(clippy::cast_possible_truncation)]
     let deadline = Utc::now() + chrono::Duration::seconds(time_limit.ceil() as i64 * 3 + 600);
     let job = st
@@ -76,8 +89,14 @@ pub async fn generate(
     let id = job.id;
     let st2 = st.clone();
     let actor = caller.actor();
+    if let Ok(mut j) = st.jobs.lock() {
+        j.insert(id);
+    }
     tokio::spawn(async move {
         let outcome = run_generate(&st2, &region, month, time_limit, gap, &actor, id).await;
+        if let Ok(mut j) = st2.jobs.lock() {
+            j.remove(&id);
+        }
         let (status, result, error) = match outcome {
             Ok(v) => (JobStatus::Succeeded, Some(v), None),
             Err(e) => (JobStatus::Failed, None, Some(format!("{e:#}"))),
@@ -138,6 +157,7 @@ async fn run_generate(
             )),
             based_on: None,
             assignments: out.assignments,
+            overridden: Vec::new(),
         })
         .await?;
     Ok(serde_json::json!({
@@ -252,11 +272,16 @@ fn require_match(headers: &HeaderMap, rota: &touban_domain::Rota) -> ApiResult<(
     };
     let given = given.to_str().unwrap_or_default();
     let want = conv::etag(rota);
-    if given
-        .split(',')
-        .map(str::trim)
-        .any(|g| g == want || g == "*")
-    {
+    if given.split(',').map(str::trim).any(|g| g == "*") {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            format!(
+                "If-Match: * is not accepted: send the ETag you read this version with (currently {want}), so that nobody publishes or edits a version they have not seen"
+            ),
+        ));
+    }
+    if given.split(',').map(str::trim).any(|g| g == want) {
         Ok(())
     } else {
         Err(Problem::new(
@@ -269,10 +294,16 @@ fn require_match(headers: &HeaderMap, rota: &touban_domain::Rota) -> ApiResult<(
     }
 }
 
+/// Publishes a version. Refused (412) when the version is not based on the
+/// month's published version (publishing it would undo that version's
+/// changes) or when it breaks a hard rule nobody accepted on record (an
+/// absent person on duty, above all), unless `override_reason` says why;
+/// the reason is kept in the rota history and the audit log.
 #[utoipa::path(post, path = "/api/v1/regions/{region}/rotas/{month}/versions/{version}/publish", tag = "rotas",
     params(("region" = String, Path), ("month" = String, Path), ("version" = u32, Path),
         ("If-Match" = String, Header, description = "The version's ETag")),
-    responses((status = 200, body = RotaVersionDto, headers(("ETag" = String))), (status = 401, body = ProblemDetails),
+    request_body(content = PublishBody, description = "Optional: an override reason"),
+    responses((status = 200, body = RotaVersionDto, headers(("ETag" = String))), (status = 400, body = ProblemDetails), (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 412, body = ProblemDetails),
         (status = 422, body = ProblemDetails), (status = 428, body = ProblemDetails)),
     security(("bearer" = [])))]
@@ -281,16 +312,57 @@ pub async fn publish(
     caller: Caller,
     headers: HeaderMap,
     Path((region, month, version)): Path<(String, String, u32)>,
+    body: Option<crate::JsonBody<PublishBody>>,
 ) -> ApiResult<Response> {
     let (region, month, rota) = load_version(&st, &caller, &region, &month, version).await?;
     caller.coordinates(&region)?;
     require_match(&headers, &rota)?;
-    let published = st
-        .store()
-        .publish_rota(&region, month, version, &caller.actor())
-        .await?;
+    let reason = body.and_then(|b| b.0.override_reason);
+    if reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(Problem::invalid(
+            "/override_reason",
+            "give a reason, or leave it out",
+        ));
+    }
+    let published = match ops::publish(
+        st.store(),
+        &region,
+        month,
+        version,
+        &caller.actor(),
+        reason.as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(ops::PublishError::Store(e)) => return Err(e.into()),
+        Err(ops::PublishError::Violations(v)) => {
+            let mut p = Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "rule-violations",
+                format!(
+                    "version {version} breaks {} hard rule(s) as the network stands now (absences reported since included); nothing was published. Repair or edit it, or publish again with `override_reason` to accept them on record",
+                    v.len()
+                ),
+            );
+            p.violations = v.iter().map(conv::violation).collect();
+            return Err(p);
+        }
+    };
     st.forget(&region);
-    let mut res = Json(conv::version_of(&published, None)).into_response();
+    let based_on = st
+        .store()
+        .rota_versions(&region, month)
+        .await?
+        .iter()
+        .find(|v| v.version == version)
+        .and_then(|v| v.based_on);
+    let mut res = Json(conv::version_of(&published, based_on)).into_response();
+    if let Some(r) = &reason {
+        res.extensions_mut().insert(crate::AuditNote(format!(
+            "published version {version} with override: {r}"
+        )));
+    }
     if let Ok(v) = HeaderValue::from_str(&conv::etag(&published)) {
         res.headers_mut().insert(header::ETAG, v);
     }
@@ -363,6 +435,7 @@ pub async fn edit(
     let (net, history) = ops::context(st.store(), &region, month).await?;
     let inst = Instance::new(&net, month);
     let mut assignments = rota.assignments.clone();
+    let mut touched = BTreeSet::new();
     for (i, c) in body.changes.iter().enumerate() {
         let at = |f: &str| format!("/changes/{i}/{f}");
         let key = ShiftKey {
@@ -381,16 +454,25 @@ pub async fn edit(
         if c.remove.is_none() && c.add.is_none() {
             return Err(Problem::invalid(&at("add"), "give `add`, `remove` or both"));
         }
+        touched.insert(key.clone());
+        let role = c
+            .role
+            .as_deref()
+            .map(|r| Role::parse(r).map_err(|e| Problem::invalid(&at("role"), e.0)))
+            .transpose()?;
+        let mut removed_role = None;
         if let Some(r) = &c.remove {
             let who = StaffId::parse(r).map_err(|e| Problem::invalid(&at("remove"), e.0))?;
-            let before = assignments.len();
-            assignments.retain(|a| !(a.shift == key && a.staff == who));
-            if assignments.len() == before {
+            let Some(pos) = assignments
+                .iter()
+                .position(|a| a.shift == key && a.staff == who)
+            else {
                 return Err(Problem::invalid(
                     &at("remove"),
                     format!("\"{who}\" is not on {key}"),
                 ));
-            }
+            };
+            removed_role = Some(assignments.remove(pos).role);
         }
         if let Some(a) = &c.add {
             let who = StaffId::parse(a).map_err(|e| Problem::invalid(&at("add"), e.0))?;
@@ -400,21 +482,58 @@ pub async fn edit(
                     format!("no staff member \"{who}\""),
                 ));
             }
-            if assignments.iter().any(|x| x.shift == key && x.staff == who) {
-                return Err(Problem::invalid(
-                    &at("add"),
-                    format!("\"{who}\" is already on {key}"),
-                ));
+            let on_shift = assignments
+                .iter()
+                .position(|x| x.shift == key && x.staff == who);
+            // Someone already on the shift: the change sets their role.
+            if let Some(pos) = on_shift {
+                match role {
+                    Some(r) if r != assignments[pos].role => assignments[pos].role = r,
+                    _ => {
+                        return Err(Problem::invalid(
+                            &at("add"),
+                            format!("\"{who}\" is already on {key}"),
+                        ));
+                    }
+                }
+            } else {
+                // The role: as given; else the role of the person replaced;
+                // else primary if the shift has none, backup if it has.
+                let has_primary = assignments
+                    .iter()
+                    .any(|x| x.shift == key && x.role == Role::Primary);
+                let role = role.or(removed_role).unwrap_or(if has_primary {
+                    Role::Backup
+                } else {
+                    Role::Primary
+                });
+                assignments.push(Assignment {
+                    shift: key.clone(),
+                    staff: who.clone(),
+                    role,
+                });
             }
-            let role = match c.role.as_deref() {
-                None => Role::Primary,
-                Some(r) => Role::parse(r).map_err(|e| Problem::invalid(&at("role"), e.0))?,
-            };
-            assignments.push(Assignment {
-                shift: key.clone(),
-                staff: who,
-                role,
-            });
+            // One primary per shift: a new primary makes the old one backup.
+            let now_primary = assignments
+                .iter()
+                .any(|x| x.shift == key && x.staff == who && x.role == Role::Primary);
+            if now_primary {
+                for x in assignments.iter_mut() {
+                    if x.shift == key && x.staff != who && x.role == Role::Primary {
+                        x.role = Role::Backup;
+                    }
+                }
+            }
+        }
+    }
+    // A shift left with backups only gets its first backup as primary.
+    for k in touched {
+        if !assignments
+            .iter()
+            .any(|a| a.shift == k && a.role == Role::Primary)
+            && let Some(first) = assignments.iter_mut().find(|a| a.shift == k)
+        {
+            first.role = Role::Primary;
         }
     }
     // Only violations the edit adds count: the version may already have
@@ -458,9 +577,13 @@ pub async fn edit(
         .max()
         .unwrap_or(0);
     if latest != version {
-        return Err(Problem::conflict(format!(
-            "version {version} is not the latest ({latest} is): edit the latest version"
-        )));
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale-version",
+            format!(
+                "version {version} is not the latest ({latest} is): someone saved a newer version since you read it; reload it and make your change there"
+            ),
+        ));
     }
     let saved = st
         .store()
@@ -472,6 +595,7 @@ pub async fn edit(
                 note: Some(note),
                 based_on: Some(version),
                 assignments,
+                overridden: added.iter().map(ToString::to_string).collect(),
             },
             version,
         )

@@ -240,10 +240,15 @@ pub async fn grant(
             region: region_id()?,
             staff: StaffId::parse(scope()?).map_err(|e| ("scope", e.0))?,
         },
+        "viewer" => Grant::Viewer {
+            region: region_id()?,
+        },
         other => {
             return Err((
                 "role",
-                format!("\"{other}\" is not a role (admin, coordinator, institution, staff)"),
+                format!(
+                    "\"{other}\" is not a role (admin, coordinator, institution, staff, viewer)"
+                ),
             ));
         }
     };

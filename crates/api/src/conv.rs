@@ -188,7 +188,7 @@ pub fn token(c: &Credential) -> TokenDto {
         Grant::Institution { institution, .. } => Some(institution.to_string()),
         Grant::Staff { staff, .. } | Grant::StaffFeed { staff, .. } => Some(staff.to_string()),
         Grant::ServiceFeed { service, .. } => Some(service.to_string()),
-        Grant::Admin | Grant::Coordinator { .. } => None,
+        Grant::Admin | Grant::Coordinator { .. } | Grant::Viewer { .. } => None,
     };
     TokenDto {
         id: c.id.clone(),

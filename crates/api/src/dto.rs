@@ -177,6 +177,16 @@ pub struct EditBody {
     pub override_reason: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    /// Publish even though the version is not based on the month's
+    /// published version, or breaks hard rules; the reason is kept in the
+    /// rota history and the audit log.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub override_reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ViolationDto {
     /// The rule's number in DOMAIN.md.
@@ -305,7 +315,8 @@ pub struct CoverDto {
 pub struct OfferAnswerDto {
     /// `accepted`, `already_taken` or `declined`.
     pub outcome: String,
-    /// One-by-one requests: who was offered next after a decline.
+    /// Kept for compatibility and always absent: the person answering is
+    /// not told who else is asked (coordinators see it on the request).
     pub next: Option<String>,
     pub request: CoverDto,
 }
@@ -336,6 +347,9 @@ pub struct OnCallQuery {
     pub region: Option<String>,
     /// RFC 3339 instant (default: now).
     pub at: Option<String>,
+    /// A viewing key (the region's, or a service feed's) instead of a
+    /// bearer token, for desks, wall screens and printed QR codes.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -345,6 +359,9 @@ pub struct PersonOnCall {
     pub name_en: Option<String>,
     pub role: String,
     pub phone: Option<String>,
+    /// Put on by a repair that a coordinator has not yet published: the
+    /// published person is absent, this is who stands in.
+    pub provisional: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -354,6 +371,10 @@ pub struct SlotDto {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
     pub people: Vec<PersonOnCall>,
+    /// Nobody holds this slot yet (未定): patients call `fallback_phone`.
+    pub unfilled: bool,
+    /// The service's or region's number for a slot nobody holds.
+    pub fallback_phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -382,6 +403,9 @@ pub struct PatientListQuery {
     pub to: Option<NaiveDate>,
     /// `json` (default), `csv` or `html`.
     pub format: Option<String>,
+    /// A viewing key (the region's, or this service's feed) instead of a
+    /// bearer token.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -391,6 +415,8 @@ pub struct PatientRow {
     pub name: String,
     pub role: String,
     pub phone: Option<String>,
+    /// Nobody holds the slot yet: `name` is 未定 and `phone` the fallback.
+    pub unfilled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

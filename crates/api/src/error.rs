@@ -116,6 +116,12 @@ impl From<StoreError> for Problem {
             StoreError::Conflict(w) => Self::conflict(w),
             StoreError::Invalid(w) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", w),
             StoreError::Backend(w) => Self::internal(w),
+            StoreError::Stale(w) => Self::new(StatusCode::PRECONDITION_FAILED, "stale-version", w),
+            StoreError::Busy(w) => {
+                let mut p = Self::new(StatusCode::SERVICE_UNAVAILABLE, "database-busy", w);
+                p.retry_after = Some(5);
+                p
+            }
         }
     }
 }

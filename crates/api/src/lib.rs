@@ -40,6 +40,11 @@ pub use state::{ApiConfig, AppState};
 
 use crate::error::Problem;
 
+/// What a handler wants the audit log to say about its change beyond
+/// "done" (an override and its reason); put in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct AuditNote(pub String);
+
 /// A JSON body whose rejections are problem details naming what is wrong.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
@@ -116,7 +121,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_cover::create, api_cover::list, api_cover::get_one, api_cover::my_offers,
         api_cover::accept, api_cover::decline, api_cover::respond_page, api_cover::respond,
         api_admin::tokens, api_admin::create_token, api_admin::revoke_token,
-        api_admin::staff_feed, api_admin::service_feed, api_admin::audit,
+        api_admin::staff_feed, api_admin::service_feed, api_admin::viewing_key, api_admin::audit,
         api_notify::list, api_notify::get_one, api_notify::retry,
     ),
     modifiers(&Bearer),
@@ -181,7 +186,17 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
             Ok(c) => caller = Some(c),
             Err(p) => {
                 let res = p.into_response();
-                audit(&st, &method, &path, &route, address, None, res.status()).await;
+                audit(
+                    &st,
+                    &method,
+                    &path,
+                    &route,
+                    address,
+                    None,
+                    res.status(),
+                    None,
+                )
+                .await;
                 return res;
             }
         }
@@ -190,6 +205,7 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
         req.extensions_mut().insert(c.clone());
     }
     let res = next.run(req).await;
+    let note = res.extensions().get::<AuditNote>().map(|n| n.0.clone());
     audit(
         &st,
         &method,
@@ -198,11 +214,13 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
         address,
         caller.as_ref(),
         res.status(),
+        note,
     )
     .await;
     res
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn audit(
     st: &AppState,
     method: &Method,
@@ -211,6 +229,7 @@ async fn audit(
     address: Option<String>,
     caller: Option<&auth::Caller>,
     status: StatusCode,
+    note: Option<String>,
 ) {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return;
@@ -230,7 +249,7 @@ async fn audit(
         status: status.as_u16(),
         action: format!("{method} {route}"),
         detail: if status.is_success() {
-            "done".into()
+            note.unwrap_or_else(|| "done".into())
         } else {
             format!("refused: {status}")
         },
@@ -365,6 +384,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/regions/{region}/services/{service}/feed",
             post(api_admin::service_feed),
         )
+        .route(
+            "/api/v1/regions/{region}/viewing-key",
+            post(api_admin::viewing_key),
+        )
         .route("/api/v1/audit", get(api_admin::audit))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -447,8 +470,21 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, config).await?;
+    // Jobs left queued or running by an earlier run can no longer end: they
+    // are marked failed (not re-queued: the coordinator may have generated
+    // again since, and a month's solve is cheap to start again).
+    let stale = state
+        .store()
+        .interrupt_jobs(
+            None,
+            "interrupted: the server stopped before this job finished; start generate again",
+        )
+        .await?;
+    if stale > 0 {
+        tracing::warn!("{stale} job(s) of an earlier run marked failed (interrupted)");
+    }
     let escalation = spawn_escalation(state.clone());
-    let app = router(state);
+    let app = router(state.clone());
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -456,5 +492,21 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     escalation.abort();
+    // Jobs still running at shutdown (SIGTERM) are marked at once, so that
+    // nobody waits for them.
+    let running: Vec<i64> = state
+        .jobs
+        .lock()
+        .map(|j| j.iter().copied().collect())
+        .unwrap_or_default();
+    if !running.is_empty() {
+        state
+            .store()
+            .interrupt_jobs(
+                Some(&running),
+                "interrupted: the server was shut down while this job ran; start generate again",
+            )
+            .await?;
+    }
     Ok(())
 }

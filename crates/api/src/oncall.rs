@@ -65,7 +65,19 @@ impl OnCallCache {
             return Ok(s.clone());
         }
         let slots = Arc::new(match store.published_rota(&net.region.id, month).await? {
-            Some(rota) => build(net, month, &rota.assignments),
+            Some(rota) => {
+                // A repair (or edit) made from the published version and not
+                // yet published names who stands in for absent people.
+                let pending = crate::ops::repair_base(store, &net.region.id, month)
+                    .await?
+                    .filter(|r| r.version != rota.version);
+                build(
+                    net,
+                    month,
+                    &rota.assignments,
+                    pending.as_ref().map(|r| r.assignments.as_slice()),
+                )
+            }
             None => MonthSlots::default(),
         });
         if let Ok(mut m) = self.months.lock() {
@@ -120,38 +132,119 @@ impl OnCallCache {
     }
 }
 
-/// Slots of a published month: one per shift with anyone on it.
-pub fn build(net: &Network, month: Month, assignments: &[touban_domain::Assignment]) -> MonthSlots {
+/// Slots of a published month: one per shift (a shift nobody holds is a
+/// slot marked unfilled, with the number to call instead). A person
+/// reported absent is never given out: where an absence covers part of a
+/// shift, the shift is split at its edges and the absent person left out of
+/// the parts it covers; the people a pending repair puts on that shift
+/// stand in, marked provisional.
+pub fn build(
+    net: &Network,
+    month: Month,
+    assignments: &[touban_domain::Assignment],
+    pending: Option<&[touban_domain::Assignment]>,
+) -> MonthSlots {
     let inst = Instance::new(net, month);
-    let mut by_shift: HashMap<usize, Vec<PersonOnCall>> = HashMap::new();
-    for a in assignments {
-        let Some(&i) = inst.shift_index.get(&a.shift) else {
-            continue;
-        };
+    let person = |a: &touban_domain::Assignment, provisional: bool| {
         let p = net.staff_member(&a.staff);
-        by_shift.entry(i).or_default().push(PersonOnCall {
+        PersonOnCall {
             staff: a.staff.to_string(),
             name: p.map_or_else(|| a.staff.to_string(), |p| p.name.clone()),
             name_en: p.and_then(|p| p.name_en.clone()),
             role: a.role.as_str().to_string(),
             phone: p.and_then(|p| p.phone.as_ref()).map(ToString::to_string),
-        });
+            provisional,
+        }
+    };
+    let mut absent: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+    for x in &net.absences {
+        absent
+            .entry(x.staff.as_str())
+            .or_default()
+            .push((x.start.timestamp(), x.end.timestamp()));
+    }
+    let absences_of = |staff: &str| absent.get(staff).cloned().unwrap_or_default().into_iter();
+    fn group<'a>(
+        inst: &Instance<'_>,
+        list: &'a [touban_domain::Assignment],
+    ) -> HashMap<usize, Vec<&'a touban_domain::Assignment>> {
+        let mut m: HashMap<usize, Vec<&touban_domain::Assignment>> = HashMap::new();
+        for a in list {
+            if let Some(&i) = inst.shift_index.get(&a.shift) {
+                m.entry(i).or_default().push(a);
+            }
+        }
+        m
+    }
+    fn ids<'a>(l: &[&'a touban_domain::Assignment]) -> Vec<&'a str> {
+        let mut v: Vec<&str> = l.iter().map(|a| a.staff.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+    let published = group(&inst, assignments);
+    let planned = group(&inst, pending.unwrap_or_default());
+    // Per shift: the published people; where one of them is away during
+    // the shift and the pending repair changed it, the repair's people
+    // (those new to the shift marked provisional).
+    let mut by_shift: HashMap<usize, Vec<PersonOnCall>> = HashMap::new();
+    let nobody = Vec::new();
+    for i in 0..inst.shifts.len() {
+        let now = published.get(&i).unwrap_or(&nobody);
+        let s = &inst.shifts[i].shift;
+        let (start, end) = (s.start.timestamp(), s.end.timestamp());
+        let someone_away = now
+            .iter()
+            .any(|a| absences_of(a.staff.as_str()).any(|(x, y)| x < end && start < y));
+        let people = match planned.get(&i) {
+            Some(plan) if someone_away && ids(plan) != ids(now) => plan
+                .iter()
+                .map(|a| person(a, !now.iter().any(|p| p.staff == a.staff)))
+                .collect(),
+            _ => now.iter().map(|a| person(a, false)).collect(),
+        };
+        by_shift.insert(i, people);
     }
     let mut services: HashMap<ServiceId, Vec<Slot>> = HashMap::new();
-    for (i, mut people) in by_shift {
+    for (i, people) in by_shift {
         let s = &inst.shifts[i].shift;
-        people.sort_by(|a, b| a.role.cmp(&b.role).reverse().then(a.name.cmp(&b.name)));
-        services.entry(s.service.clone()).or_default().push(Slot {
-            start_ts: s.start.timestamp(),
-            end_ts: s.end.timestamp(),
-            dto: SlotDto {
-                template: s.template.to_string(),
-                date: s.date,
-                start: s.start,
-                end: s.end,
-                people,
-            },
-        });
+        let fallback = net
+            .service(&s.service)
+            .and_then(|svc| net.fallback_phone(svc))
+            .map(ToString::to_string);
+        let (start, end) = (s.start.timestamp(), s.end.timestamp());
+        // The shift's parts: split at every absence edge inside it.
+        let mut cuts = vec![start, end];
+        for p in &people {
+            for (a, b) in absences_of(&p.staff) {
+                cuts.extend([a, b].into_iter().filter(|t| *t > start && *t < end));
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let (from, to) = (w[0], w[1]);
+            let away = |staff: &str| absences_of(staff).any(|(a, b)| a < to && from < b);
+            let mut here: Vec<PersonOnCall> =
+                people.iter().filter(|p| !away(&p.staff)).cloned().collect();
+            here.sort_by(|a, b| a.role.cmp(&b.role).reverse().then(a.name.cmp(&b.name)));
+            let tz = s.start.timezone();
+            let at = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0).map_or(s.start, |u| u.with_timezone(&tz))
+            };
+            services.entry(s.service.clone()).or_default().push(Slot {
+                start_ts: from,
+                end_ts: to,
+                dto: SlotDto {
+                    template: s.template.to_string(),
+                    date: s.date,
+                    start: at(from),
+                    end: at(to),
+                    unfilled: here.is_empty(),
+                    people: here,
+                    fallback_phone: fallback.clone(),
+                },
+            });
+        }
     }
     for v in services.values_mut() {
         v.sort_by_key(|s| (s.start_ts, s.end_ts));

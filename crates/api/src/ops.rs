@@ -81,47 +81,87 @@ pub struct Repaired {
     pub elapsed: std::time::Duration,
 }
 
-/// Months whose current rota has `staff` on a shift overlapping the interval.
-pub async fn affected_months(
-    store: &dyn Store,
+/// The months an interval touches, with the month before its start (a
+/// night shift that started the day before can reach into it).
+pub fn months_touched(
     net: &Network,
-    staff: &StaffId,
     start: chrono::DateTime<chrono::FixedOffset>,
     end: chrono::DateTime<chrono::FixedOffset>,
-) -> Result<Vec<(Month, Rota)>, StoreError> {
+) -> Result<Vec<Month>, StoreError> {
     let tz = net.region.time_zone;
     let first = start.with_timezone(&tz).date_naive();
+    let first = first.pred_opt().unwrap_or(first);
     let last = end.with_timezone(&tz).date_naive();
-    // A night shift that started the day before can reach into the interval.
-    let mut m = Month::new(
-        chrono::Datelike::year(&first.pred_opt().unwrap_or(first)),
-        chrono::Datelike::month(&first.pred_opt().unwrap_or(first)),
-    )
-    .map_err(|e| StoreError::Invalid(e.0))?;
-    let stop = Month::new(
-        chrono::Datelike::year(&last),
-        chrono::Datelike::month(&last),
-    )
-    .map_err(|e| StoreError::Invalid(e.0))?;
+    let month_of = |d: chrono::NaiveDate| {
+        Month::new(chrono::Datelike::year(&d), chrono::Datelike::month(&d))
+            .map_err(|e| StoreError::Invalid(e.0))
+    };
+    let (mut m, stop) = (month_of(first)?, month_of(last)?);
     let mut out = Vec::new();
     while m <= stop {
-        if let Some(rota) = current(store, &net.region.id, m).await? {
-            let inst = Instance::new(net, m);
-            let hit = rota.assignments.iter().any(|a| {
-                &a.staff == staff
-                    && inst
-                        .shift_index
-                        .get(&a.shift)
-                        .map(|&i| &inst.shifts[i].shift)
-                        .is_some_and(|s| s.start < end && start < s.end)
-            });
-            if hit {
-                out.push((m, rota));
-            }
-        }
+        out.push(m);
         m = m.next();
     }
     Ok(out)
+}
+
+/// Whether `rota` has `staff` on a shift overlapping the interval.
+pub fn on_duty_during(
+    net: &Network,
+    rota: &Rota,
+    staff: &StaffId,
+    start: chrono::DateTime<chrono::FixedOffset>,
+    end: chrono::DateTime<chrono::FixedOffset>,
+) -> bool {
+    let inst = Instance::new(net, rota.month);
+    rota.assignments.iter().any(|a| {
+        &a.staff == staff
+            && inst
+                .shift_index
+                .get(&a.shift)
+                .map(|&i| &inst.shifts[i].shift)
+                .is_some_and(|s| s.start < end && start < s.end)
+    })
+}
+
+/// The version a repair of the month builds on: the newest version derived
+/// from the published one (a repair still waiting for the coordinator, a
+/// hand edit in progress), so that repairs made one after another each keep
+/// what the one before did; the latest version if nothing is published.
+pub async fn repair_base(
+    store: &dyn Store,
+    region: &RegionId,
+    month: Month,
+) -> Result<Option<Rota>, StoreError> {
+    let versions = store.rota_versions(region, month).await?;
+    let Some(published) = versions
+        .iter()
+        .find(|v| v.status == touban_domain::RotaStatus::Published)
+        .map(|v| v.version)
+    else {
+        return match versions.last() {
+            Some(v) => store.rota(region, month, Some(v.version)).await.map(Some),
+            None => Ok(None),
+        };
+    };
+    let parent: BTreeMap<u32, Option<u32>> =
+        versions.iter().map(|v| (v.version, v.based_on)).collect();
+    let derived = |mut v: u32| loop {
+        if v == published {
+            return true;
+        }
+        match parent.get(&v) {
+            Some(Some(p)) if *p < v => v = *p,
+            _ => return false,
+        }
+    };
+    let base = versions
+        .iter()
+        .rev()
+        .map(|v| v.version)
+        .find(|&v| derived(v))
+        .unwrap_or(published);
+    store.rota(region, month, Some(base)).await.map(Some)
 }
 
 /// Repairs one month's rota after the network changed (an absence): a new
@@ -155,15 +195,20 @@ pub async fn repair_month(
             note: Some(format!("repair of version {}", previous.version)),
             based_on: Some(previous.version),
             assignments: out.assignments,
+            overridden: Vec::new(),
         })
         .await?;
     let out_elapsed = out.elapsed;
-    let saved = if publish {
-        store
-            .publish_rota(region, month, saved.version, actor)
-            .await?
+    // Published at once only when the policy says so and the repair keeps
+    // every hard rule; otherwise it waits for a coordinator.
+    let (saved, published) = if publish {
+        match self::publish(store, region, month, saved.version, actor, None).await {
+            Ok(p) => (p, true),
+            Err(PublishError::Violations(_)) => (saved, false),
+            Err(PublishError::Store(e)) => return Err(e.into()),
+        }
     } else {
-        saved
+        (saved, false)
     };
     let changes = shift_changes(&previous, &saved);
     Ok(Repaired {
@@ -171,8 +216,103 @@ pub async fn repair_month(
         month,
         from: previous,
         to: saved,
-        published: publish,
+        published,
         changes,
         unfilled,
     })
+}
+
+/// Why a publish was refused.
+#[derive(Debug)]
+pub enum PublishError {
+    Store(StoreError),
+    /// The version breaks hard rules that nobody accepted on record.
+    Violations(Vec<touban_solver::check::Violation>),
+}
+
+impl From<StoreError> for PublishError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// The versions `version` was derived from, itself first.
+pub async fn lineage(
+    store: &dyn Store,
+    region: &RegionId,
+    month: Month,
+    version: u32,
+) -> Result<Vec<u32>, StoreError> {
+    let parent: BTreeMap<u32, Option<u32>> = store
+        .rota_versions(region, month)
+        .await?
+        .iter()
+        .map(|v| (v.version, v.based_on))
+        .collect();
+    let mut out = vec![version];
+    while let Some(Some(p)) = parent.get(out.last().expect("not empty")) {
+        if out.contains(p) {
+            break;
+        }
+        out.push(*p);
+    }
+    Ok(out)
+}
+
+/// Hard-rule violations of a stored version, against the network as it is
+/// now (absences reported since included), less those accepted on record
+/// for it or for a version it was derived from.
+pub async fn unaccepted_violations(
+    store: &dyn Store,
+    region: &RegionId,
+    month: Month,
+    rota: &Rota,
+) -> Result<Vec<touban_solver::check::Violation>, StoreError> {
+    let (net, history) = context(store, region, month).await?;
+    let inst = Instance::new(&net, month);
+    let report = touban_solver::check(&inst, &rota.assignments, &history);
+    if report.violations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let line = lineage(store, region, month, rota.version).await?;
+    let accepted: BTreeSet<String> = store
+        .rota_history(region, month)
+        .await?
+        .into_iter()
+        .filter(|c| c.action == "override" && line.contains(&c.version))
+        .map(|c| c.detail)
+        .collect();
+    Ok(report
+        .violations
+        .into_iter()
+        .filter(|v| !accepted.contains(&v.to_string()))
+        .collect())
+}
+
+/// Publishes a version after checking it: refused when it breaks a hard
+/// rule not accepted on record (an absent person on duty above all) or when
+/// it is not based on the month's published version, unless
+/// `override_reason` is given; then the reason and the violations accepted
+/// are kept in the rota history.
+pub async fn publish(
+    store: &dyn Store,
+    region: &RegionId,
+    month: Month,
+    version: u32,
+    actor: &str,
+    override_reason: Option<&str>,
+) -> Result<Rota, PublishError> {
+    let rota = store.rota(region, month, Some(version)).await?;
+    let violations = unaccepted_violations(store, region, month, &rota).await?;
+    let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
+    if !violations.is_empty() && reason.is_none() {
+        return Err(PublishError::Violations(violations));
+    }
+    let opts = touban_store::PublishOptions {
+        replace_reason: reason.map(ToString::to_string),
+        accepted_violations: violations.iter().map(ToString::to_string).collect(),
+    };
+    Ok(store
+        .publish_rota_with(region, month, version, actor, &opts)
+        .await?)
 }

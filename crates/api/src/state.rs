@@ -39,6 +39,9 @@ pub struct ApiConfig {
     pub request_timeout_seconds: u64,
     /// Address this server is reached at, for links in feeds and e-mails.
     pub public_url: String,
+    /// Generate jobs a region may have queued or running at once; more are
+    /// refused (429) until one ends.
+    pub max_jobs_per_region: usize,
 }
 
 impl Default for ApiConfig {
@@ -54,9 +57,13 @@ impl Default for ApiConfig {
             default_time_limit_seconds: 60.0,
             request_timeout_seconds: 30,
             public_url: "http://127.0.0.1:8080".into(),
+            max_jobs_per_region: 3,
         }
     }
 }
+
+/// Held while a month's repair is computed and saved.
+pub type RepairLock = Arc<tokio::sync::Mutex<()>>;
 
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -72,6 +79,11 @@ pub struct Inner {
     /// Key for signed offer links, shared through the database.
     pub link_key: Vec<u8>,
     networks: Mutex<HashMap<RegionId, (Arc<Network>, Instant)>>,
+    /// One repair at a time per region and month, so that each builds on
+    /// the one before (see [`AppState::repair_lock`]).
+    repairs: Mutex<HashMap<(RegionId, touban_domain::Month), RepairLock>>,
+    /// Jobs this server is running, marked failed if it stops before they end.
+    pub jobs: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -94,6 +106,8 @@ impl AppState {
             store,
             config,
             networks: Mutex::new(HashMap::new()),
+            repairs: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(std::collections::HashSet::new()),
         })))
     }
 
@@ -116,6 +130,17 @@ impl AppState {
             m.insert(region.clone(), (net.clone(), Instant::now()));
         }
         Ok(net)
+    }
+
+    /// The lock that serialises repairs of one region's month in this
+    /// server: absences reported at the same moment are repaired one after
+    /// the other, each from the version the previous repair left.
+    pub fn repair_lock(&self, region: &RegionId, month: touban_domain::Month) -> RepairLock {
+        let mut m = self
+            .repairs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.entry((region.clone(), month)).or_default().clone()
     }
 
     /// Drops cached views of a region after this server changed it.

@@ -41,6 +41,7 @@ async fn every_role_is_kept_to_its_own() {
             note: None,
             based_on: None,
             assignments: vec![],
+            overridden: Vec::new(),
         })
         .await
         .unwrap();
@@ -168,6 +169,7 @@ async fn every_role_is_kept_to_its_own() {
     assert_eq!(p["errors"][0]["field"], "/end", "{p}");
     let (s, p) = json_of(
         c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=tomorrow"))
+            .bearer_auth(&coord)
             .send()
             .await
             .unwrap(),
@@ -227,6 +229,7 @@ async fn rate_limit_and_graceful_shutdown() {
             note: None,
             based_on: None,
             assignments: vec![],
+            overridden: Vec::new(),
         })
         .await
         .unwrap();

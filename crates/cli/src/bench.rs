@@ -347,6 +347,7 @@ pub async fn notify(
             note: None,
             based_on: None,
             assignments,
+            overridden: Vec::new(),
         })
         .await?;
     let t = Instant::now();

@@ -65,6 +65,7 @@ pub async fn generate(
             )),
             based_on: None,
             assignments: out.assignments.clone(),
+            overridden: Vec::new(),
         })
         .await?;
     let unfilled = report(&inst, &saved.assignments, &history);
@@ -91,7 +92,7 @@ pub async fn repair(
     opts: &SolveOptions,
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
-    let Some(previous) = current(store, region, month).await? else {
+    let Some(previous) = touban_api::ops::repair_base(store, region, month).await? else {
         bail!(
             "there is no rota for {month} to repair: run `touban generate --month {month}` first"
         );
@@ -220,6 +221,8 @@ pub struct ExportRow {
     pub name: String,
     pub role: String,
     pub phone: String,
+    /// A place nobody holds yet (未定): no person, the fallback number.
+    pub unfilled: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -248,31 +251,71 @@ pub async fn export(
     };
     let net = store.load_network(region).await?;
     let inst = Instance::new(&net, month);
-    let rows: Vec<ExportRow> = rota
-        .assignments
-        .iter()
-        .filter_map(|a| {
-            let info = &inst.shifts[*inst.shift_index.get(&a.shift)?];
-            let svc = net.service(&a.shift.service)?;
-            let t = svc.template(&a.shift.template)?;
+    // Every shift, in order: its people (primary first), then a flagged row
+    // with no person for each place still short of its minimum, so that the
+    // list handed to patients has no silent gap.
+    let mut by_shift: std::collections::HashMap<
+        &touban_domain::ShiftKey,
+        Vec<&touban_domain::Assignment>,
+    > = std::collections::HashMap::new();
+    for a in &rota.assignments {
+        by_shift.entry(&a.shift).or_default().push(a);
+    }
+    let mut rows: Vec<ExportRow> = Vec::new();
+    let mut order: Vec<&touban_solver::ShiftInfo> = inst.shifts.iter().collect();
+    order.sort_by(|a, b| {
+        (a.shift.date, &a.shift.service, &a.shift.template).cmp(&(
+            b.shift.date,
+            &b.shift.service,
+            &b.shift.template,
+        ))
+    });
+    for info in order {
+        let key = info.shift.key();
+        let Some(svc) = net.service(&key.service) else {
+            continue;
+        };
+        let Some(t) = svc.template(&key.template) else {
+            continue;
+        };
+        let row = |staff: String, name: String, role: String, phone: String, unfilled| ExportRow {
+            service: svc.id.to_string(),
+            service_name: svc.name.clone(),
+            template: t.id.to_string(),
+            template_name: t.name.clone(),
+            date: key.date.to_string(),
+            start: info.shift.start.to_rfc3339(),
+            end: info.shift.end.to_rfc3339(),
+            staff,
+            name,
+            role,
+            phone,
+            unfilled,
+        };
+        let mut people = by_shift.remove(&key).unwrap_or_default();
+        people.sort_by_key(|a| (a.role != touban_domain::Role::Primary, a.staff.clone()));
+        for a in &people {
             let p = net.staff_member(&a.staff);
-            Some(ExportRow {
-                service: svc.id.to_string(),
-                service_name: svc.name.clone(),
-                template: t.id.to_string(),
-                template_name: t.name.clone(),
-                date: a.shift.date.to_string(),
-                start: info.shift.start.to_rfc3339(),
-                end: info.shift.end.to_rfc3339(),
-                staff: a.staff.to_string(),
-                name: p.map_or_else(String::new, |p| p.name.clone()),
-                role: a.role.as_str().to_string(),
-                phone: p
-                    .and_then(|p| p.phone.as_ref())
+            rows.push(row(
+                a.staff.to_string(),
+                p.map_or_else(String::new, |p| p.name.clone()),
+                a.role.as_str().to_string(),
+                p.and_then(|p| p.phone.as_ref())
                     .map_or_else(String::new, ToString::to_string),
-            })
-        })
-        .collect();
+                false,
+            ));
+        }
+        for _ in people.len()..usize::from(info.min) {
+            rows.push(row(
+                String::new(),
+                "未定".into(),
+                String::new(),
+                net.fallback_phone(svc)
+                    .map_or_else(String::new, ToString::to_string),
+                true,
+            ));
+        }
+    }
     let text = match format {
         "json" => {
             let doc = ExportDoc {

@@ -47,6 +47,31 @@ pub struct Region {
     pub name_en: Option<String>,
     pub time_zone: Tz,
     pub closures: Vec<RegionalClosure>,
+    /// The month (1–12) the overtime year starts in for the annual cap
+    /// (rule 5): many 36協定 years start in April. January by default.
+    #[serde(default = "january")]
+    pub overtime_year_starts: u32,
+    /// The number patients are told to call for a slot nobody holds yet
+    /// (未定), unless its service names its own: the network office, say.
+    #[serde(default)]
+    pub fallback_phone: Option<crate::Phone>,
+}
+
+fn january() -> u32 {
+    1
+}
+
+impl Region {
+    /// The first month of the overtime year that `month` belongs to.
+    pub fn overtime_year_of(&self, month: crate::Month) -> crate::Month {
+        let start = self.overtime_year_starts.clamp(1, 12);
+        let year = if month.month >= start {
+            month.year
+        } else {
+            month.year - 1
+        };
+        crate::Month::new(year, start).unwrap_or(month)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -115,6 +115,23 @@ impl Network {
         self.municipalities.iter().find(|m| &m.id == id)
     }
 
+    /// What patients call for a slot of the service nobody holds yet (未定):
+    /// the service's own fallback, else its host institution's phone, else
+    /// the region's fallback.
+    pub fn fallback_phone<'a>(&'a self, service: &'a CoverageService) -> Option<&'a crate::Phone> {
+        service
+            .fallback_phone
+            .as_ref()
+            .or_else(|| {
+                service
+                    .host
+                    .as_ref()
+                    .and_then(|h| self.institution(h))
+                    .and_then(|i| i.phone.as_ref())
+            })
+            .or(self.region.fallback_phone.as_ref())
+    }
+
     /// Whether a staff member may take a service's duty (rule 2): profession,
     /// skills, and an institution the service accepts.
     pub fn eligible(&self, staff: &StaffMember, service: &CoverageService) -> bool {

@@ -207,6 +207,11 @@ pub struct NewRota {
     /// The version this one was derived from (repair, manual edit).
     pub based_on: Option<u32>,
     pub assignments: Vec<Assignment>,
+    /// Hard-rule violations a coordinator accepted on record when making
+    /// this version (a manual edit with an override reason); a publish does
+    /// not refuse the version for these.
+    #[serde(default)]
+    pub overridden: Vec<String>,
 }
 
 /// One entry in a rota's change history.

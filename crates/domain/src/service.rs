@@ -128,6 +128,10 @@ pub struct CoverageService {
     /// Soft distance rule: the responder's base within this many minutes' drive.
     pub max_travel_minutes: Option<u32>,
     pub templates: Vec<ShiftTemplate>,
+    /// The number patients are told to call for a slot nobody holds yet
+    /// (未定); the region's fallback when absent.
+    #[serde(default)]
+    pub fallback_phone: Option<crate::Phone>,
 }
 
 /// A stretch of a day left uncovered by a continuous service.
@@ -235,6 +239,7 @@ mod tests {
             continuous: true,
             max_travel_minutes: None,
             templates,
+            fallback_phone: None,
         }
     }
 

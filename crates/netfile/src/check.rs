@@ -260,5 +260,34 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                 );
             }
         }
+        // Rule 7: a pair is never away at the same time. Two absences in the
+        // file that overlap can be fixed by no rota: say so here, not at
+        // generate time.
+        let away = |who: &touban_domain::StaffId| -> Vec<(&touban_domain::Absence, &usize)> {
+            net.absences
+                .iter()
+                .zip(&o.absences)
+                .filter(|(a, _)| &a.staff == who)
+                .collect()
+        };
+        for (a, ai) in away(&p.primary) {
+            for (b, bi) in away(&p.backup) {
+                if a.start < b.end && b.start < a.end {
+                    let line = |i: usize| ctx.map.field_line(&at("absences", i), "staff");
+                    let (la, lb) = (line(*ai), line(*bi));
+                    let from = a.start.max(b.start).format("%Y-%m-%d %H:%M");
+                    let to = a.end.min(b.end).format("%Y-%m-%d %H:%M");
+                    ctx.report(
+                        &here,
+                        &name,
+                        Some("backup"),
+                        format!(
+                            "both physicians of the pair are away at the same time, {from} – {to}: \"{}\" (absence on line {la}) and \"{}\" (absence on line {lb}); rule 7 needs one of them available, so no rota can keep it. Change one of the absences or name another backup",
+                            p.primary, p.backup
+                        ),
+                    );
+                }
+            }
+        }
     }
 }

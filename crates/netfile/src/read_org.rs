@@ -69,6 +69,8 @@ pub fn read_region(ctx: &mut Ctx<'_>, t: Option<&Table>) -> Option<Region> {
             })
         })
         .unwrap_or(chrono_tz::Asia::Tokyo);
+    let year_start = e.opt_int_in(ctx, "overtime_year_starts", 1, 12);
+    let fallback_phone = e.opt(ctx, "fallback_phone", Phone::parse);
     let mut closures = Vec::new();
     for (i, c) in e.tables(ctx, "closures").into_iter().enumerate() {
         let cat = EntryPath {
@@ -94,6 +96,8 @@ pub fn read_region(ctx: &mut Ctx<'_>, t: Option<&Table>) -> Option<Region> {
         name_en,
         time_zone: tz,
         closures,
+        overtime_year_starts: year_start.and_then(|m| u32::try_from(m).ok()).unwrap_or(1),
+        fallback_phone,
     })
 }
 

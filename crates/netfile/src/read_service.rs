@@ -125,6 +125,7 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
     let max_travel = e
         .opt_int_in(ctx, "max_travel_minutes", 1, 600)
         .and_then(|v| u32::try_from(v).ok());
+    let fallback_phone = e.opt(ctx, "fallback_phone", touban_domain::Phone::parse);
     let mut templates = Vec::new();
     let mut template_ok = true;
     let service_name = e.name.clone();
@@ -157,6 +158,7 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
         continuous,
         max_travel_minutes: max_travel,
         templates,
+        fallback_phone,
     };
     Some((svc, template_ok))
 }

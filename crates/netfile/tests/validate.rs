@@ -185,3 +185,33 @@ fn absences_use_the_region_zone_and_inclusive_dates() {
         "{text}"
     );
 }
+
+/// Issue 13, item 14: an attending pair whose two physicians are away at
+/// the same time in the file is named by `validate` (the pair's line, both
+/// people, the dates, the absences' lines), not left for `generate`.
+#[test]
+fn attending_pair_both_away_is_named() {
+    let text = include_str!("../../../config/networks/southern-shimoina.toml");
+    let both = format!(
+        "{text}\n[[absences]]\nstaff = \"nakajima-taro\"\nfrom = 2027-02-03\nto = 2027-02-05\n\n[[absences]]\nstaff = \"yamamoto-hiroshi\"\nfrom = 2027-02-05\nto = 2027-02-06\n"
+    );
+    let p = parse("net.toml", &both).unwrap_err();
+    let all = p.to_string();
+    assert_eq!(p.len(), 1, "{all}");
+    let line = p.iter().next().unwrap().to_string();
+    for want in [
+        "attending pair nakajima-taro / yamamoto-hiroshi",
+        "2027-02-05 00:00 – 2027-02-06 00:00",
+        "\"nakajima-taro\" (absence on line",
+        "\"yamamoto-hiroshi\" (absence on line",
+        "rule 7",
+    ] {
+        assert!(line.contains(want), "{want}: {line}");
+    }
+    // Back to back is fine.
+    let apart = both.replace(
+        "from = 2027-02-05\nto = 2027-02-06",
+        "from = 2027-02-06\nto = 2027-02-07",
+    );
+    parse("net.toml", &apart).unwrap_or_else(|p| panic!("{p}"));
+}

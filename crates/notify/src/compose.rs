@@ -528,6 +528,34 @@ impl Composer {
                 }
                 extra
             }
+            MessageKind::RepairPending => {
+                let p: touban_store::outbox::RepairPayload =
+                    serde_json::from_value(m.payload.clone())
+                        .context("outbox payload of a pending repair")?;
+                let who = net.staff_member(&p.absent);
+                let tz = net.region.time_zone;
+                let (s, e) = (p.start.with_timezone(&tz), p.end.with_timezone(&tz));
+                let span = |f: fn(NaiveDate) -> String| {
+                    format!(
+                        "{} {} – {} {}",
+                        f(s.date_naive()),
+                        s.format("%H:%M"),
+                        f(e.date_naive()),
+                        e.format("%H:%M")
+                    )
+                };
+                serde_json::json!({
+                    "month": p.month.to_string(),
+                    "from": p.from,
+                    "to": p.to,
+                    "changes": p.changes,
+                    "unfilled": p.unfilled,
+                    "absent": who.map_or_else(|| p.absent.to_string(), |w| w.name.clone()),
+                    "absent_en": who.and_then(|w| w.name_en.clone()).unwrap_or_else(|| p.absent.to_string()),
+                    "when_ja": span(date_ja),
+                    "when_en": span(date_en),
+                })
+            }
             MessageKind::DeliveryFailed => {
                 let since: DateTime<Utc> = serde_json::from_value(m.payload["since"].clone())
                     .context("outbox payload of a failure notice")?;

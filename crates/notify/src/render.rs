@@ -41,6 +41,8 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "delivery_failed.html",
     "digest.txt",
     "digest.html",
+    "repair_pending.txt",
+    "repair_pending.html",
 );
 
 /// Subject, plain text and HTML of one message.

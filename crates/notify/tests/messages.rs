@@ -173,6 +173,7 @@ async fn reminders_the_day_before_and_the_coordinators_digest() {
             note: None,
             based_on: Some(1),
             assignments: v2.clone(),
+            overridden: Vec::new(),
         })
         .await
         .unwrap();

@@ -139,6 +139,7 @@ async fn publish_sends_one_notice_per_person_then_changes() {
             note: None,
             based_on: Some(1),
             assignments: v2,
+            overridden: Vec::new(),
         })
         .await
         .unwrap();

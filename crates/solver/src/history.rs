@@ -18,6 +18,7 @@ impl History {
     pub fn from_rotas(net: &Network, month: Month, earlier: &[Rota]) -> Self {
         let mut h = History::default();
         let first = month.first_day();
+        let year_start = net.region.overtime_year_of(month);
         for rota in earlier.iter().filter(|r| r.month < month) {
             let inst = Instance::new(net, rota.month);
             let mut count: HashMap<(usize, usize), f64> = HashMap::new();
@@ -29,7 +30,7 @@ impl History {
                     continue;
                 };
                 let info = &inst.shifts[s];
-                if rota.month.year == month.year && info.counts {
+                if rota.month >= year_start && info.counts {
                     *h.hours_this_year.entry(a.staff.clone()).or_default() += info.hours();
                 }
                 if rota.month == month.prev() && info.shift.date >= first - Duration::days(3) {

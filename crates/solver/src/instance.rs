@@ -101,14 +101,25 @@ impl PastDuty {
     /// they overlap, or (with rest enforced) `info` starts inside the rest
     /// owed after it.
     pub fn blocks(&self, info: &ShiftInfo, rest: bool) -> bool {
-        let overlaps = info.shift.start < self.end && self.start < info.shift.end;
+        self.clash(&Self::of(self.staff.clone(), info), rest)
+            .is_some()
+    }
+
+    /// Whether a later duty of the same person clashes with this one: they
+    /// overlap (rule 3), or (with rest enforced) it is work or on-site duty
+    /// that starts inside the rest owed after this one (rule 4). The one
+    /// reading of rules 3 and 4 for pairs of duties, shared by the checker,
+    /// the model, the heuristic and the ranking of cover candidates.
+    pub fn clash(&self, later: &PastDuty, rest: bool) -> Option<Rule> {
+        if later.start < self.end && self.start < later.end {
+            return Some(Rule::Overlap);
+        }
         let too_soon = rest
-            && crate::check::rest_needed(self.counts, self.night).is_some_and(|need| {
-                (info.counts || info.on_site)
-                    && info.shift.start >= self.end
-                    && info.shift.start < self.end + need
-            });
-        overlaps || too_soon
+            && (later.counts || later.on_site)
+            && later.start >= self.end
+            && crate::check::rest_needed(self.counts, self.night)
+                .is_some_and(|need| later.start < self.end + need);
+        too_soon.then_some(Rule::Rest)
     }
 }
 

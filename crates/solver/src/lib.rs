@@ -17,6 +17,6 @@ pub mod synth;
 
 pub use check::{CheckReport, Violation, check};
 pub use explain::{Unfilled, explain};
-pub use instance::{History, Instance, PastDuty, Rule};
+pub use instance::{History, Instance, PastDuty, Rule, ShiftInfo};
 pub use soft::SoftCost;
 pub use solve::{Outcome, Quality, SolveError, SolveOptions, generate, repair};

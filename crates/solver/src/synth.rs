@@ -253,6 +253,7 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
             duty,
             continuous,
             max_travel_minutes: Some(40),
+            fallback_phone: None,
             templates,
         });
     }
@@ -303,6 +304,8 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
             name_en: None,
             time_zone: tz,
             closures: Vec::new(),
+            overtime_year_starts: 1,
+            fallback_phone: None,
         },
         municipalities,
         institutions,

@@ -546,3 +546,67 @@ fn previous_month_duty_blocks_overlaps_even_without_rest_rules() {
         "a is preferred otherwise"
     );
 }
+
+/// Issue 13, item 13: the annual cap counts the overtime year the region
+/// sets (here from April), not the calendar year.
+#[test]
+fn the_overtime_year_starts_in_the_regions_month() {
+    let svc = service(
+        "d",
+        "physician",
+        "duty = \"counts_as_work\"",
+        &format!("{DAY}\nmin = 0\nideal = 1"),
+    );
+    let body = format!(
+        "{}{svc}",
+        person("doc", "physician", "regime = \"a\"\nrest = \"off\"")
+    );
+    let src = format!("{HEADER}{body}").replace(
+        "name = \"テスト\"",
+        "name = \"テスト\"\novertime_year_starts = 4",
+    );
+    let network = touban_netfile::parse("t.toml", &src).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(network.region.overtime_year_starts, 4);
+    let rota = |m: Month, day: u32| touban_domain::Rota {
+        region: network.region.id.clone(),
+        month: m,
+        version: 1,
+        status: touban_domain::RotaStatus::Published,
+        created_at: chrono::Utc::now(),
+        created_by: "t".into(),
+        note: None,
+        assignments: vec![touban_domain::Assignment {
+            shift: touban_domain::ShiftKey {
+                service: touban_domain::ServiceId::parse("d").unwrap(),
+                template: touban_domain::TemplateId::parse("day").unwrap(),
+                date: chrono::NaiveDate::from_ymd_opt(m.year, m.month, day).unwrap(),
+            },
+            staff: touban_domain::StaffId::parse("doc").unwrap(),
+            role: touban_domain::Role::Primary,
+        }],
+    };
+    let m = |y, mo| Month::new(y, mo).unwrap();
+    let earlier = [rota(m(2027, 2), 3), rota(m(2027, 4), 5)];
+    let doc = network
+        .staff_member(&touban_domain::StaffId::parse("doc").unwrap())
+        .unwrap();
+    // May 2027: only April (the new year) counts.
+    let may = History::from_rotas(&network, m(2027, 5), &earlier);
+    assert!(
+        (may.hours_before(doc) - 10.0).abs() < 1e-9,
+        "{}",
+        may.hours_before(doc)
+    );
+    // March 2027: February belongs to the year that began in April 2026.
+    let march = History::from_rotas(&network, m(2027, 3), &earlier[..1]);
+    assert!(
+        (march.hours_before(doc) - 10.0).abs() < 1e-9,
+        "{}",
+        march.hours_before(doc)
+    );
+    // With the calendar year (the default), February does not count for
+    // December 2026 and does for May 2027.
+    let cal = touban_netfile::parse("t.toml", &format!("{HEADER}{body}")).unwrap();
+    let may_cal = History::from_rotas(&cal, m(2027, 5), &earlier);
+    assert!((may_cal.hours_before(doc) - 20.0).abs() < 1e-9);
+}

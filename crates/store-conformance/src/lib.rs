@@ -104,6 +104,7 @@ pub(crate) fn small_rota(net: &Network, based_on: Option<u32>) -> NewRota {
             assignment("homecare-oncall", "night", 4, "tanaka-yui", Role::Backup),
             assignment("night-pharmacy", "night", 4, "saito-yoko", Role::Primary),
         ],
+        overridden: Vec::new(),
     }
 }
 
@@ -313,7 +314,7 @@ pub async fn publish_supersedes_and_is_recorded(store: &dyn Store) {
         .publish_rota(region, jan(), 1, "coordinator")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::Stale(_)), "{err}");
     // Publishing again is a no-op, not an error.
     assert_eq!(
         store
@@ -412,6 +413,7 @@ macro_rules! conformance_suite {
             cover_first_acceptance_wins,
             one_by_one_offers_in_rank_order,
             stale_edit_is_a_conflict,
+            publish_refuses_versions_not_based_on_the_published,
             audit_and_jobs_round_trip,
             publish_queues_notices,
             claims_are_exclusive_and_leases_expire,

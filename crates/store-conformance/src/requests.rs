@@ -210,6 +210,7 @@ pub async fn stale_edit_is_a_conflict(store: &dyn Store) {
         note: None,
         based_on: None,
         assignments: vec![],
+        overridden: Vec::new(),
     };
     store.save_rota(&rota).await.unwrap();
     let edit = touban_domain::NewRota {
@@ -219,7 +220,7 @@ pub async fn stale_edit_is_a_conflict(store: &dyn Store) {
     assert_eq!(store.save_rota_after(&edit, 1).await.unwrap().version, 2);
     assert!(matches!(
         store.save_rota_after(&edit, 1).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Stale(_))
     ));
     assert_eq!(
         store
@@ -306,4 +307,73 @@ pub async fn audit_and_jobs_round_trip(store: &dyn Store) {
     ));
     let secret = store.server_secret("k", b"first").await.unwrap();
     assert_eq!(store.server_secret("k", b"second").await.unwrap(), secret);
+}
+
+/// A version may be published only if it was derived (directly or through
+/// earlier versions) from the month's published version: otherwise it would
+/// silently undo that version's changes. Two versions derived from the same
+/// published one cannot both be published one after the other. A reason
+/// overrides, and is recorded.
+pub async fn publish_refuses_versions_not_based_on_the_published(store: &dyn Store) {
+    let net = demo_network();
+    store.import_network(&net, "test").await.unwrap();
+    let region = &net.region.id;
+    let jan = touban_domain::Month::parse("2027-01").unwrap();
+    let v = |based_on| touban_domain::NewRota {
+        region: region.clone(),
+        month: jan,
+        created_by: "test".into(),
+        note: None,
+        based_on,
+        assignments: vec![],
+        overridden: Vec::new(),
+    };
+    store.save_rota(&v(None)).await.unwrap(); // 1
+    store.save_rota(&v(Some(1))).await.unwrap(); // 2: an edit of 1
+    store.save_rota(&v(Some(1))).await.unwrap(); // 3: a repair of 1
+    store.save_rota(&v(Some(2))).await.unwrap(); // 4: an edit of 2
+    store.publish_rota(region, jan, 2, "alice").await.unwrap();
+    // 1 is an ancestor of 2, 3 a sibling: both would undo 2.
+    for stale in [1, 3] {
+        let err = store
+            .publish_rota(region, jan, stale, "bob")
+            .await
+            .unwrap_err();
+        match err {
+            StoreError::Stale(m) => {
+                assert!(m.contains("version 2") && m.contains("alice"), "{m}")
+            }
+            e => panic!("version {stale}: {e}"),
+        }
+    }
+    assert_eq!(
+        store
+            .published_rota(region, jan)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    // 4 builds on 2: fine.
+    store.publish_rota(region, jan, 4, "bob").await.unwrap();
+    // With a reason, 3 replaces 4 and the reason is in the history.
+    let opts = touban_store::PublishOptions {
+        replace_reason: Some("v4 was wrong".into()),
+        accepted_violations: vec!["rule 3: x".into()],
+    };
+    store
+        .publish_rota_with(region, jan, 3, "carol", &opts)
+        .await
+        .unwrap();
+    let h = store.rota_history(region, jan).await.unwrap();
+    assert!(
+        h.iter().any(|c| c.version == 3
+            && c.action == "published"
+            && c.detail.contains("v4 was wrong"))
+    );
+    assert!(
+        h.iter()
+            .any(|c| c.version == 3 && c.action == "override" && c.detail == "rule 3: x")
+    );
 }

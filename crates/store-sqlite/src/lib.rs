@@ -46,6 +46,22 @@ pub struct SqliteStore {
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound("no such row".into()),
+        sqlx::Error::PoolTimedOut => StoreError::Busy(
+            "every database connection stayed in use; nothing was changed, try again shortly"
+                .into(),
+        ),
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes:
+        // another writer held the database past the busy timeout.
+        sqlx::Error::Database(d)
+            if d.code()
+                .and_then(|c| c.parse::<i64>().ok())
+                .is_some_and(|c| c & 0xff == 5 || c & 0xff == 6) =>
+        {
+            StoreError::Busy(format!(
+                "another program is writing to the database ({}); nothing was changed, try again shortly",
+                d.message()
+            ))
+        }
         sqlx::Error::Database(d) => match d.kind() {
             ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => {
                 StoreError::Conflict(d.message().to_string())
@@ -291,14 +307,15 @@ impl Store for SqliteStore {
         rota::versions(&self.pool, region, month).await
     }
 
-    async fn publish_rota(
+    async fn publish_rota_with(
         &self,
         region: &RegionId,
         month: Month,
         version: u32,
         actor: &str,
+        opts: &touban_store::PublishOptions,
     ) -> Result<Rota> {
-        rota::publish(&self.pool, region, month, version, actor).await
+        rota::publish(&self.pool, region, month, version, actor, opts).await
     }
 
     async fn rota_history(&self, region: &RegionId, month: Month) -> Result<Vec<RotaChange>> {
@@ -357,6 +374,14 @@ impl Store for SqliteStore {
 
     async fn job(&self, id: i64) -> Result<Job> {
         records::job(&self.pool, id).await
+    }
+
+    async fn interrupt_jobs(&self, ids: Option<&[i64]>, reason: &str) -> Result<usize> {
+        records::interrupt_jobs(&self.pool, ids, reason).await
+    }
+
+    async fn active_jobs(&self, region: &RegionId) -> Result<usize> {
+        records::active_jobs(&self.pool, region).await
     }
 
     async fn create_cover(

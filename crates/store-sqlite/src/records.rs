@@ -192,7 +192,7 @@ pub async fn update_job(
     let finished = matches!(status, JobStatus::Succeeded | JobStatus::Failed).then(now);
     let done = sqlx::query(
         "UPDATE jobs SET status = ?, result = COALESCE(?, result), error = COALESCE(?, error),
-                finished_at = COALESCE(?, finished_at) WHERE id = ?",
+                finished_at = COALESCE(?, finished_at) WHERE id = ? AND status IN ('queued', 'running')",
     )
     .bind(status.as_str())
     .bind(result.map(serde_json::Value::to_string))
@@ -202,10 +202,56 @@ pub async fn update_job(
     .execute(pool)
     .await
     .map_err(db_err)?;
+    // A job that has ended (marked interrupted, say) keeps its outcome.
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("job {id}")));
+        job(pool, id).await?;
     }
     Ok(())
+}
+
+pub async fn interrupt_jobs(pool: &SqlitePool, ids: Option<&[i64]>, reason: &str) -> Result<usize> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    let mut n = 0;
+    let sql = "UPDATE jobs SET status = 'failed', error = ?, finished_at = ?
+               WHERE status IN ('queued', 'running')";
+    match ids {
+        None => {
+            n += sqlx::query(sql)
+                .bind(reason)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        }
+        Some(ids) => {
+            for id in ids {
+                n += sqlx::query(&format!("{sql} AND id = ?"))
+                    .bind(reason)
+                    .bind(now())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+            }
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+pub async fn active_jobs(pool: &SqlitePool, region: &RegionId) -> Result<usize> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM jobs WHERE region_id = ? AND status IN ('queued', 'running') AND deadline > ?",
+    )
+    .bind(region.as_str())
+    .bind(ts(Utc::now()))
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?
+    .get("n");
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 pub async fn job(pool: &SqlitePool, id: i64) -> Result<Job> {

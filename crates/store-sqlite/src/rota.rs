@@ -106,8 +106,9 @@ pub async fn save(pool: &SqlitePool, rota: &NewRota, expect: Option<u32>) -> Res
     if let Some(e) = expect
         && latest != Some(i64::from(e))
     {
-        return Err(StoreError::Conflict(format!(
-            "the {month} rota is at version {}, not {e}: someone saved a newer version; reload it and try again",
+        let by = latest_creator(&mut tx, region, &month).await?;
+        return Err(StoreError::Stale(format!(
+            "the {month} rota is at version {}{by}, not {e}: someone saved a newer version; reload it and make your change there",
             latest.unwrap_or(0)
         )));
     }
@@ -167,8 +168,79 @@ pub async fn save(pool: &SqlitePool, rota: &NewRota, expect: Option<u32>) -> Res
         &detail,
     )
     .await?;
+    for v in &rota.overridden {
+        record(
+            &mut tx,
+            region,
+            &month,
+            version,
+            &rota.created_by,
+            OVERRIDE,
+            v,
+        )
+        .await?;
+    }
     tx.commit().await.map_err(db_err)?;
     load(pool, &rota.region, rota.month, Some(version)).await
+}
+
+/// The rota-history action under which an accepted violation is recorded.
+pub const OVERRIDE: &str = "override";
+
+/// " (saved by X at T)" for the month's latest version, or "".
+async fn latest_creator(
+    conn: &mut sqlx::SqliteConnection,
+    region: &str,
+    month: &str,
+) -> Result<String> {
+    let row = sqlx::query(
+        "SELECT created_by, created_at FROM rota_versions WHERE region_id = ? AND month = ?
+         ORDER BY version DESC LIMIT 1",
+    )
+    .bind(region)
+    .bind(month)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(row.map_or_else(String::new, |r| {
+        format!(
+            " (saved by {} at {})",
+            r.get::<String, _>("created_by"),
+            r.get::<String, _>("created_at")
+        )
+    }))
+}
+
+/// The versions a version was derived from, itself first.
+async fn lineage(
+    conn: &mut sqlx::SqliteConnection,
+    region: &str,
+    month: &str,
+    version: u32,
+) -> Result<Vec<u32>> {
+    let rows = sqlx::query(
+        "SELECT version, based_on FROM rota_versions WHERE region_id = ? AND month = ?",
+    )
+    .bind(region)
+    .bind(month)
+    .fetch_all(conn)
+    .await
+    .map_err(db_err)?;
+    let parent: std::collections::HashMap<u32, Option<u32>> = rows
+        .iter()
+        .map(|r| (r.get("version"), r.get("based_on")))
+        .collect();
+    let mut out = vec![version];
+    let mut at = version;
+    // based_on always names an earlier version, so this ends.
+    while let Some(Some(p)) = parent.get(&at) {
+        if *p >= at || out.contains(p) {
+            break;
+        }
+        out.push(*p);
+        at = *p;
+    }
+    Ok(out)
 }
 
 pub async fn load(
@@ -289,6 +361,7 @@ pub async fn publish(
     month: Month,
     version: u32,
     actor: &str,
+    opts: &touban_store::PublishOptions,
 ) -> Result<Rota> {
     let m = month.to_string();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
@@ -312,11 +385,6 @@ pub async fn publish(
             tx.rollback().await.map_err(db_err)?;
             return load(pool, region, month, Some(version)).await;
         }
-        Some("superseded") => {
-            return Err(StoreError::Conflict(format!(
-                "version {version} of the {m} rota was superseded; publish a newer version"
-            )));
-        }
         _ => {}
     }
     let previous: Option<u32> =
@@ -327,6 +395,45 @@ pub async fn publish(
             .await
             .map_err(db_err)?
             .map(|r| r.get("version"));
+    let replace = opts
+        .replace_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let based_on_published = match previous {
+        None => true,
+        Some(p) => lineage(&mut tx, region.as_str(), &m, version)
+            .await?
+            .contains(&p),
+    };
+    if !based_on_published && replace.is_none() {
+        let p = previous.unwrap_or_default();
+        let by = sqlx::query(
+            "SELECT actor, at FROM rota_changes WHERE region_id = ? AND month = ? AND version = ?
+             AND action = 'published' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(region.as_str())
+        .bind(&m)
+        .bind(p)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .map_or_else(String::new, |r| {
+            format!(
+                " by {} at {}",
+                r.get::<String, _>("actor"),
+                r.get::<String, _>("at")
+            )
+        });
+        let how = if status.as_deref() == Some("superseded") {
+            "was superseded"
+        } else {
+            "is not based on it"
+        };
+        return Err(StoreError::Stale(format!(
+            "version {p} of the {m} rota is published now (published{by}); version {version} {how}, so publishing it would undo the changes of version {p}. Open version {p}, make your change there (or repair it) and publish that; to replace version {p} anyway, publish again with a reason"
+        )));
+    }
     if let Some(p) = previous {
         sqlx::query("UPDATE rota_versions SET status = 'superseded' WHERE region_id = ? AND month = ? AND version = ?")
             .bind(region.as_str())
@@ -387,9 +494,12 @@ pub async fn publish(
         chrono::Utc::now(),
     );
     crate::outbox::insert(&mut tx, &msgs).await?;
-    let detail = match previous {
-        Some(p) => format!("published, replacing version {p}"),
-        None => "published".to_string(),
+    let detail = match (previous, replace) {
+        (Some(p), Some(r)) if !based_on_published => {
+            format!("published, replacing version {p} although not based on it; reason: {r}")
+        }
+        (Some(p), _) => format!("published, replacing version {p}"),
+        (None, _) => "published".to_string(),
     };
     record(
         &mut tx,
@@ -401,6 +511,9 @@ pub async fn publish(
         &detail,
     )
     .await?;
+    for v in &opts.accepted_violations {
+        record(&mut tx, region.as_str(), &m, version, actor, OVERRIDE, v).await?;
+    }
     tx.commit().await.map_err(db_err)?;
     load(pool, region, month, Some(version)).await
 }

@@ -30,6 +30,28 @@ pub enum StoreError {
     Invalid(String),
     #[error("storage backend: {0}")]
     Backend(String),
+    /// The change was made against a state that is no longer current (a
+    /// version that is not based on the month's published version, an edit
+    /// of a version that is no longer the latest). The message says what is
+    /// current now, who made it so, and what to do.
+    #[error("stale: {0}")]
+    Stale(String),
+    /// Another writer holds the database longer than the busy timeout;
+    /// nothing was changed and the same request may be sent again.
+    #[error("database busy: {0}")]
+    Busy(String),
+}
+
+/// How a version is published.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishOptions {
+    /// Publish even though the version is not based on the month's current
+    /// published version (its changes are then undone); the reason is kept
+    /// in the rota history.
+    pub replace_reason: Option<String>,
+    /// Hard-rule violations the publisher accepts on record (kept in the
+    /// rota history as overrides of this version).
+    pub accepted_violations: Vec<String>,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -150,14 +172,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn rota_versions(&self, region: &RegionId, month: Month) -> Result<Vec<RotaVersionInfo>>;
 
-    /// Publishes a version; a previously published version becomes superseded.
+    /// Publishes a version; a previously published version becomes
+    /// superseded. `Stale` (nothing changed) when the month has a published
+    /// version that the given one is not based on (directly or through
+    /// earlier versions), unless `opts.replace_reason` says why.
+    async fn publish_rota_with(
+        &self,
+        region: &RegionId,
+        month: Month,
+        version: u32,
+        actor: &str,
+        opts: &PublishOptions,
+    ) -> Result<Rota>;
+
+    /// [`Store::publish_rota_with`] without overrides.
     async fn publish_rota(
         &self,
         region: &RegionId,
         month: Month,
         version: u32,
         actor: &str,
-    ) -> Result<Rota>;
+    ) -> Result<Rota> {
+        self.publish_rota_with(region, month, version, actor, &PublishOptions::default())
+            .await
+    }
 
     /// Every recorded change to a month's rota, oldest first.
     async fn rota_history(&self, region: &RegionId, month: Month) -> Result<Vec<RotaChange>>;
@@ -208,6 +246,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<()>;
 
     async fn job(&self, id: i64) -> Result<Job>;
+
+    /// Marks queued and running jobs failed with `reason`: those listed in
+    /// `ids`, or every one when `ids` is `None` (at start-up, when no job of
+    /// an earlier run can still be going). Returns how many were marked.
+    async fn interrupt_jobs(&self, ids: Option<&[i64]>, reason: &str) -> Result<usize>;
+
+    /// How many of a region's jobs are queued or running (and not past
+    /// their deadline).
+    async fn active_jobs(&self, region: &RegionId) -> Result<usize>;
 
     // --- cover requests -----------------------------------------------------
 

@@ -32,10 +32,13 @@ pub enum MessageKind {
     Digest,
     /// Messages that could not be delivered (coordinators).
     DeliveryFailed,
+    /// An absence was reported and its repair waits for a coordinator to
+    /// publish it (coordinators, at once).
+    RepairPending,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Published,
         Self::Changed,
         Self::Offer,
@@ -44,6 +47,7 @@ impl MessageKind {
         Self::Reminder,
         Self::Digest,
         Self::DeliveryFailed,
+        Self::RepairPending,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +59,7 @@ impl MessageKind {
             Self::Reminder => "reminder",
             Self::Digest => "digest",
             Self::DeliveryFailed => "delivery_failed",
+            Self::RepairPending => "repair_pending",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -63,7 +68,10 @@ impl MessageKind {
     /// Whether the message goes to the region's coordinators rather than to
     /// one staff member.
     pub fn to_coordinators(self) -> bool {
-        matches!(self, Self::Escalation | Self::Digest | Self::DeliveryFailed)
+        matches!(
+            self,
+            Self::Escalation | Self::Digest | Self::DeliveryFailed | Self::RepairPending
+        )
     }
 }
 
@@ -185,6 +193,37 @@ pub struct RotaPayload {
     pub month: Month,
     pub from: Option<u32>,
     pub to: u32,
+}
+
+/// Payload of `RepairPending`: the absence, and the draft that repairs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairPayload {
+    pub month: Month,
+    /// The published version and the repair waiting to replace it.
+    pub from: u32,
+    pub to: u32,
+    pub absent: StaffId,
+    pub start: DateTime<chrono::FixedOffset>,
+    pub end: DateTime<chrono::FixedOffset>,
+    pub changes: usize,
+    pub unfilled: usize,
+}
+
+/// The message that tells the coordinators a repair waits for them.
+pub fn repair_pending_message(
+    region: &RegionId,
+    p: &RepairPayload,
+    now: DateTime<Utc>,
+) -> NewMessage {
+    NewMessage {
+        region: region.clone(),
+        kind: MessageKind::RepairPending,
+        staff: None,
+        payload: serde_json::to_value(p).expect("plain data serialises"),
+        due_at: now,
+        dedupe_key: Some(format!("repair:{region}:{}:{}", p.month, p.to)),
+        merge_key: None,
+    }
 }
 
 /// Payload of `Offer`, `OfferTaken` and `Escalation`.

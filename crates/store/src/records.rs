@@ -31,6 +31,12 @@ pub enum Grant {
         region: RegionId,
         service: ServiceId,
     },
+    /// A region's viewing key: who is on call and the patient lists of
+    /// every service of the region (a clinic's desk, a wall screen), and
+    /// nothing else. Revocable like the feeds.
+    Viewer {
+        region: RegionId,
+    },
 }
 
 impl Grant {
@@ -42,6 +48,7 @@ impl Grant {
             Self::Staff { .. } => "staff",
             Self::StaffFeed { .. } => "staff_feed",
             Self::ServiceFeed { .. } => "service_feed",
+            Self::Viewer { .. } => "viewer",
         }
     }
     pub fn region(&self) -> Option<&RegionId> {
@@ -51,11 +58,15 @@ impl Grant {
             | Self::Institution { region, .. }
             | Self::Staff { region, .. }
             | Self::StaffFeed { region, .. }
-            | Self::ServiceFeed { region, .. } => Some(region),
+            | Self::ServiceFeed { region, .. }
+            | Self::Viewer { region } => Some(region),
         }
     }
     pub fn is_feed(&self) -> bool {
-        matches!(self, Self::StaffFeed { .. } | Self::ServiceFeed { .. })
+        matches!(
+            self,
+            Self::StaffFeed { .. } | Self::ServiceFeed { .. } | Self::Viewer { .. }
+        )
     }
 }
 

@@ -34,6 +34,68 @@ impl Month {
         r.headers()["etag"].to_str().unwrap().to_string()
     }
 
+    /// GET as the coordinator; `path` is below the server (`/api/v1/…`).
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        json_of(
+            self.c
+                .get(self.srv.url(path))
+                .bearer_auth(&self.coord)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A version of January 2027, as the coordinator reads it.
+    pub async fn version(&self, v: u32) -> Value {
+        self.get(&format!(
+            "/api/v1/regions/{REGION}/rotas/2027-01/versions/{v}"
+        ))
+        .await
+        .1
+    }
+
+    /// Edits a version as the coordinator, with its current ETag.
+    pub async fn edit(&self, version: u32, body: &Value) -> (StatusCode, Value) {
+        let etag = self.etag(version).await;
+        json_of(
+            self.c
+                .post(self.rota(&format!("/versions/{version}/edits")))
+                .bearer_auth(&self.coord)
+                .header("If-Match", etag)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A new viewing key of the region (what a clinic's desk is given).
+    pub async fn viewing_key(&self) -> String {
+        let (s, vk) = json_of(
+            self.c
+                .post(
+                    self.srv
+                        .url(&format!("/api/v1/regions/{REGION}/viewing-key")),
+                )
+                .bearer_auth(&self.coord)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{vk}");
+        vk["url"]
+            .as_str()
+            .unwrap()
+            .split("key=")
+            .nth(1)
+            .unwrap()
+            .to_string()
+    }
+
     pub fn rota(&self, p: &str) -> String {
         self.srv
             .url(&format!("/api/v1/regions/{REGION}/rotas/2027-01{p}"))

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod helpers;
+mod safety;
 
 use common::{REGION, Server, json_of, region};
 use reqwest::StatusCode;
@@ -91,10 +92,11 @@ async fn oncall_follows_the_published_version_after_a_repair() {
         srv, c, coord, v1, ..
     } = &m;
     let rota = |p: &str| m.rota(p);
-    // Who is on call, from the published rota, without a token.
+    // Who is on call, from the published rota.
     let absent = night_person(v1);
     let (s, on) = json_of(
         c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=2027-01-14T23:00:00%2B09:00"))
+            .bearer_auth(coord)
             .send()
             .await
             .unwrap(),
@@ -125,6 +127,7 @@ async fn oncall_follows_the_published_version_after_a_repair() {
     publish_repair(&m).await;
     let (_, on) = json_of(
         c.get(srv.url("/api/v1/oncall?service=homecare-oncall&at=2027-01-14T23:00:00%2B09:00"))
+            .bearer_auth(coord)
             .send()
             .await
             .unwrap(),
@@ -216,7 +219,7 @@ async fn manual_edits_are_checked_and_overrides_recorded() {
             .unwrap(),
     )
     .await;
-    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED);
     m.srv.stop().await;
 }
 
@@ -421,9 +424,11 @@ async fn calendar_feed_cancels_duties_a_published_repair_removed() {
 async fn patient_list_is_csv_with_bom_and_printable_html() {
     let m = published().await;
     let Month { srv, c, .. } = &m;
-    // Patient list: CSV with BOM, printable HTML.
+    // Patient list: CSV with BOM, printable HTML, opened with the region's
+    // viewing key (a clinic's desk has no token).
+    let key = m.viewing_key().await;
     let pl = |fmt: &str| {
-        srv.url(&format!("/api/v1/regions/{REGION}/services/homecare-oncall/patient-list?from=2027-01-14&to=2027-01-16&format={fmt}"))
+        srv.url(&format!("/api/v1/regions/{REGION}/services/homecare-oncall/patient-list?from=2027-01-14&to=2027-01-16&format={fmt}&key={key}"))
     };
     let bytes = c
         .get(pl("csv"))

@@ -59,6 +59,7 @@ pub async fn demo_rota(e: &Env) -> Rota {
             note: None,
             based_on: None,
             assignments: out.assignments,
+            overridden: Vec::new(),
         })
         .await
         .unwrap()
