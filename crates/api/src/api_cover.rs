@@ -201,6 +201,36 @@ pub async fn get_one(
     Ok(Json(cover_as(&caller, &c, &net)))
 }
 
+/// Cancels a cover request: by the institution that asked or a
+/// coordinator. Its offers are withdrawn and everyone who was asked (or had
+/// accepted) is told by e-mail.
+#[utoipa::path(post, path = "/api/v1/cover-requests/{id}/cancel", tag = "cover",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = CoverDto), (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
+        (status = 404, body = ProblemDetails), (status = 409, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CoverDto>> {
+    let c = st.store().cover(id).await?;
+    if !may_see(&caller, &c) {
+        return Err(Problem::not_found(format!("cover request {id}")));
+    }
+    match &caller.grant {
+        Grant::Admin | Grant::Coordinator { .. } | Grant::Institution { .. } => {}
+        _ => {
+            return Err(Problem::forbidden(
+                "a cover request is cancelled by the institution that asked or a coordinator",
+            ));
+        }
+    }
+    let c = st.store().cancel_cover(id, &caller.actor()).await?;
+    let net = st.network(&c.region).await?;
+    Ok(Json(cover_as(&caller, &c, &net)))
+}
+
 fn links(st: &AppState, offer: i64) -> (String, String) {
     let exp = Utc::now() + chrono::Duration::hours(st.config.link_valid_hours);
     let base = st.config.public_url.trim_end_matches('/');
@@ -265,6 +295,21 @@ pub async fn my_offers(State(st): State<AppState>, caller: Caller) -> ApiResult<
 }
 
 async fn answer(st: &AppState, offer: i64, accept: bool, actor: &str) -> ApiResult<OfferAnswerDto> {
+    if accept {
+        // An accepted cover is a duty: nobody takes two at once, nor one
+        // that breaks rest or the monthly cap with what they hold now.
+        let c = st.store().offer_request(offer).await?;
+        let net = st.network(&c.region).await?;
+        if let Some(o) = c.offers.iter().find(|o| o.id == offer)
+            && c.status != touban_store::CoverStatus::Filled
+            && let Some(why) =
+                crate::cover::blocked(st.store(), &net, &c.request, &o.staff, Some(c.id)).await?
+        {
+            return Err(Problem::conflict(format!(
+                "you cannot take this cover now: {why}. Nothing was changed; decline it so that someone else is asked"
+            )));
+        }
+    }
     let outcome = st.store().answer_offer(offer, accept, actor).await?;
     let c = st.store().offer_request(offer).await?;
     let net = st.network(&c.region).await?;

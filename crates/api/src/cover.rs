@@ -5,19 +5,16 @@
 
 use chrono::{DateTime, Datelike, FixedOffset};
 use touban_domain::{CoverRequest, Month, Network, RestPolicy, StaffId};
-use touban_solver::Instance;
-use touban_solver::check::rest_needed;
-use touban_store::{NewOffer, Store};
+use touban_solver::{Instance, PastDuty, Rule};
+use touban_store::{CoverStatus, NewOffer, Store, StoreError, StoredCover};
 
 use crate::error::Problem;
 use crate::ops::current;
 
+/// A duty of one person with what to call it in a reason.
 #[derive(Debug, Clone)]
 struct Duty {
-    start: DateTime<FixedOffset>,
-    end: DateTime<FixedOffset>,
-    counts: bool,
-    night: bool,
+    at: PastDuty,
     label: String,
 }
 
@@ -40,7 +37,7 @@ fn hours(a: DateTime<FixedOffset>, b: DateTime<FixedOffset>) -> f64 {
 
 /// Whether the cover interval is night work for the rest rules: it touches
 /// 22:00–05:00 local time.
-fn is_night(req: &CoverRequest, net: &Network) -> bool {
+pub fn is_night(req: &CoverRequest, net: &Network) -> bool {
     let tz = net.region.time_zone;
     let s = req.start.with_timezone(&tz);
     let e = req.end.with_timezone(&tz);
@@ -50,16 +47,95 @@ fn is_night(req: &CoverRequest, net: &Network) -> bool {
     }
 }
 
-pub async fn rank(
+/// The duty a cover request is for whoever takes it: work on site, counted.
+pub fn request_duty(net: &Network, staff: StaffId, req: &CoverRequest) -> PastDuty {
+    PastDuty {
+        staff,
+        date: req.start.with_timezone(&net.region.time_zone).date_naive(),
+        start: req.start,
+        end: req.end,
+        counts: true,
+        night: is_night(req, net),
+        nurse_night: false,
+        on_site: true,
+    }
+}
+
+/// The duty an accepted cover request is for the person who accepted it.
+pub fn cover_duty(net: &Network, c: &StoredCover) -> Option<PastDuty> {
+    (c.status == CoverStatus::Filled)
+        .then(|| c.filled_by.clone())
+        .flatten()
+        .map(|staff| request_duty(net, staff, &c.request))
+}
+
+/// Every accepted cover of the region overlapping `[from, to)`, as duties
+/// (an accepted cover is a duty for every rule), with the request's id.
+pub async fn accepted_covers(
     store: &dyn Store,
     net: &Network,
-    req: &CoverRequest,
-    max_offers: usize,
-) -> Result<Ranking, Problem> {
+    from: DateTime<FixedOffset>,
+    to: DateTime<FixedOffset>,
+) -> Result<Vec<(i64, PastDuty)>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = store.covers(&net.region.id, after, 500).await?;
+        let n = batch.len();
+        for c in batch {
+            after = c.id;
+            if let Some(d) = cover_duty(net, &c)
+                && d.start < to
+                && from < d.end
+            {
+                out.push((c.id, d));
+            }
+        }
+        if n < 500 {
+            return Ok(out);
+        }
+    }
+}
+
+/// The first of `mine` that clashes with `duty` under rules 3 and 4, read
+/// by the checker's own function, with the reason in words.
+fn clash_with(mine: &[Duty], duty: &PastDuty, rest: bool) -> Option<String> {
+    mine.iter().find_map(|d| {
+        let earlier = d.at.start <= duty.start;
+        let rule = if earlier {
+            d.at.clash(duty, rest)
+        } else {
+            duty.clash(&d.at, rest)
+        }?;
+        Some(match (rule, earlier) {
+            (Rule::Overlap, _) => format!("on duty then ({})", d.label),
+            (_, true) => format!("rest interval after {} (rule 4)", d.label),
+            (_, false) => format!(
+                "would not get the rest interval before {} (rule 4)",
+                d.label
+            ),
+        })
+    })
+}
+
+/// A person's duties around an interval: rota duties of the current
+/// versions of the months around it, and accepted cover.
+async fn duties_around(
+    store: &dyn Store,
+    net: &Network,
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+) -> Result<
+    (
+        std::collections::HashMap<StaffId, Vec<Duty>>,
+        std::collections::HashMap<StaffId, f64>,
+    ),
+    Problem,
+> {
     // Duties from the months around the interval (rest reaches 18 h back).
-    let first = month_of(req.start, net)?.prev();
-    let last = month_of(req.end, net)?.next();
-    let cover_month = month_of(req.start, net)?;
+    let first = month_of(start, net)?.prev();
+    let last = month_of(end, net)?.next();
+    let cover_month = month_of(start, net)?;
     let mut duties: std::collections::HashMap<StaffId, Vec<Duty>> = Default::default();
     let mut month_hours: std::collections::HashMap<StaffId, f64> = Default::default();
     let mut m = first;
@@ -75,19 +151,69 @@ pub async fn rank(
                     *month_hours.entry(a.staff.clone()).or_default() += info.hours();
                 }
                 duties.entry(a.staff.clone()).or_default().push(Duty {
-                    start: info.shift.start,
-                    end: info.shift.end,
-                    counts: info.counts,
-                    night: info.night,
+                    at: PastDuty::of(a.staff.clone(), info),
                     label: a.shift.to_string(),
                 });
             }
         }
         m = m.next();
     }
+    let wide = chrono::Duration::days(2);
+    for (id, d) in accepted_covers(store, net, start - wide, end + wide).await? {
+        if month_of(d.start, net)? == cover_month {
+            *month_hours.entry(d.staff.clone()).or_default() += hours(d.start, d.end);
+        }
+        duties.entry(d.staff.clone()).or_default().push(Duty {
+            label: format!("cover request {id}"),
+            at: d,
+        });
+    }
+    Ok((duties, month_hours))
+}
+
+/// Why `staff` may not take the cover `req` now (an acceptance is checked
+/// again: the person may have taken other duty since the offer), or None.
+pub async fn blocked(
+    store: &dyn Store,
+    net: &Network,
+    req: &CoverRequest,
+    staff: &StaffId,
+    except: Option<i64>,
+) -> Result<Option<String>, Problem> {
+    let Some(p) = net.staff_member(staff) else {
+        return Ok(Some(format!("\"{staff}\" is no longer in the network")));
+    };
+    let (mut duties, month_hours) = duties_around(store, net, req.start, req.end).await?;
+    let mut mine = duties.remove(staff).unwrap_or_default();
+    if let Some(id) = except {
+        let me = format!("cover request {id}");
+        mine.retain(|d| d.label != me);
+    }
+    let duty = request_duty(net, staff.clone(), req);
+    if let Some(why) = clash_with(&mine, &duty, p.labour.rest == RestPolicy::Enforced) {
+        return Ok(Some(why));
+    }
+    let load = month_hours.get(staff).copied().unwrap_or(0.0);
+    let cover_hours = hours(req.start, req.end);
+    if let Some(cap) = p.labour.monthly_cap_hours()
+        && load + cover_hours > f64::from(cap) + 1e-6
+    {
+        return Ok(Some(format!(
+            "monthly cap: {load:.1} h + {cover_hours:.1} h would exceed {cap} h (rule 5)"
+        )));
+    }
+    Ok(None)
+}
+
+pub async fn rank(
+    store: &dyn Store,
+    net: &Network,
+    req: &CoverRequest,
+    max_offers: usize,
+) -> Result<Ranking, Problem> {
+    let (duties, month_hours) = duties_around(store, net, req.start, req.end).await?;
     let target = net.institution(&req.institution).and_then(|i| i.location);
     let cover_hours = hours(req.start, req.end);
-    let night = is_night(req, net);
     let mut ok: Vec<(f64, f64, StaffId, String)> = Vec::new();
     let mut excluded = Vec::new();
     for p in net.staff.iter().filter(|p| p.profession == req.profession) {
@@ -112,36 +238,10 @@ pub async fn rank(
             continue;
         }
         let mine = duties.get(&p.id).map_or(&[][..], Vec::as_slice);
-        if let Some(d) = mine.iter().find(|d| d.start < req.end && req.start < d.end) {
-            excluded.push((p.id.clone(), format!("on duty then ({})", d.label)));
+        let duty = request_duty(net, p.id.clone(), req);
+        if let Some(why) = clash_with(mine, &duty, p.labour.rest == RestPolicy::Enforced) {
+            excluded.push((p.id.clone(), why));
             continue;
-        }
-        if p.labour.rest == RestPolicy::Enforced {
-            let before = mine.iter().find(|d| {
-                rest_needed(d.counts, d.night)
-                    .is_some_and(|need| d.end <= req.start && req.start < d.end + need)
-            });
-            if let Some(d) = before {
-                excluded.push((
-                    p.id.clone(),
-                    format!("rest interval after {} (rule 4)", d.label),
-                ));
-                continue;
-            }
-            let need = rest_needed(true, night).unwrap_or_default();
-            if let Some(d) = mine
-                .iter()
-                .find(|d| d.start >= req.end && d.start < req.end + need)
-            {
-                excluded.push((
-                    p.id.clone(),
-                    format!(
-                        "would not get the rest interval before {} (rule 4)",
-                        d.label
-                    ),
-                ));
-                continue;
-            }
         }
         let load = month_hours.get(&p.id).copied().unwrap_or(0.0);
         if let Some(cap) = p.labour.monthly_cap_hours()

@@ -215,7 +215,53 @@ pub async fn staff_feed(
         };
         format!("{} {label}", person.name)
     };
-    let events = feed_events(store, net, pick, staff.as_str(), title).await?;
+    let mut events = feed_events(store, net, pick, staff.as_str(), title).await?;
+    // Accepted cover is a duty too.
+    let ms = months(net);
+    let edge = |m: Month| {
+        m.first_day()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(net.region.time_zone).earliest())
+            .map(|t| t.fixed_offset())
+    };
+    if let (Some(from), Some(to)) = (
+        ms.first().copied().and_then(edge),
+        ms.last().map(|m| m.next()).and_then(edge),
+    ) {
+        for (id, d) in crate::cover::accepted_covers(store, net, from, to).await? {
+            if &d.staff != staff {
+                continue;
+            }
+            let c = store.cover(id).await?;
+            let inst = net.institution(&c.request.institution);
+            let place = inst.map_or_else(|| c.request.institution.to_string(), |i| i.name.clone());
+            let mut e = Event::new();
+            e.uid(&format!("{}.cover-{id}.{staff}@touban", net.region.id))
+                .sequence(1)
+                .timestamp(Utc::now())
+                .starts(d.start.with_timezone(&Utc))
+                .ends(d.end.with_timezone(&Utc))
+                .summary(&format!("代診・応援 {place}（{}）", person.name))
+                .description(&format!(
+                    "代診・応援 / cover: {place}{}{}",
+                    inst.and_then(|i| i.phone.as_ref())
+                        .map(|p| format!(" ☎ {p}"))
+                        .unwrap_or_default(),
+                    c.request
+                        .note
+                        .as_deref()
+                        .map(|n| format!(" — {n}"))
+                        .unwrap_or_default()
+                ))
+                .location(
+                    &inst
+                        .and_then(|i| i.address.clone())
+                        .unwrap_or(place.clone()),
+                )
+                .status(EventStatus::Confirmed);
+            events.push(e.done());
+        }
+    }
     Ok(calendar(&format!("当番 {}", person.name), net, events))
 }
 

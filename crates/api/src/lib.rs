@@ -118,7 +118,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_net::attending_pairs, api_net::requests, api_net::absences, api_net::add_absence,
         api_rota::generate, api_rota::job, api_rota::versions, api_rota::rota, api_rota::publish,
         api_rota::diff, api_rota::edit,
-        api_cover::create, api_cover::list, api_cover::get_one, api_cover::my_offers,
+        api_cover::create, api_cover::list, api_cover::get_one, api_cover::cancel, api_cover::my_offers,
         api_cover::accept, api_cover::decline, api_cover::respond_page, api_cover::respond,
         api_admin::tokens, api_admin::create_token, api_admin::revoke_token,
         api_admin::staff_feed, api_admin::service_feed, api_admin::viewing_key, api_admin::audit,
@@ -361,6 +361,10 @@ pub fn router(state: AppState) -> Router {
             get(api_cover::list).post(api_cover::create),
         )
         .route("/api/v1/cover-requests/{id}", get(api_cover::get_one))
+        .route(
+            "/api/v1/cover-requests/{id}/cancel",
+            post(api_cover::cancel),
+        )
         .route("/api/v1/me/offers", get(api_cover::my_offers))
         .route("/api/v1/offers/{id}/accept", post(api_cover::accept))
         .route("/api/v1/offers/{id}/decline", post(api_cover::decline))

@@ -38,7 +38,28 @@ pub async fn context(
             earlier.push(r);
         }
     }
-    let history = History::from_rotas(&net, month, &earlier);
+    let mut history = History::from_rotas(&net, month, &earlier);
+    // Accepted cover is a duty for every rule: it binds the month's rota
+    // (overlap, rest, days off) and counts toward the caps.
+    let tz = net.region.time_zone;
+    let edge = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.fixed_offset())
+    };
+    if let (Some(from), Some(to)) = (
+        edge(month.first_day() - chrono::Duration::days(2)),
+        edge(month.next().first_day() + chrono::Duration::days(2)),
+    ) {
+        for (_, d) in crate::cover::accepted_covers(store, &net, from, to).await? {
+            let local = d.start.with_timezone(&tz).date_naive();
+            if month.contains(local) && d.counts {
+                *history.extra_hours.entry(d.staff.clone()).or_default() +=
+                    (d.end - d.start).num_minutes() as f64 / 60.0;
+            }
+            history.before.push(d);
+        }
+    }
     Ok((net, history))
 }
 

@@ -438,7 +438,11 @@ impl Composer {
                     "duties": views,
                 })
             }
-            MessageKind::Offer | MessageKind::OfferTaken | MessageKind::Escalation => {
+            MessageKind::Offer
+            | MessageKind::OfferTaken
+            | MessageKind::Escalation
+            | MessageKind::LateAcceptance
+            | MessageKind::CoverCancelled => {
                 let p: CoverPayload = serde_json::from_value(m.payload.clone())
                     .context("outbox payload of a cover message")?;
                 let c = self.store.cover(p.request).await?;
@@ -501,6 +505,23 @@ impl Composer {
                             exp_local.format("%H:%M")
                         )
                         .into();
+                    }
+                    MessageKind::LateAcceptance => {
+                        let who = c.filled_by.as_ref().and_then(|s| net.staff_member(s));
+                        let Some(who) = who else {
+                            return Ok(Composed::Skip("the request is not filled any more".into()));
+                        };
+                        extra["taker"] = who.name.clone().into();
+                        extra["taker_en"] = who
+                            .name_en
+                            .clone()
+                            .unwrap_or_else(|| who.name.clone())
+                            .into();
+                        extra["taker_phone"] = who
+                            .phone
+                            .as_ref()
+                            .map_or_else(|| "—".to_string(), ToString::to_string)
+                            .into();
                     }
                     MessageKind::Escalation => {
                         let offers: Vec<_> = c

@@ -43,6 +43,10 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "digest.html",
     "repair_pending.txt",
     "repair_pending.html",
+    "late_acceptance.txt",
+    "late_acceptance.html",
+    "cover_cancelled.txt",
+    "cover_cancelled.html",
 );
 
 /// Subject, plain text and HTML of one message.

@@ -234,3 +234,113 @@ async fn reminders_the_day_before_and_the_coordinators_digest() {
         "{text}"
     );
 }
+
+/// Issue 13, items 6 and 7: the coordinators' urgent notices (a repair
+/// waiting, a late acceptance) and the cancellation notice to people asked,
+/// as received by a real SMTP server, Japanese first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repair_waiting_late_acceptance_and_cancellation_are_sent() {
+    use touban_domain::{CoverRequest, OfferMode, Profession};
+    let e = env().await;
+    let sink = Sink::start(free_port(), &[]);
+    let (smtp, cfg) = configs(sink.port);
+    let w = worker(&e, smtp, cfg).await;
+    let region = e.net.region.id.clone();
+    let offer = |s: &str| touban_store::NewOffer {
+        staff: StaffId::parse(s).unwrap(),
+        rank: 1,
+        reason: "最寄り".into(),
+    };
+    let request = CoverRequest {
+        institution: e.net.institutions[0].id.clone(),
+        profession: Profession::Physician,
+        skills: BTreeSet::new(),
+        start: chrono::DateTime::parse_from_rfc3339("2027-01-12T09:00:00+09:00").unwrap(),
+        end: chrono::DateTime::parse_from_rfc3339("2027-01-12T17:00:00+09:00").unwrap(),
+        note: None,
+        mode: OfferMode::Broadcast,
+    };
+    let c = e
+        .store
+        .create_cover(
+            &region,
+            &request,
+            &[offer("yamada-kenji"), offer("suzuki-akiko")],
+            chrono::Utc::now() - chrono::Duration::minutes(1),
+            "test",
+        )
+        .await
+        .unwrap();
+    e.store.escalate_due(chrono::Utc::now()).await.unwrap();
+    let yamada = c
+        .offers
+        .iter()
+        .find(|o| o.staff.as_str() == "yamada-kenji")
+        .unwrap();
+    e.store.answer_offer(yamada.id, true, "test").await.unwrap();
+    let c2 = e
+        .store
+        .create_cover(
+            &region,
+            &request,
+            &[offer("suzuki-akiko")],
+            chrono::Utc::now() + chrono::Duration::hours(1),
+            "test",
+        )
+        .await
+        .unwrap();
+    e.store.cancel_cover(c2.id, "test").await.unwrap();
+    let payload = touban_store::outbox::RepairPayload {
+        month: jan(),
+        from: 1,
+        to: 2,
+        absent: StaffId::parse("yamada-kenji").unwrap(),
+        start: chrono::DateTime::parse_from_rfc3339("2027-01-14T00:00:00+09:00").unwrap(),
+        end: chrono::DateTime::parse_from_rfc3339("2027-01-16T00:00:00+09:00").unwrap(),
+        changes: 3,
+        unfilled: 0,
+    };
+    e.store
+        .enqueue(&[touban_store::outbox::repair_pending_message(
+            &region,
+            &payload,
+            chrono::Utc::now(),
+        )])
+        .await
+        .unwrap();
+    drain(e.store.as_ref(), &w, Duration::from_secs(30)).await;
+    let subjects: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|raw| {
+            let m = MessageParser::default().parse(raw).unwrap();
+            format!(
+                "{} || {}",
+                m.subject().unwrap(),
+                m.body_text(0).unwrap_or_default()
+            )
+        })
+        .collect();
+    let find = |needle: &str| {
+        subjects
+            .iter()
+            .find(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("no mail with {needle}: {subjects:#?}"))
+            .clone()
+    };
+    let late = find("【至急・応援決定】");
+    assert!(late.contains("山田") && late.contains("090-"), "{late}");
+    let cancelled = find("【応援依頼・取消】");
+    assert!(cancelled.contains("取り消されました"), "{cancelled}");
+    let repair = find("修正案");
+    assert!(
+        repair.contains("第1版 → 第2版") && repair.contains("3件"),
+        "{repair}"
+    );
+    let failed = all(e.store.as_ref())
+        .await
+        .into_iter()
+        .filter(|m| m.state == touban_store::MessageState::Failed)
+        .count();
+    assert_eq!(failed, 0);
+}

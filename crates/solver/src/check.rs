@@ -85,7 +85,7 @@ fn check_person(
     inst: &Instance<'_>,
     p: &StaffMember,
     duties: &[Duty],
-    hours_before: f64,
+    (hours_before, extra): (f64, f64),
     out: &mut Vec<Violation>,
 ) {
     let v = |rule, key: &Option<ShiftKey>, message: String| Violation {
@@ -112,12 +112,12 @@ fn check_person(
             }
             if let Some(need) = rest_needed(a.counts, a.night)
                 && b.start < a.end + need
-                && b.key.is_some()
+                && (a.key.is_some() || b.key.is_some())
             {
                 let gap = (b.start - a.end).num_minutes();
                 out.push(v(
                     Rule::Rest,
-                    &b.key,
+                    if b.key.is_some() { &b.key } else { &a.key },
                     format!(
                         "rest after the {} of {}: {}h{:02} before this duty, {} h required",
                         if a.night { "night" } else { "duty" },
@@ -154,7 +154,8 @@ fn check_person(
         .iter()
         .filter(|d| d.counts && d.key.is_some())
         .map(|d| (d.end - d.start).num_minutes() as f64 / 60.0)
-        .sum();
+        .sum::<f64>()
+        + extra;
     if let Some(cap) = p.labour.monthly_cap_hours()
         && month_hours > f64::from(cap) + 1e-6
     {
@@ -165,7 +166,8 @@ fn check_person(
         ));
     }
     if let Some(cap) = p.labour.regime.annual_overtime_cap_hours() {
-        let year = hours_before + month_hours;
+        // hours_before holds the extra hours already.
+        let year = hours_before + month_hours - extra;
         if year > f64::from(cap) + 1e-6 {
             out.push(v(
                 Rule::Hours,
@@ -263,7 +265,13 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
                 }),
         );
         duties.sort_by_key(|d| d.start);
-        check_person(inst, p, &duties, history.hours_before(p), &mut out);
+        check_person(
+            inst,
+            p,
+            &duties,
+            (history.hours_before(p), history.extra(p)),
+            &mut out,
+        );
     }
     check_pairs(inst, assignments, &mut out);
     let soft = soft_costs(inst, assignments, history);

@@ -108,7 +108,7 @@ fn fits(inst: &Instance<'_>, history: &History, l: &Load, p: usize, s: usize, da
         if person
             .labour
             .monthly_cap_hours()
-            .is_some_and(|cap| h > f64::from(cap))
+            .is_some_and(|cap| h + history.extra(person) > f64::from(cap))
         {
             return false;
         }

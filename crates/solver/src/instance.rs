@@ -79,6 +79,12 @@ impl History {
     pub fn hours_before(&self, person: &StaffMember) -> f64 {
         self.hours_this_year.get(&person.id).copied().unwrap_or(0.0)
             + person.labour.hours_elsewhere_this_year
+            + self.extra(person)
+    }
+
+    /// Counted hours this month outside the rota (accepted cover).
+    pub fn extra(&self, person: &StaffMember) -> f64 {
+        self.extra_hours.get(&person.id).copied().unwrap_or(0.0)
     }
 }
 
@@ -97,12 +103,18 @@ impl PastDuty {
         }
     }
 
-    /// Whether this earlier duty rules out `info` for the same person:
-    /// they overlap, or (with rest enforced) `info` starts inside the rest
-    /// owed after it.
+    /// Whether this fixed duty rules out `info` for the same person: they
+    /// overlap, or (with rest enforced) the later of the two starts inside
+    /// the rest owed after the earlier.
     pub fn blocks(&self, info: &ShiftInfo, rest: bool) -> bool {
-        self.clash(&Self::of(self.staff.clone(), info), rest)
-            .is_some()
+        let shift = Self::of(self.staff.clone(), info);
+        if shift.start >= self.start {
+            self.clash(&shift, rest).is_some()
+        } else {
+            // A duty fixed later in the month (accepted cover): the shift
+            // must leave its rest before it.
+            shift.clash(self, rest).is_some()
+        }
     }
 
     /// Whether a later duty of the same person clashes with this one: they
@@ -128,8 +140,13 @@ impl PastDuty {
 /// version being repaired.
 #[derive(Debug, Clone, Default)]
 pub struct History {
+    /// Duty outside this month's rota that binds it: the end of the month
+    /// before, and cover people accepted (a duty for every rule).
     pub before: Vec<PastDuty>,
     pub hours_this_year: HashMap<StaffId, f64>,
+    /// Counted hours this month outside the rota (accepted cover), toward
+    /// the monthly and annual caps.
+    pub extra_hours: HashMap<StaffId, f64>,
     /// Per person, nights / holidays / year-end / all duties above (+) or below (−)
     /// their fair share in earlier months.
     pub carry: HashMap<StaffId, [f64; crate::soft::CATEGORIES]>,

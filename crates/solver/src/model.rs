@@ -271,8 +271,8 @@ impl<'i, 'n> Model<'i, 'n> {
                 hours.add_mul(self.inst.shifts[s].hours(), v);
             }
             if let Some(cap) = person.labour.monthly_cap_hours() {
-                self.constraints
-                    .push(constraint!(hours.clone() <= f64::from(cap)));
+                let left = (f64::from(cap) - history.extra(person)).max(0.0);
+                self.constraints.push(constraint!(hours.clone() <= left));
             }
             if let Some(cap) = person.labour.regime.annual_overtime_cap_hours() {
                 let left = (f64::from(cap) - history.hours_before(person)).max(0.0);

@@ -415,6 +415,10 @@ impl Store for SqliteStore {
         records::escalate_due(&self.pool, now).await
     }
 
+    async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover> {
+        records::cancel_cover(&self.pool, id, actor).await
+    }
+
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         records::server_secret(&self.pool, name, candidate).await
     }

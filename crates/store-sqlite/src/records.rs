@@ -361,11 +361,13 @@ pub async fn create_cover(
     let at = now();
     let id = sqlx::query(
         "INSERT INTO cover_requests (region_id, institution_id, data, status, created_at, created_by, escalate_at)
-         VALUES (?, ?, ?, 'open', ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(region.as_str())
     .bind(request.institution.as_str())
     .bind(to_json(request)?)
+    // Nobody to ask: escalated at once (and only once).
+    .bind(if offers_in.is_empty() { "escalated" } else { "open" })
     .bind(&at)
     .bind(actor)
     .bind(ts(escalate_at))
@@ -540,6 +542,16 @@ pub async fn answer_offer(
         .map_err(db_err)?;
         let region = region_of(&region_id)?;
         let mut msgs = Vec::new();
+        if request_status == CoverStatus::Escalated {
+            msgs.push(cover_message(
+                &region,
+                MessageKind::LateAcceptance,
+                None,
+                request_id,
+                Some(offer),
+                Utc::now(),
+            ));
+        }
         for r in taken
             .iter()
             .filter(|r| r.get::<&str, _>("status") == "taken")
@@ -614,6 +626,51 @@ pub async fn escalate_due(pool: &SqlitePool, at: DateTime<Utc>) -> Result<Vec<St
     }
     tx.commit().await.map_err(db_err)?;
     Ok(out)
+}
+
+pub async fn cancel_cover(pool: &SqlitePool, id: i64, _actor: &str) -> Result<StoredCover> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    let c = cover_in(&mut tx, id).await?;
+    if c.status == CoverStatus::Cancelled {
+        return Err(StoreError::Conflict(format!(
+            "cover request {id} was cancelled already"
+        )));
+    }
+    sqlx::query("UPDATE cover_requests SET status = 'cancelled' WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    // Everyone who was asked or had accepted is told; those still waiting
+    // their turn were never asked.
+    let told = sqlx::query(
+        "UPDATE cover_offers SET status = 'withdrawn', answered_at = COALESCE(answered_at, ?)
+         WHERE request_id = ? AND status IN ('offered', 'waiting', 'accepted')
+         RETURNING id, staff_id, offered_at",
+    )
+    .bind(now())
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let mut msgs = Vec::new();
+    for r in told
+        .iter()
+        .filter(|r| r.get::<Option<String>, _>("offered_at").is_some())
+    {
+        msgs.push(cover_message(
+            &c.region,
+            MessageKind::CoverCancelled,
+            Some(staff_of(r.get("staff_id"))?),
+            id,
+            Some(r.get("id")),
+            Utc::now(),
+        ));
+    }
+    crate::outbox::insert(&mut tx, &msgs).await?;
+    let c = cover_in(&mut tx, id).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(c)
 }
 
 pub async fn server_secret(pool: &SqlitePool, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {

@@ -279,12 +279,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Answers an offer in one transaction: the first acceptance fills the
     /// request and marks the other offers taken; a later acceptance gets
-    /// `AlreadyTaken`. An offer answered before is a `Conflict`.
+    /// `AlreadyTaken`. An offer answered before is a `Conflict`. An
+    /// acceptance of a request already escalated still fills it, and tells
+    /// the coordinators at once (they were asked to arrange cover by hand).
     async fn answer_offer(&self, offer: i64, accept: bool, actor: &str) -> Result<OfferAnswer>;
 
     /// Marks open requests whose escalation time has passed as escalated and
     /// returns them.
     async fn escalate_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredCover>>;
+
+    /// Cancels a request that is open, escalated or filled: its offers are
+    /// withdrawn and everyone who was asked (or had accepted) is told, in
+    /// the same transaction. `Conflict` if it was cancelled before.
+    async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover>;
 
     // --- secrets ---------------------------------------------------------------
 

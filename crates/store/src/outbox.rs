@@ -35,10 +35,15 @@ pub enum MessageKind {
     /// An absence was reported and its repair waits for a coordinator to
     /// publish it (coordinators, at once).
     RepairPending,
+    /// Someone accepted a cover request after it was escalated to the
+    /// coordinators (coordinators, at once: do not send a second person).
+    LateAcceptance,
+    /// A cover request was cancelled: to each person offered it.
+    CoverCancelled,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Published,
         Self::Changed,
         Self::Offer,
@@ -48,6 +53,8 @@ impl MessageKind {
         Self::Digest,
         Self::DeliveryFailed,
         Self::RepairPending,
+        Self::LateAcceptance,
+        Self::CoverCancelled,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +67,8 @@ impl MessageKind {
             Self::Digest => "digest",
             Self::DeliveryFailed => "delivery_failed",
             Self::RepairPending => "repair_pending",
+            Self::LateAcceptance => "late_acceptance",
+            Self::CoverCancelled => "cover_cancelled",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -70,7 +79,11 @@ impl MessageKind {
     pub fn to_coordinators(self) -> bool {
         matches!(
             self,
-            Self::Escalation | Self::Digest | Self::DeliveryFailed | Self::RepairPending
+            Self::Escalation
+                | Self::Digest
+                | Self::DeliveryFailed
+                | Self::RepairPending
+                | Self::LateAcceptance
         )
     }
 }
@@ -226,7 +239,8 @@ pub fn repair_pending_message(
     }
 }
 
-/// Payload of `Offer`, `OfferTaken` and `Escalation`.
+/// Payload of `Offer`, `OfferTaken`, `Escalation`, `LateAcceptance` and
+/// `CoverCancelled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverPayload {
     pub request: i64,
