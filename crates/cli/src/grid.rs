@@ -187,36 +187,39 @@ pub fn fairness(
             e[4] += info.hours();
         }
     }
-    let mut bands: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
+    let mut bands: HashMap<(usize, usize), (f64, f64, bool)> = HashMap::new();
     for pool in touban_solver::soft::pools(inst) {
         for &(p, share) in &pool.members {
             let carry = history
                 .carry
                 .get(&inst.staff[p].id)
                 .map_or(0.0, |c| c[pool.category]);
-            bands.insert(
-                (p, pool.category),
-                touban_solver::soft::fair_band(share, pool.total, carry),
-            );
+            let (lo, hi) = touban_solver::soft::fair_band(share, pool.total, carry);
+            bands.insert((p, pool.category), (lo, hi, pool.capped.contains(&p)));
         }
     }
-    let band = |p: usize, c: usize| {
-        bands.get(&(p, c)).map_or("-".to_string(), |(lo, hi)| {
-            if lo == hi {
-                format!("{lo}")
-            } else {
-                format!("{lo}〜{hi}")
-            }
-        })
+    let mut any_capped = false;
+    let mut band = |p: usize, c: usize| {
+        bands
+            .get(&(p, c))
+            .map_or("-".to_string(), |&(lo, hi, capped)| {
+                any_capped |= capped;
+                let mark = if capped { "*" } else { "" };
+                if lo == hi {
+                    format!("{lo}{mark}")
+                } else {
+                    format!("{lo}〜{hi}{mark}")
+                }
+            })
     };
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n公平性 fairness (目標 = FTE と勤務可能日に応じた公平な分担 / target = fair share by FTE and availability)"
+        "\n公平性 fairness (目標 = FTE あたり均等、勤務可能な日数に応じて / target = equal per FTE, by days available)"
     );
     let _ = writeln!(
         s,
-        "  {} {:>4} {:>4} {:>6} {:>4} {:>6} {:>4} {:>6} {:>6}",
+        "  {} {:>4} {:>4} {:>6} {:>4} {:>6} {:>4} {:>6} {:>6}   労働時間 hours",
         pad("氏名 name", 16),
         "FTE",
         "計",
@@ -245,6 +248,12 @@ pub fn fairness(
             band(p, 1),
             e[3],
             e[4]
+        );
+    }
+    if any_capped {
+        let _ = writeln!(
+            s,
+            "  * 勤務可能な日数が均等な分担に届かないため、目標をその日数まで下げた / target lowered to the days they can work (fewer than an equal share); the others share the rest"
         );
     }
     s

@@ -125,8 +125,19 @@ fn dynamic_block(
     shift: &ShiftKey,
     staff: &StaffId,
 ) -> (Option<Rule>, String) {
-    let mine =
-        |v: &crate::check::Violation| v.staff.as_ref() == Some(staff) && v.rule != Rule::Coverage;
+    // A violation concerns the candidate if it names them, or (rule 7) it
+    // names the pair whose backup they are: the pair's violation is
+    // recorded under the primary, whichever member of it is placed.
+    let mine = |v: &crate::check::Violation| {
+        v.rule != Rule::Coverage
+            && (v.staff.as_ref() == Some(staff)
+                || (v.rule == Rule::AttendingPair
+                    && inst
+                        .net
+                        .attending_pairs
+                        .iter()
+                        .any(|p| Some(&p.primary) == v.staff.as_ref() && &p.backup == staff)))
+    };
     let before: Vec<String> = base
         .iter()
         .filter(|v| mine(v))
@@ -139,17 +150,28 @@ fn dynamic_block(
         role: Role::Primary,
     });
     let after = check(inst, &with, history);
-    match after
+    if let Some(v) = after
         .violations
         .iter()
         .filter(|v| mine(v))
         .find(|v| !before.contains(&v.to_string()))
     {
-        Some(v) => (Some(v.rule), v.message.clone()),
-        None => (
-            None,
-            "no rule blocks them: the solver stopped before placing them (raise --time-limit)"
-                .into(),
-        ),
+        return (Some(v.rule), v.message.clone());
     }
+    // Nothing about them: placing them may still break a rule for someone
+    // else (a colleague's pair, say). That is the reason then.
+    let all_before: Vec<String> = base.iter().map(ToString::to_string).collect();
+    if let Some(v) = after
+        .violations
+        .iter()
+        .filter(|v| v.rule != Rule::Coverage)
+        .find(|v| !all_before.contains(&v.to_string()))
+    {
+        return (Some(v.rule), format!("placing them would break: {v}"));
+    }
+    (
+        None,
+        "no hard rule blocks them: they could take it (a run that stopped at its time limit leaves such places; raise --time-limit)"
+            .into(),
+    )
 }

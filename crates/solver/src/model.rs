@@ -444,7 +444,16 @@ impl<'i, 'n> Model<'i, 'n> {
         ];
         let in_part: std::collections::HashSet<usize> = part.iter().copied().collect();
         for pool in pools(self.inst) {
-            if !pool.shifts.iter().any(|s| in_part.contains(s)) {
+            // A pool belongs to the part its members are in (parts are
+            // groups of people who share shifts); a part of shifts nobody
+            // can take carries no fairness cost, or the parts' objectives
+            // would not add up to the checker's.
+            if !pool.shifts.iter().any(|s| in_part.contains(s))
+                || !pool
+                    .members
+                    .iter()
+                    .any(|(p, _)| !self.by_person[*p].is_empty())
+            {
                 continue;
             }
             let mut count: HashMap<usize, Expression> = HashMap::new();

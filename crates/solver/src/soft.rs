@@ -43,15 +43,62 @@ pub fn in_category(info: &ShiftInfo, c: usize) -> bool {
 
 /// A pool of comparable staff for one fairness category: people of one
 /// profession who could take at least one shift of that category, each with
-/// their share of the pool's duties (FTE × availability, normalised).
+/// their share of the pool's duties.
+///
+/// Shares are equal per FTE, scaled by the part of the month a person is
+/// available (days on which they could take a shift of the pool), and
+/// lowered only for people who cannot take that many (water-filling): the
+/// duties they cannot take are shared out among the others, again equally
+/// per FTE. Someone who may work at two institutions is candidate for twice
+/// the shifts but is not given twice the target.
 #[derive(Debug, Clone)]
 pub struct Pool {
     pub category: usize,
     pub profession: Profession,
     pub shifts: Vec<usize>,
     pub members: Vec<(usize, f64)>,
+    /// Members whose share was lowered to what they can take (fewer days
+    /// they could work than their equal share).
+    pub capped: BTreeSet<usize>,
     /// Duties to share out: the sum of the shifts' ideal headcounts.
     pub total: f64,
+}
+
+/// Water-filling: targets `min(level × weight, cap)` that add up to `total`
+/// (or every cap, if the caps add up to less). Returns the targets and who
+/// was held at their cap.
+#[allow(clippy::cast_precision_loss)]
+pub fn water_fill(
+    total: f64,
+    people: &[(usize, f64, f64)],
+) -> (HashMap<usize, f64>, BTreeSet<usize>) {
+    let mut order: Vec<&(usize, f64, f64)> = people.iter().filter(|p| p.1 > 0.0).collect();
+    order.sort_by(|a, b| (a.2 / a.1).total_cmp(&(b.2 / b.1)).then(a.0.cmp(&b.0)));
+    let mut left = total;
+    let mut weight: f64 = order.iter().map(|p| p.1).sum();
+    let mut targets = HashMap::new();
+    let mut capped = BTreeSet::new();
+    let mut i = 0;
+    while i < order.len() {
+        let (p, w, cap) = *order[i];
+        let level = if weight > 0.0 { left / weight } else { 0.0 };
+        if cap <= level * w + 1e-9 {
+            targets.insert(p, cap);
+            capped.insert(p);
+            left -= cap;
+            weight -= w;
+            i += 1;
+        } else {
+            for &&(q, wq, _) in &order[i..] {
+                targets.insert(q, level * wq);
+            }
+            break;
+        }
+    }
+    for p in people.iter().filter(|p| p.1 <= 0.0) {
+        targets.insert(p.0, 0.0);
+    }
+    (targets, capped)
 }
 
 pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
@@ -66,33 +113,41 @@ pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
             if shifts.is_empty() {
                 continue;
             }
-            let mut avail: HashMap<usize, usize> = HashMap::new();
+            // Per person: the days on which they could take a shift of the
+            // pool (their capacity, and their availability).
+            let mut days: HashMap<usize, BTreeSet<chrono::NaiveDate>> = HashMap::new();
+            let mut all_days = BTreeSet::new();
             for &s in &shifts {
+                all_days.insert(inst.shifts[s].shift.date);
                 for &p in &inst.candidates[s] {
-                    *avail.entry(p).or_default() += 1;
+                    days.entry(p).or_default().insert(inst.shifts[s].shift.date);
                 }
             }
-            #[allow(clippy::cast_precision_loss)]
-            let weight =
-                |p: usize, n: usize| inst.staff[p].fte.get() * n as f64 / shifts.len() as f64;
-            let total: f64 = avail.iter().map(|(&p, &n)| weight(p, n)).sum();
-            if total <= 0.0 {
-                continue;
-            }
-            let mut members: Vec<(usize, f64)> = avail
-                .iter()
-                .map(|(&p, &n)| (p, weight(p, n) / total))
-                .collect();
-            members.sort_by_key(|m| m.0);
-            let total = shifts
+            let total: f64 = shifts
                 .iter()
                 .map(|&s| f64::from(inst.shifts[s].ideal))
                 .sum();
+            if days.is_empty() || total <= 0.0 {
+                continue;
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let people: Vec<(usize, f64, f64)> = days
+                .iter()
+                .map(|(&p, d)| {
+                    let avail = d.len() as f64 / all_days.len() as f64;
+                    (p, inst.staff[p].fte.get() * avail, d.len() as f64)
+                })
+                .collect();
+            let (targets, capped) = water_fill(total, &people);
+            let mut members: Vec<(usize, f64)> =
+                targets.into_iter().map(|(p, t)| (p, t / total)).collect();
+            members.sort_by_key(|m| m.0);
             out.push(Pool {
                 category: c,
                 profession: prof,
                 shifts,
                 members,
+                capped,
                 total,
             });
         }
@@ -140,7 +195,8 @@ pub fn travel_excess(inst: &Instance<'_>, p: usize, s: usize) -> f64 {
 /// what they did above their share in earlier months, rounded down and up.
 /// Anyone inside the band is treated fairly; each duty outside it costs.
 pub fn fair_band(share: f64, total: f64, carry: f64) -> (f64, f64) {
-    let t = share * total - carry;
+    // A target is never negative, whatever was carried over.
+    let t = (share * total - carry).max(0.0);
     ((t + 1e-9).floor(), (t - 1e-9).ceil())
 }
 
@@ -317,4 +373,40 @@ pub fn soft_costs(
         count: changed,
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn water_fill_is_equal_per_weight_and_lowers_only_the_capped() {
+        // Three people of weight 1, 30 duties: 10 each.
+        let (t, capped) = water_fill(30.0, &[(0, 1.0, 31.0), (1, 1.0, 31.0), (2, 1.0, 31.0)]);
+        assert!((0..3).all(|p| (t[&p] - 10.0).abs() < 1e-9), "{t:?}");
+        assert!(capped.is_empty());
+        // One can take only 4: the other two share the rest equally.
+        let (t, capped) = water_fill(30.0, &[(0, 1.0, 4.0), (1, 1.0, 31.0), (2, 1.0, 31.0)]);
+        assert_eq!(t[&0], 4.0);
+        assert!(
+            (t[&1] - 13.0).abs() < 1e-9 && (t[&2] - 13.0).abs() < 1e-9,
+            "{t:?}"
+        );
+        assert_eq!(capped.into_iter().collect::<Vec<_>>(), [0]);
+        // Half time: half the target.
+        let (t, _) = water_fill(30.0, &[(0, 0.5, 31.0), (1, 1.0, 31.0)]);
+        assert!(
+            (t[&0] - 10.0).abs() < 1e-9 && (t[&1] - 20.0).abs() < 1e-9,
+            "{t:?}"
+        );
+        // Caps below the total: everyone at their cap.
+        let (t, capped) = water_fill(30.0, &[(0, 1.0, 5.0), (1, 1.0, 6.0)]);
+        assert_eq!((t[&0], t[&1]), (5.0, 6.0));
+        assert_eq!(capped.len(), 2);
+    }
+
+    #[test]
+    fn targets_are_never_negative() {
+        assert_eq!(fair_band(0.1, 10.0, 5.0), (0.0, 0.0));
+    }
 }

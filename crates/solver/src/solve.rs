@@ -132,6 +132,19 @@ fn parts(inst: &Instance<'_>) -> Vec<Vec<usize>> {
     out
 }
 
+/// `self − n`, never below zero.
+trait SubFloor {
+    fn sub_floor(self, n: usize) -> f64;
+}
+
+impl SubFloor for f64 {
+    fn sub_floor(self, n: usize) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = n as f64;
+        (self - n).max(0.0)
+    }
+}
+
 struct Solved {
     values: Vec<Vec<bool>>,
     optimal: bool,
@@ -248,7 +261,16 @@ fn solve_part(
         let sol = Cols(&cols, &m.column);
         let value = obj.eval_with(&sol);
         let g = solved.mip_gap();
-        gap = gap.max(if g.is_finite() { g } else { 1.0 });
+        // A model with nothing to decide (a part of shifts nobody can take)
+        // is solved exactly; HiGHS reports no gap for it.
+        let exact = m.x.iter().all(Vec::is_empty) || (optimal && !g.is_finite());
+        gap = gap.max(if g.is_finite() {
+            g
+        } else if exact {
+            0.0
+        } else {
+            1.0
+        });
         let bound = solved
             .double_info_value(c"mip_dual_bound")
             .ok()
@@ -372,8 +394,23 @@ fn run(
         };
         optimal &= solved.optimal;
         gap = gap.max(solved.gap);
-        if solved.objective.is_finite() {
-            objective += solved.objective;
+        // The reported objective is the soft cost, as the checker counts it:
+        // the model's penalty for slots short of their minimum is taken out
+        // (the shortfall is reported as unfilled shifts instead).
+        let short: f64 = part
+            .iter()
+            .map(|&s| {
+                let n = solved.values[s].iter().filter(|on| **on).count();
+                f64::from(inst.shifts[s].min).sub_floor(n)
+            })
+            .sum();
+        let part_objective = if lexicographic {
+            solved.objective
+        } else {
+            solved.objective - UNDER_COST * short
+        };
+        if part_objective.is_finite() {
+            objective += part_objective;
         }
         for (s, vals) in solved.values.iter().enumerate() {
             let mut chosen: Vec<usize> = m.x[s]
@@ -394,13 +431,18 @@ fn run(
         done += part.len();
         if opts.progress {
             eprintln!(
-                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}, gap {:.2} %{}",
+                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}, gap {:.2} %{}",
                 i + 1,
                 parts.len(),
                 part.len(),
                 m.x.iter().map(Vec::len).sum::<usize>(),
                 started.elapsed().as_secs_f64(),
-                solved.objective,
+                part_objective,
+                if short > 0.0 {
+                    format!(" ({short} place(s) unfilled)")
+                } else {
+                    String::new()
+                },
                 100.0 * solved.gap,
                 if solved.optimal {
                     " (within the gap)"

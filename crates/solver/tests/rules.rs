@@ -610,3 +610,133 @@ fn the_overtime_year_starts_in_the_regions_month() {
     let may_cal = History::from_rotas(&cal, m(2027, 5), &earlier);
     assert!((may_cal.hours_before(doc) - 20.0).abs() < 1e-9);
 }
+
+/// Issue 13, item 11: a month with a part nobody can take (shifts with no
+/// candidate): the parts' objectives add up to the checker's soft total
+/// (no fairness cost for people with no duty in that part, no penalty for
+/// the unfilled slots, which are reported as such).
+#[test]
+fn objective_agrees_with_the_checker_when_a_part_is_unfillable() {
+    let body = format!(
+        "{}{}{}{}",
+        person("a", "pharmacist", "min_days_off = 0"),
+        person("b", "pharmacist", "min_days_off = 0"),
+        service("p", "pharmacist", "duty = \"permitted_duty\"", NIGHT),
+        "\n[[absences]]\nstaff = \"a\"\nfrom = 2027-02-10\nto = 2027-02-12\n\n[[absences]]\nstaff = \"b\"\nfrom = 2027-02-11\nto = 2027-02-13\n",
+    );
+    let n = net(&body);
+    let inst = Instance::new(&n, feb());
+    let out = touban_solver::generate(
+        &inst,
+        &History::default(),
+        &touban_solver::SolveOptions {
+            time_limit: 30.0,
+            ..touban_solver::SolveOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        out.parts >= 2,
+        "the unfillable shifts are a part of their own"
+    );
+    let report = touban_solver::check(&inst, &out.assignments, &History::default());
+    assert!(
+        (out.objective - report.soft_total()).abs() < 1e-6 * report.soft_total().max(1.0),
+        "parts {} vs checker {}",
+        out.objective,
+        report.soft_total()
+    );
+    assert!(
+        out.gap < 1e-9,
+        "an unfillable part has nothing to decide: gap {}",
+        out.gap
+    );
+}
+
+/// Issue 13, item 10: a backup attending physician blocked by rule 7 (their
+/// primary is absent) is explained by rule 7, whichever member of the pair
+/// they are, never by "no rule blocks them".
+#[test]
+fn rule_7_is_named_for_the_backup_of_a_pair_too() {
+    let body = format!(
+        "{}{}{}{}",
+        person("primary", "physician", "min_days_off = 0"),
+        person("backup", "physician", "min_days_off = 0"),
+        service(
+            "onsite",
+            "physician",
+            "mode = \"on_site\"\nduty = \"permitted_duty\"",
+            DAY
+        ),
+        "\n[[absences]]\nstaff = \"primary\"\nfrom = 2027-02-01\nto = 2027-02-28\n\n[[attending_pairs]]\nprimary = \"primary\"\nbackup = \"backup\"\n",
+    );
+    let n = net(&body);
+    let s = solve(&n, feb(), &History::default());
+    assert!(
+        s.of("backup").is_empty(),
+        "the backup may not leave for on-site duty"
+    );
+    let inst = Instance::new(&n, feb());
+    let unfilled = explain(&inst, &s.assignments, &History::default());
+    assert_eq!(unfilled.len(), 28);
+    for u in &unfilled {
+        let b = u
+            .candidates
+            .iter()
+            .find(|c| c.staff.as_str() == "backup")
+            .unwrap();
+        assert_eq!(b.rule, Some(Rule::AttendingPair), "{u}");
+        assert!(!b.reason.contains("no rule blocks"), "{u}");
+    }
+}
+
+/// Issue 13, item 9: a nurse who may also work at a second station is not
+/// given twice the share: targets are equal per FTE among everyone who
+/// shares the work, and she gets no more duties per FTE than colleagues.
+#[test]
+fn lent_staff_get_no_more_than_an_equal_share() {
+    let nurse = |id: &str, inst: &str, extra: &str| {
+        format!(
+            "\n[[staff]]\nid = \"{id}\"\nname = \"{id} 花子\"\nprofession = \"nurse\"\ninstitution = \"{inst}\"\nemail = \"{id}@x.example.jp\"\nmin_days_off = 4\n{extra}\n"
+        )
+    };
+    let station = |id: &str, inst: &str| {
+        format!(
+            "\n[[services]]\nid = \"{id}\"\nname = \"{id}\"\nprofession = \"nurse\"\ninstitutions = [\"{inst}\"]\nduty = \"permitted_duty\"\n\n[[services.templates]]\n{NIGHT}\n"
+        )
+    };
+    let body = format!(
+        "{}{}{}{}{}{}{}",
+        nurse("a1", "c", ""),
+        nurse("a2", "c", ""),
+        nurse("lent", "c", "also_at = [\"h\"]"),
+        nurse("b1", "h", ""),
+        nurse("b2", "h", ""),
+        station("vns-a", "c"),
+        station("vns-b", "h"),
+    );
+    let n = net(&body);
+    let inst = Instance::new(&n, feb());
+    // The targets: equal for all five (56 nights / 5).
+    let pool = touban_solver::soft::pools(&inst)
+        .into_iter()
+        .find(|p| p.category == 0)
+        .unwrap();
+    for &(_, share) in &pool.members {
+        assert!(
+            (share * pool.total - 56.0 / 5.0).abs() < 1e-6,
+            "{:?}",
+            pool.members
+        );
+    }
+    let s = solve(&n, feb(), &History::default());
+    assert_eq!(s.unfilled(), 0);
+    let count = |id: &str| s.of(id).len();
+    let others = ["a1", "a2", "b1", "b2"].map(count);
+    let most = *others.iter().max().unwrap();
+    assert!(
+        count("lent") <= most + 1,
+        "lent {} vs colleagues {others:?}",
+        count("lent")
+    );
+}
