@@ -198,6 +198,8 @@ pub async fn repair_month(
 ) -> anyhow::Result<Repaired> {
     let (net, mut history) = context(store, region, month).await?;
     history.previous = Some(previous.assignments.clone());
+    // Shifts already under way are not rewritten (issue 13, item 8).
+    history.frozen_before = Some(chrono::Utc::now().fixed_offset());
     let (out, unfilled) = tokio::task::spawn_blocking(move || {
         let inst = Instance::new(&net, month);
         let out = touban_solver::repair(&inst, &history, &opts)?;

@@ -338,6 +338,7 @@ impl Composer {
                 let mut extra = serde_json::json!({
                     "month_ja": month_ja(p.month),
                     "month_en": month_en(p.month),
+                    "urgent": p.urgent,
                 });
                 match (m.kind, p.from) {
                     (MessageKind::Changed, Some(from)) => {

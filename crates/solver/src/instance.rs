@@ -147,6 +147,12 @@ pub struct History {
     /// Counted hours this month outside the rota (accepted cover), toward
     /// the monthly and annual caps.
     pub extra_hours: HashMap<StaffId, f64>,
+    /// Repair: shifts that started before this instant keep the previous
+    /// version's people (the part already worked stays with whoever worked
+    /// it; a repair never rewrites the past). A person reported absent
+    /// from the middle of such a shift stays on it, and the checker reports
+    /// the rest of the shift, for cover to be arranged.
+    pub frozen_before: Option<DateTime<FixedOffset>>,
     /// Per person, nights / holidays / year-end / all duties above (+) or below (−)
     /// their fair share in earlier months.
     pub carry: HashMap<StaffId, [f64; crate::soft::CATEGORIES]>,

@@ -342,9 +342,45 @@ fn run(
     lexicographic: bool,
 ) -> Result<Outcome, SolveError> {
     let started = Instant::now();
-    let parts = parts(inst);
+    // Repair: shifts already under way keep their people; they bind the
+    // rest of the month as fixed duties.
+    let frozen: Vec<usize> = match (history.frozen_before, &history.previous) {
+        (Some(t), Some(_)) => (0..inst.shifts.len())
+            .filter(|&s| inst.shifts[s].shift.start < t)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut kept = Vec::new();
+    let fixed_history;
+    let history = if frozen.is_empty() {
+        history
+    } else {
+        let mut h = history.clone();
+        for a in history.previous.iter().flatten() {
+            if let Some(&s) = inst.shift_index.get(&a.shift)
+                && frozen.contains(&s)
+            {
+                kept.push(a.clone());
+                h.before.push(crate::instance::PastDuty::of(
+                    a.staff.clone(),
+                    &inst.shifts[s],
+                ));
+            }
+        }
+        fixed_history = h;
+        &fixed_history
+    };
+    let parts: Vec<Vec<usize>> = parts(inst)
+        .into_iter()
+        .map(|p| {
+            p.into_iter()
+                .filter(|s| !frozen.contains(s))
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
     let total: usize = parts.iter().map(Vec::len).sum::<usize>().max(1);
-    let mut assignments = Vec::new();
+    let mut assignments = kept;
     let mut optimal = true;
     let mut objective = 0.0;
     let mut gap: f64 = 0.0;

@@ -740,3 +740,78 @@ fn lent_staff_get_no_more_than_an_equal_share() {
         count("lent")
     );
 }
+
+/// Issue 13, item 8: a repair made while a shift is under way leaves it
+/// with the person who started it (the part already worked is theirs; the
+/// rest is reported by the checker for cover), and repairs only later ones.
+#[test]
+fn a_repair_does_not_rewrite_a_shift_already_under_way() {
+    let body = format!(
+        "{}{}{}",
+        person("a", "physician", "min_days_off = 0\nrest = \"off\""),
+        person("b", "physician", "min_days_off = 0\nrest = \"off\""),
+        service(
+            "d",
+            "physician",
+            "duty = \"permitted_duty\"",
+            &format!("{DAY}\nmin = 1\nmax = 1")
+        ),
+    );
+    let n = net(&body);
+    let first = solve(&n, feb(), &History::default());
+    let day = first.of("a")[0].shift.date;
+    let at = |h: u32| {
+        chrono::TimeZone::from_local_datetime(
+            &chrono::FixedOffset::east_opt(9 * 3600).unwrap(),
+            &day.and_hms_opt(h, 0, 0).unwrap(),
+        )
+        .unwrap()
+    };
+    // a falls ill at 12:00 that day, until two days later; the repair runs
+    // at 12:30.
+    let mut ill = n.clone();
+    ill.absences.push(
+        touban_domain::Absence::new(
+            touban_domain::StaffId::parse("a").unwrap(),
+            at(12),
+            at(12) + chrono::Duration::days(2),
+            touban_domain::AbsenceKind::Sudden,
+            None,
+        )
+        .unwrap(),
+    );
+    let inst = Instance::new(&ill, feb());
+    let history = History {
+        previous: Some(first.assignments.clone()),
+        frozen_before: Some(at(12) + chrono::Duration::minutes(30)),
+        ..History::default()
+    };
+    let out = touban_solver::repair(
+        &inst,
+        &history,
+        &touban_solver::SolveOptions {
+            time_limit: 30.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let on = |d: NaiveDate| -> Vec<String> {
+        out.assignments
+            .iter()
+            .filter(|x| x.shift.date == d)
+            .map(|x| x.staff.to_string())
+            .collect()
+    };
+    assert_eq!(on(day), ["a"], "the shift under way stays with a");
+    assert_eq!(
+        on(day.succ_opt().unwrap()),
+        ["b"],
+        "the next day is repaired"
+    );
+    // Every shift before the repair is as it was.
+    for x in &first.assignments {
+        if x.shift.date < day {
+            assert!(out.assignments.contains(x), "{x:?} changed");
+        }
+    }
+}

@@ -416,6 +416,7 @@ macro_rules! conformance_suite {
             publish_refuses_versions_not_based_on_the_published,
             audit_and_jobs_round_trip,
             publish_queues_notices,
+            changes_to_imminent_duties_are_urgent,
             claims_are_exclusive_and_leases_expire,
             retries_failures_and_keys,
             cover_events_queue_messages

@@ -355,3 +355,57 @@ pub async fn cover_events_queue_messages(store: &dyn Store) {
     assert!(esc[0].staff.is_none());
     assert_eq!(esc[0].payload["request"], one.id);
 }
+
+/// Issue 13, item 8: a change to a duty that starts today or tomorrow is
+/// told at once (no merge hold) and marked urgent; one weeks away waits to
+/// merge as before.
+pub async fn changes_to_imminent_duties_are_urgent(store: &dyn Store) {
+    use chrono::Datelike;
+    let net = imported(store).await;
+    let region = &net.region.id;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let month = touban_domain::Month::new(today.year(), today.month()).unwrap();
+    let on = |staff: &str, date: chrono::NaiveDate| touban_domain::Assignment {
+        shift: touban_domain::ShiftKey {
+            service: touban_domain::ServiceId::parse("homecare-oncall").unwrap(),
+            template: touban_domain::TemplateId::parse("night").unwrap(),
+            date,
+        },
+        staff: StaffId::parse(staff).unwrap(),
+        role: Role::Primary,
+    };
+    let rota = |based_on, assignments| touban_domain::NewRota {
+        region: region.clone(),
+        month,
+        created_by: "c".into(),
+        note: None,
+        based_on,
+        assignments,
+        overridden: Vec::new(),
+    };
+    store
+        .save_rota(&rota(None, vec![on("yamada-kenji", today)]))
+        .await
+        .unwrap();
+    store.publish_rota(region, month, 1, "c").await.unwrap();
+    let ms = all(store).await;
+    let first = of_kind(&ms, MessageKind::Published);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].payload["urgent"], true, "{:?}", first[0].payload);
+    // Today's night moves to suzuki: both are told at once, marked urgent.
+    store
+        .save_rota(&rota(Some(1), vec![on("suzuki-akiko", today)]))
+        .await
+        .unwrap();
+    store.publish_rota(region, month, 2, "c").await.unwrap();
+    let ms = all(store).await;
+    let changed = of_kind(&ms, MessageKind::Changed);
+    assert_eq!(staff_of(&changed), ["suzuki-akiko", "yamada-kenji"]);
+    for m in &changed {
+        assert_eq!(m.payload["urgent"], true);
+        assert!(
+            m.merge_key.is_none(),
+            "urgent notices are not held to merge"
+        );
+    }
+}

@@ -452,26 +452,30 @@ pub async fn publish(
         .map_err(db_err)?;
     // Tell the people concerned, in this same transaction: everyone with a
     // duty on a first publish; on a later one, everyone whose duties differ.
+    // Each person with their earliest new or changed duty (all duties on a
+    // first publish).
     let people_sql = match previous {
         None => {
-            "SELECT DISTINCT staff_id FROM assignments WHERE region_id = ?1 AND month = ?2 AND version = ?3
-             ORDER BY staff_id"
+            "SELECT staff_id, MIN(shift_date) AS first FROM assignments
+             WHERE region_id = ?1 AND month = ?2 AND version = ?3
+             GROUP BY staff_id ORDER BY staff_id"
         }
         Some(_) => {
-            "SELECT staff_id FROM (
-                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
-                 WHERE region_id = ?1 AND month = ?2 AND version = ?3
-                 EXCEPT
-                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
-                 WHERE region_id = ?1 AND month = ?2 AND version = ?4)
-             UNION
-             SELECT staff_id FROM (
-                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
-                 WHERE region_id = ?1 AND month = ?2 AND version = ?4
-                 EXCEPT
-                 SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
-                 WHERE region_id = ?1 AND month = ?2 AND version = ?3)
-             ORDER BY staff_id"
+            "SELECT staff_id, MIN(shift_date) AS first FROM (
+                 SELECT staff_id, shift_date FROM (
+                     SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                     WHERE region_id = ?1 AND month = ?2 AND version = ?3
+                     EXCEPT
+                     SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                     WHERE region_id = ?1 AND month = ?2 AND version = ?4)
+                 UNION ALL
+                 SELECT staff_id, shift_date FROM (
+                     SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                     WHERE region_id = ?1 AND month = ?2 AND version = ?4
+                     EXCEPT
+                     SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
+                     WHERE region_id = ?1 AND month = ?2 AND version = ?3))
+             GROUP BY staff_id ORDER BY staff_id"
         }
     };
     let people = sqlx::query(people_sql)
@@ -483,14 +487,26 @@ pub async fn publish(
         .await
         .map_err(db_err)?
         .iter()
-        .map(|r| StaffId::parse(r.get::<&str, _>("staff_id")).map_err(|e| StoreError::Backend(e.0)))
+        .map(|r| {
+            let staff = StaffId::parse(r.get::<&str, _>("staff_id"))
+                .map_err(|e| StoreError::Backend(e.0))?;
+            let first = r
+                .get::<&str, _>("first")
+                .parse::<NaiveDate>()
+                .map_err(bad)?;
+            Ok((staff, first))
+        })
         .collect::<Result<Vec<_>>>()?;
+    // Duties today or tomorrow (in any zone of Japan's side of UTC) are told
+    // at once and marked urgent.
+    let urgent_until = (chrono::Utc::now() + chrono::Duration::hours(36)).date_naive();
     let msgs = touban_store::outbox::publish_messages(
         region,
         month,
         version,
         previous,
         &people,
+        urgent_until,
         chrono::Utc::now(),
     );
     crate::outbox::insert(&mut tx, &msgs).await?;

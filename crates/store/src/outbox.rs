@@ -206,6 +206,10 @@ pub struct RotaPayload {
     pub month: Month,
     pub from: Option<u32>,
     pub to: u32,
+    /// A duty of the person that is new or changed starts within about a
+    /// day: sent at once (not held to merge) and marked urgent.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 /// Payload of `RepairPending`: the absence, and the draft that repairs it.
@@ -275,20 +279,26 @@ pub fn merge_payload(
 
 /// The messages a publish queues: the person's duties on the first publish
 /// of a month; on a later one, a change notice to each person whose duties
-/// differ from the version published before.
+/// differ from the version published before. `people` pairs each person
+/// with the date of their earliest new or changed duty; a person with one
+/// on or before `urgent_until` is told at once (no merge hold) and the
+/// notice says it is urgent.
 pub fn publish_messages(
     region: &RegionId,
     month: Month,
     version: u32,
     previous: Option<u32>,
-    people: &[StaffId],
+    people: &[(StaffId, chrono::NaiveDate)],
+    urgent_until: chrono::NaiveDate,
     now: DateTime<Utc>,
 ) -> Vec<NewMessage> {
     people
         .iter()
-        .map(|s| {
+        .map(|(s, first)| {
+            let urgent = *first <= urgent_until;
             let (kind, merge_key) = match previous {
                 None => (MessageKind::Published, None),
+                Some(_) if urgent => (MessageKind::Changed, None),
                 Some(_) => (
                     MessageKind::Changed,
                     Some(change_merge_key(region, month, s)),
@@ -302,6 +312,7 @@ pub fn publish_messages(
                     month,
                     from: previous,
                     to: version,
+                    urgent,
                 })
                 .expect("plain data serialises"),
                 due_at: now,
