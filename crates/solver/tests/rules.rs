@@ -769,7 +769,7 @@ fn a_repair_does_not_rewrite_a_shift_already_under_way() {
     };
     // a falls ill at 12:00 that day, until two days later; the repair runs
     // at 12:30.
-    let mut ill = n.clone();
+    let mut ill = n;
     ill.absences.push(
         touban_domain::Absence::new(
             touban_domain::StaffId::parse("a").unwrap(),
