@@ -175,6 +175,46 @@ pub async fn oncall(
                 next,
             });
         }
+        // Cover accepted for the institution is a duty too: who comes, now.
+        if let Some(inst) = institution.as_ref().filter(|_| sight.service.is_none())
+            && let Some(i) = net.institution(inst)
+        {
+            let day = Duration::days(1);
+            for (id, d) in
+                crate::cover::accepted_covers(st.store(), &net, at - day, at + day).await?
+            {
+                if !(d.start <= at && at < d.end) {
+                    continue;
+                }
+                let c = st.store().cover(id).await?;
+                if &c.request.institution != inst {
+                    continue;
+                }
+                let p = net.staff_member(&d.staff);
+                entries.push(OnCallEntry {
+                    region: r.to_string(),
+                    service: format!("cover-{id}"),
+                    service_name: format!("代診・応援 cover: {}", i.name),
+                    now: Some(SlotDto {
+                        template: "cover".into(),
+                        date: d.date,
+                        start: d.start,
+                        end: d.end,
+                        people: vec![PersonOnCall {
+                            staff: d.staff.to_string(),
+                            name: p.map_or_else(|| d.staff.to_string(), |p| p.name.clone()),
+                            name_en: p.and_then(|p| p.name_en.clone()),
+                            role: "primary".into(),
+                            phone: p.and_then(|p| p.phone.as_ref()).map(ToString::to_string),
+                            provisional: false,
+                        }],
+                        unfilled: false,
+                        fallback_phone: None,
+                    }),
+                    next: None,
+                });
+            }
+        }
     }
     if !found_any {
         return Err(Problem::not_found(match (&service, &institution) {

@@ -1011,6 +1011,17 @@ async fn accepted_cover_is_a_duty_for_every_rule() {
             "{p}"
         );
     }
+    // The hospital's on-call answer names who comes to cover.
+    let (s, on) = m
+        .get("/api/v1/oncall?institution=anan-hospital&at=2027-01-21T10:00:00%2B09:00")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{on}");
+    assert!(
+        on["entries"].as_array().unwrap().iter().any(
+            |e| e["now"]["template"] == "cover" && e["now"]["people"][0]["staff"] == json!(who)
+        ),
+        "{on}"
+    );
     // The person's calendar feed has it.
     let (s, feed) = json_of(
         m.c.post(
