@@ -598,3 +598,53 @@ fn unfilled_shifts_are_exported_as_flagged_rows() {
         );
     }
 }
+
+/// Issue 14, item 9: `touban demo` works from any directory (the demo
+/// network is built into the binary).
+#[test]
+fn demo_works_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_touban"))
+        .args(["demo", "--db", "d.db", "--month", "2027-01", "--time-limit", "20"])
+        .current_dir(dir.path())
+        .env_remove("TOUBAN_DATABASE_URL")
+        .env_remove("TOUBAN_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("必須ルール違反なし"), "{}", stdout(&out));
+}
+
+/// Issue 14, item 10: a command whose reader goes away stops quietly,
+/// without a panic or a backtrace.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_touban"))
+        .args(["calendar", "2027"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the command has printed anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(out.status.success(), "{:?} {err}", out.status);
+}
+
+/// Issue 14, item 14: `token list` has a header line.
+#[test]
+fn token_list_has_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let dbs = db.to_str().unwrap();
+    let made = touban(&["token", "create", "--role", "admin", "--label", "IT", "--db", dbs]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let list = touban(&["token", "list", "--db", dbs]);
+    let text = stdout(&list);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id\trole\tregion\tscope\tlabel\tstate"));
+    assert!(lines.next().unwrap().contains("\tadmin\t"), "{text}");
+}

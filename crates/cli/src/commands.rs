@@ -92,14 +92,22 @@ pub async fn show(cfg: &Config, db: &DbArg, region: Option<&str>) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
+/// The Southern Shimoina demo network, built into the binary so that
+/// `touban demo` works from any directory.
+const DEMO_NETWORK: &str = include_str!("../../../config/networks/southern-shimoina.toml");
+
 pub async fn demo(
     cfg: &Config,
     db: &DbArg,
-    network: &Path,
+    network: Option<&Path>,
     month: Option<&str>,
     solve: &SolveArgs,
 ) -> anyhow::Result<ExitCode> {
-    let net = load_valid(network)?;
+    let net = match network {
+        Some(file) => load_valid(file)?,
+        None => touban_netfile::parse("southern-shimoina.toml (built in)", DEMO_NETWORK)
+            .map_err(|p| anyhow::anyhow!("the built-in demo network is invalid:\n{p}"))?,
+    };
     let url = store::database_url(cfg, db);
     let store = store::open(&url).await?;
     let report = store.import_network(&net, "demo").await?;

@@ -127,6 +127,12 @@ pub fn month(inst: &Instance<'_>, assignments: &[Assignment]) -> String {
     s
 }
 
+/// A cost as printed: one decimal, and never `-0.0` (a sum of floats can
+/// land a hair below zero).
+fn cost(x: f64) -> f64 {
+    if x.abs() < 0.05 { 0.0 } else { x }
+}
+
 pub fn costs(report: &CheckReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nソフト制約のコスト soft-rule costs");
@@ -136,7 +142,7 @@ pub fn costs(report: &CheckReport) -> String {
             "  {} {:<24} {:>8.1}  ({} 件)",
             pad(c.label_ja, 26),
             c.family,
-            c.cost,
+            cost(c.cost),
             c.count
         );
     }
@@ -145,7 +151,7 @@ pub fn costs(report: &CheckReport) -> String {
         "  {} {:<24} {:>8.1}",
         pad("合計", 26),
         "total",
-        report.soft_total()
+        cost(report.soft_total())
     );
     if report.violations.is_empty() {
         let _ = writeln!(s, "必須ルール違反なし / no hard-rule violations");
@@ -257,4 +263,14 @@ pub fn fairness(
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn costs_never_print_negative_zero() {
+        assert_eq!(format!("{:.1}", super::cost(-1e-12)), "0.0");
+        assert_eq!(format!("{:.1}", super::cost(-0.04)), "0.0");
+        assert_eq!(format!("{:.1}", super::cost(2.25)), "2.2");
+    }
 }

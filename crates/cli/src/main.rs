@@ -63,9 +63,10 @@ enum Command {
     },
     /// Load the Southern Shimoina demo network, generate next month and print it.
     Demo {
-        /// The demo network file.
-        #[arg(long, default_value = "config/networks/southern-shimoina.toml")]
-        network: PathBuf,
+        /// A network file to use instead of the Southern Shimoina demo
+        /// network built into the binary.
+        #[arg(long)]
+        network: Option<PathBuf>,
         /// Month to generate (YYYY-MM); default next month.
         #[arg(long)]
         month: Option<String>,
@@ -340,13 +341,37 @@ fn init_tracing(level: &str) {
         // HiGHS reports a stop at its time limit as a warning; that is the
         // normal end of a timed solve, not something to show.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},highs=error")));
+    // Colour only for a person at a terminal: a log written to a file or
+    // a journal gets no escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 }
 
+/// A command whose reader goes away (`touban calendar 2027 | head`) stops
+/// quietly instead of panicking with a backtrace: Rust ignores SIGPIPE, so
+/// printing to a closed pipe is a panic in `print!`, caught here.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.contains("Broken pipe") || text.contains("os error 32") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let cfg = match config::Config::load() {
         Ok(c) => c,
@@ -378,7 +403,7 @@ fn main() -> ExitCode {
                 month,
                 solve,
                 db,
-            } => commands::demo(&cfg, &db, &network, month.as_deref(), &solve).await,
+            } => commands::demo(&cfg, &db, network.as_deref(), month.as_deref(), &solve).await,
             Command::Generate {
                 month,
                 region,

@@ -100,6 +100,7 @@ pub async fn token_create(
 
 pub async fn token_list(cfg: &Config, db: &DbArg) -> anyhow::Result<ExitCode> {
     let store = open(&database_url(cfg, db)).await?;
+    println!("id\trole\tregion\tscope\tlabel\tstate");
     for c in store.credentials(None).await? {
         let t = conv::token(&c);
         println!(
