@@ -13,6 +13,11 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # The API's spec check (scripts/schemathesis.sh) makes a venv.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# Printouts are checked as PDFs made by headless Chromium, with Japanese
+# fonts (else Japanese prints as boxes) and poppler's pdfinfo/pdftotext.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2

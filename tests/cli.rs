@@ -605,14 +605,26 @@ fn unfilled_shifts_are_exported_as_flagged_rows() {
 fn demo_works_outside_the_repository() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_touban"))
-        .args(["demo", "--db", "d.db", "--month", "2027-01", "--time-limit", "20"])
+        .args([
+            "demo",
+            "--db",
+            "d.db",
+            "--month",
+            "2027-01",
+            "--time-limit",
+            "20",
+        ])
         .current_dir(dir.path())
         .env_remove("TOUBAN_DATABASE_URL")
         .env_remove("TOUBAN_CONFIG")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("必須ルール違反なし"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("必須ルール違反なし"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Issue 14, item 10: a command whose reader goes away stops quietly,
@@ -630,7 +642,10 @@ fn a_closed_pipe_ends_a_command_quietly() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     assert!(out.status.success(), "{:?} {err}", out.status);
 }
 
@@ -640,7 +655,9 @@ fn token_list_has_a_header() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let dbs = db.to_str().unwrap();
-    let made = touban(&["token", "create", "--role", "admin", "--label", "IT", "--db", dbs]);
+    let made = touban(&[
+        "token", "create", "--role", "admin", "--label", "IT", "--db", dbs,
+    ]);
     assert!(made.status.success(), "{}", stderr(&made));
     let list = touban(&["token", "list", "--db", dbs]);
     let text = stdout(&list);

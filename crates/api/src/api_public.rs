@@ -272,6 +272,12 @@ pub async fn patient_list(
         ));
     }
     let mut rows = Vec::new();
+    let mut versions = Vec::new();
+    let cal = touban_calendar::Calendar::for_region(&net.region);
+    let holiday = |t: DateTime<FixedOffset>| {
+        cal.day_off(t.with_timezone(&net.region.time_zone).date_naive())
+            .map(|d| d.name)
+    };
     let mut m = touban_domain::Month::new(
         chrono::Datelike::year(&from),
         chrono::Datelike::month(&from),
@@ -280,6 +286,15 @@ pub async fn patient_list(
     loop {
         if m.first_day() > to {
             break;
+        }
+        if let Some(v) = st
+            .store()
+            .rota_versions(&region, m)
+            .await?
+            .iter()
+            .find(|v| v.status == touban_domain::RotaStatus::Published)
+        {
+            versions.push(format!("{m} v{}", v.version));
         }
         let ms = st.oncall.month(st.store(), &net, m).await?;
         if let Some(slots) = ms.services.get(&sid) {
@@ -295,6 +310,7 @@ pub async fn patient_list(
                         role: p.role.clone(),
                         phone: p.phone.clone(),
                         unfilled: false,
+                        holiday: holiday(s.dto.start),
                     });
                 }
                 // A slot nobody holds is printed, never left out: 未定 and
@@ -307,6 +323,7 @@ pub async fn patient_list(
                         role: String::new(),
                         phone: s.dto.fallback_phone.clone(),
                         unfilled: true,
+                        holiday: holiday(s.dto.start),
                     });
                 }
             }
@@ -319,6 +336,8 @@ pub async fn patient_list(
         service_name: svc.name.clone(),
         from,
         to,
+        issued: today,
+        versions,
         rows,
     };
     Ok(match format {
@@ -375,31 +394,53 @@ fn patient_html(l: &PatientList) -> String {
     let mut rows = String::new();
     for r in &l.rows {
         let wd = WEEKDAYS_JA[r.start.weekday().num_days_from_monday() as usize];
+        let (class, mark) = match &r.holiday {
+            Some(h) => (
+                " class=\"holiday\"",
+                format!("<br><span class=\"hol\">休 {}</span>", html_escape(h)),
+            ),
+            None => ("", String::new()),
+        };
         let _ = write!(
             rows,
-            "<tr><td>{}（{wd}）{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"tel\">{}</td></tr>",
+            "<tr{class}><td>{}（{wd}）{}{mark}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"tel\">{}</td></tr>",
             r.start.format("%m月%d日"),
             r.start.format("%H:%M"),
             r.end.format("%m/%d %H:%M"),
-            html_escape(&r.name),
+            if r.unfilled {
+                "<strong>未定</strong>（下の番号へ / call this number）".to_string()
+            } else {
+                html_escape(&r.name)
+            },
             role_ja(&r.role),
             html_escape(r.phone.as_deref().unwrap_or("—")),
         );
     }
-    if l.rows.is_empty() {
-        rows.push_str("<tr><td colspan=\"5\">公開された当番はありません / no published duty in this period</td></tr>");
-    }
+    let footer = if l.rows.is_empty() {
+        rows.push_str("<tr><td colspan=\"5\">この期間に公開された当番はありません / no published duty in this period</td></tr>");
+        String::new()
+    } else {
+        "<p>夜間・休日に具合が悪くなったときは、その時間帯の電話番号にお電話ください。In an emergency, call the number for that time.</p>".to_string()
+    };
+    let versions = if l.versions.is_empty() {
+        "—".to_string()
+    } else {
+        l.versions.join(", ")
+    };
     format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{name} 当番表 {from} – {to}</title>\
-<style>body{{font-family:'Noto Sans JP',sans-serif;margin:1.5em}}table{{border-collapse:collapse;width:100%}}\
+<style>@page{{size:A4 portrait;margin:15mm}}body{{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:1.5em}}table{{border-collapse:collapse;width:100%}}\
 th,td{{border:1px solid #444;padding:.3em .5em;text-align:left}}th{{background:#eee}}.tel{{font-size:1.2em;font-weight:bold}}\
+tr.holiday td:first-child{{background:#fde8e8}}.hol{{font-size:.85em}}.meta{{font-size:.9em}}\
 @media print{{body{{margin:0}}}}</style></head><body>\
 <h1>{name} 当番表</h1><p>{from} 〜 {to}（Duty list / time slot → person → phone）</p>\
+<p class=\"meta\">発行日 issued {issued}　当番表の版 rota version: {versions}</p>\
 <table><thead><tr><th>開始 Start</th><th>終了 End</th><th>担当 Name</th><th>役割 Role</th><th>電話 Phone</th></tr></thead><tbody>{rows}</tbody></table>\
-<p>緊急時はこの番号にお電話ください。In an emergency, call the number above.</p></body></html>",
+{footer}</body></html>",
         name = html_escape(&l.service_name),
         from = l.from,
         to = l.to,
+        issued = l.issued,
     )
 }
 

@@ -417,6 +417,8 @@ pub struct PatientRow {
     pub phone: Option<String>,
     /// Nobody holds the slot yet: `name` is 未定 and `phone` the fallback.
     pub unfilled: bool,
+    /// The name of the holiday the slot starts on (日曜日, 元日, お盆…).
+    pub holiday: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -426,6 +428,11 @@ pub struct PatientList {
     pub service_name: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The day the list was made (local).
+    pub issued: NaiveDate,
+    /// The published version of each month the list draws on, e.g.
+    /// `2027-01 v2`.
+    pub versions: Vec<String>,
     pub rows: Vec<PatientRow>,
 }
 
