@@ -665,3 +665,16 @@ fn token_list_has_a_header() {
     assert_eq!(lines.next(), Some("id\trole\tregion\tscope\tlabel\tstate"));
     assert!(lines.next().unwrap().contains("\tadmin\t"), "{text}");
 }
+
+/// Issue 14, item 11: the CLI refuses an absence outside a sane range with
+/// the same check as the API.
+#[test]
+fn absurd_absences_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let dbs = db.to_str().unwrap();
+    assert!(touban(&["import", demo().to_str().unwrap(), "--db", dbs]).status.success());
+    let out = touban(&["absence", "add", "kato-naoko", "0000-01-01", "9999-12-31", "--db", dbs]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("between 2000 and 2100"), "{}", stderr(&out));
+}

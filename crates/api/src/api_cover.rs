@@ -90,6 +90,15 @@ pub async fn create(
         .map(|(i, s)| Skill::parse(s).map_err(|e| Problem::invalid(&format!("/skills/{i}"), e.0)))
         .collect::<Result<BTreeSet<_>, _>>()?;
     CoverRequest::check_interval(b.start, b.end).map_err(|e| Problem::invalid("/end", e.0))?;
+    if b.end <= Utc::now() {
+        return Err(Problem::invalid(
+            "/end",
+            format!(
+                "the cover would end at {}, which is in the past: ask for cover from now on",
+                b.end
+            ),
+        ));
+    }
     if b.end - b.start > chrono::Duration::days(31) {
         return Err(Problem::invalid(
             "/end",

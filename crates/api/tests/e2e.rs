@@ -177,6 +177,14 @@ async fn every_role_is_kept_to_its_own() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "query.at");
+    // Issue 14, item 11: an absence must lie in a sane range (one check for
+    // the CLI, the API and the file), and cover is not asked for the past.
+    let (s, p) = json_of(c.post(r("/absences")).bearer_auth(&coord).json(&json!({"staff": "kato-naoko", "start": "0000-01-01T00:00:00+09:00", "end": "9999-12-31T00:00:00+09:00"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("between 2000 and 2100"), "{p}");
+    let (s, p) = json_of(c.post(r("/cover-requests")).bearer_auth(&coord).json(&json!({"institution": "anan-hospital", "profession": "physician", "start": "2020-01-01T09:00:00+09:00", "end": "2020-01-01T12:00:00+09:00"})).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("in the past"), "{p}");
     // Body limit.
     let big = "x".repeat(400 * 1024);
     let s = c

@@ -70,6 +70,7 @@ impl Absence {
                 "absence ends at {end}, not after it starts at {start}"
             )));
         }
+        check_sane(start, end, "absence")?;
         Ok(Self {
             staff,
             start,
@@ -155,6 +156,33 @@ impl CoverRequest {
                 "cover ends at {end}, not after it starts at {start}"
             )));
         }
-        Ok(())
+        check_sane(start, end, "cover")
     }
+}
+
+/// The one range check of intervals people enter (absences from the CLI,
+/// the API and the network file; cover requests): within 2000–2100, so
+/// that every date prints as RFC 3339, and at most three years long.
+pub fn check_sane(
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+    what: &str,
+) -> Result<(), ParseError> {
+    use chrono::Datelike;
+    for (t, edge) in [(start, "starts"), (end, "ends")] {
+        if !(2000..=2100).contains(&t.year()) {
+            return Err(ParseError::new(format!(
+                "{what} {edge} in the year {}: dates must lie between 2000 and 2100",
+                t.year()
+            )));
+        }
+    }
+    if end - start > chrono::Duration::days(3 * 366) {
+        return Err(ParseError::new(format!(
+            "{what} from {} to {} is longer than three years: record a leave that long as leaving the network",
+            start.date_naive(),
+            end.date_naive()
+        )));
+    }
+    Ok(())
 }
