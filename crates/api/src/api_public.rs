@@ -303,14 +303,39 @@ pub async fn patient_list(
                 .filter(|s| s.dto.date >= from && s.dto.date <= to)
             {
                 for p in &s.dto.people {
+                    // A holiday duty clinic or a pharmacy: patients get the
+                    // institution, not a personal mobile.
+                    let place = (svc.patient_contact()
+                        == touban_domain::PatientContact::Institution)
+                        .then(|| {
+                            svc.host.clone().or_else(|| {
+                                touban_domain::StaffId::parse(&p.staff).ok().and_then(|id| {
+                                    net.staff_member(&id).map(|m| m.home_institution.clone())
+                                })
+                            })
+                        })
+                        .flatten()
+                        .and_then(|i| net.institution(&i));
+                    let (name, phone, address) = match place {
+                        Some(i) => (
+                            format!("{}（担当 {}）", i.name, p.name),
+                            i.phone
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .or_else(|| p.phone.clone()),
+                            i.address.clone(),
+                        ),
+                        None => (p.name.clone(), p.phone.clone(), None),
+                    };
                     rows.push(PatientRow {
                         start: s.dto.start,
                         end: s.dto.end,
-                        name: p.name.clone(),
+                        name,
                         role: p.role.clone(),
-                        phone: p.phone.clone(),
+                        phone,
                         unfilled: false,
                         holiday: holiday(s.dto.start),
+                        address,
                     });
                 }
                 // A slot nobody holds is printed, never left out: 未定 and
@@ -324,6 +349,7 @@ pub async fn patient_list(
                         phone: s.dto.fallback_phone.clone(),
                         unfilled: true,
                         holiday: holiday(s.dto.start),
+                        address: None,
                     });
                 }
             }
@@ -349,6 +375,7 @@ pub async fn patient_list(
                 "氏名 name",
                 "役割 role",
                 "電話 phone",
+                "住所 address",
             ]);
             for r in &list.rows {
                 let _ = w.write_record([
@@ -357,6 +384,7 @@ pub async fn patient_list(
                     r.name.clone(),
                     role_ja(&r.role).to_string(),
                     r.phone.clone().unwrap_or_default(),
+                    r.address.clone().unwrap_or_default(),
                 ]);
             }
             let bytes = w.into_inner().map_err(Problem::internal)?;
@@ -410,7 +438,14 @@ fn patient_html(l: &PatientList) -> String {
             if r.unfilled {
                 "<strong>未定</strong>（下の番号へ / call this number）".to_string()
             } else {
-                html_escape(&r.name)
+                match &r.address {
+                    Some(a) => format!(
+                        "{}<br><small>{}</small>",
+                        html_escape(&r.name),
+                        html_escape(a)
+                    ),
+                    None => html_escape(&r.name),
+                }
             },
             role_ja(&r.role),
             html_escape(r.phone.as_deref().unwrap_or("—")),

@@ -419,6 +419,9 @@ pub struct PatientRow {
     pub unfilled: bool,
     /// The name of the holiday the slot starts on (日曜日, 元日, お盆…).
     pub holiday: Option<String>,
+    /// Where to go, when patients are given the institution (a holiday
+    /// duty clinic, a pharmacy on call).
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -181,7 +181,13 @@ async fn every_role_is_kept_to_its_own() {
     // the CLI, the API and the file), and cover is not asked for the past.
     let (s, p) = json_of(c.post(r("/absences")).bearer_auth(&coord).json(&json!({"staff": "kato-naoko", "start": "0000-01-01T00:00:00+09:00", "end": "9999-12-31T00:00:00+09:00"})).send().await.unwrap()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("between 2000 and 2100"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("between 2000 and 2100"),
+        "{p}"
+    );
     let (s, p) = json_of(c.post(r("/cover-requests")).bearer_auth(&coord).json(&json!({"institution": "anan-hospital", "profession": "physician", "start": "2020-01-01T09:00:00+09:00", "end": "2020-01-01T12:00:00+09:00"})).send().await.unwrap()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("in the past"), "{p}");

@@ -18,6 +18,30 @@ pub enum ServiceMode {
     OnCall,
 }
 
+/// Whose number patients are given for a service's slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientContact {
+    /// The person on duty and their phone (home-care on call).
+    Person,
+    /// The institution where the duty is done: the service's host, else the
+    /// person's home institution (a holiday duty clinic, a pharmacy on
+    /// call), with its address and phone, not a personal mobile.
+    Institution,
+}
+
+impl PatientContact {
+    pub fn parse(s: &str) -> Result<Self, crate::ParseError> {
+        match s {
+            "person" => Ok(Self::Person),
+            "institution" => Ok(Self::Institution),
+            _ => Err(crate::ParseError::new(format!(
+                "\"{s}\" is not a patient contact (person, institution)"
+            ))),
+        }
+    }
+}
+
 /// Whether duty time counts as working time (rule 5) or falls under a
 /// 宿日直許可 (duty permit), in which case it is not counted and the long
 /// rest after non-permitted night duty (rule 4) does not apply.
@@ -132,6 +156,10 @@ pub struct CoverageService {
     /// (未定); the region's fallback when absent.
     #[serde(default)]
     pub fallback_phone: Option<crate::Phone>,
+    /// Whose number patients are given; `None`: the default by mode (see
+    /// [`CoverageService::patient_contact`]).
+    #[serde(default)]
+    pub patient_contact: Option<PatientContact>,
 }
 
 /// A stretch of a day left uncovered by a continuous service.
@@ -158,6 +186,19 @@ impl std::fmt::Display for CoverageGap {
 }
 
 impl CoverageService {
+    /// Whose number patients get: as the network file says, else the
+    /// institution for duty done at one (on site, or a pharmacy's), the
+    /// person for on call from home.
+    pub fn patient_contact(&self) -> PatientContact {
+        self.patient_contact.unwrap_or(
+            if self.mode == ServiceMode::OnSite || self.profession == Profession::Pharmacist {
+                PatientContact::Institution
+            } else {
+                PatientContact::Person
+            },
+        )
+    }
+
     pub fn template(&self, id: &TemplateId) -> Option<&ShiftTemplate> {
         self.templates.iter().find(|t| &t.id == id)
     }
@@ -240,6 +281,7 @@ mod tests {
             max_travel_minutes: None,
             templates,
             fallback_phone: None,
+            patient_contact: None,
         }
     }
 

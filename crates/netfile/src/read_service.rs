@@ -126,6 +126,7 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
         .opt_int_in(ctx, "max_travel_minutes", 1, 600)
         .and_then(|v| u32::try_from(v).ok());
     let fallback_phone = e.opt(ctx, "fallback_phone", touban_domain::Phone::parse);
+    let patient_contact = e.opt(ctx, "patient_contact", touban_domain::PatientContact::parse);
     let mut templates = Vec::new();
     let mut template_ok = true;
     let service_name = e.name.clone();
@@ -159,6 +160,7 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
         max_travel_minutes: max_travel,
         templates,
         fallback_phone,
+        patient_contact,
     };
     Some((svc, template_ok))
 }

@@ -254,6 +254,7 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
             continuous,
             max_travel_minutes: Some(40),
             fallback_phone: None,
+            patient_contact: None,
             templates,
         });
     }

@@ -867,12 +867,12 @@ async fn an_unfilled_slot_is_on_the_patient_list_as_undecided() {
         .find(|r| r["unfilled"] == true)
         .unwrap_or_else(|| panic!("no 未定 row: {list}"));
     assert!(row["name"].as_str().unwrap().starts_with("未定"), "{row}");
-    assert_eq!(row["phone"], "0260-22-0000");
+    assert_eq!(row["phone"], "0260-00-0000");
     let (_, on) = m
         .get("/api/v1/oncall?service=night-pharmacy&at=2027-01-20T23:00:00%2B09:00")
         .await;
     assert_eq!(on["entries"][0]["now"]["unfilled"], true, "{on}");
-    assert_eq!(on["entries"][0]["now"]["fallback_phone"], "0260-22-0000");
+    assert_eq!(on["entries"][0]["now"]["fallback_phone"], "0260-00-0000");
     m.srv.stop().await;
 }
 
@@ -1231,5 +1231,31 @@ async fn escalation_once_late_acceptance_told_and_cancel() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    m.srv.stop().await;
+}
+
+/// Issue 14, item 7: for a service done at an institution (a pharmacy on
+/// call) the patient list gives the institution and its phone, not the
+/// pharmacist's personal mobile; home-care on call gives the person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patient_list_gives_the_pharmacy_not_the_pharmacists_mobile() {
+    let m = published().await;
+    let list = |svc: &str| {
+        format!(
+            "/api/v1/regions/{REGION}/services/{svc}/patient-list?from=2027-01-20&to=2027-01-20"
+        )
+    };
+    let (s, pharmacy) = m.get(&list("night-pharmacy")).await;
+    assert_eq!(s, StatusCode::OK, "{pharmacy}");
+    let rows = pharmacy["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert!(r["name"].as_str().unwrap().contains("薬局"), "{r}");
+        assert!(r["phone"].as_str().unwrap().starts_with("0260-"), "{r}");
+    }
+    let (_, home) = m.get(&list("homecare-oncall")).await;
+    for r in home["rows"].as_array().unwrap() {
+        assert!(r["phone"].as_str().unwrap().starts_with("090-"), "{r}");
+    }
     m.srv.stop().await;
 }
