@@ -219,6 +219,45 @@ pub async fn versions(
     }))
 }
 
+/// The months of a region with rotas: the published version and the newest
+/// (drafts are for coordinators).
+#[utoipa::path(get, path = "/api/v1/regions/{region}/rotas", tag = "rotas",
+    params(("region" = String, Path)),
+    responses((status = 200, body = RotaMonthList), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)),
+    security(("bearer" = [])))]
+pub async fn months(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(region): Path<String>,
+) -> ApiResult<Json<RotaMonthList>> {
+    let region = region_id(&region)?;
+    caller.in_region(&region)?;
+    st.network(&region).await?;
+    let mut items = Vec::new();
+    for month in st.store().rota_months(&region).await? {
+        let seen: Vec<_> = st
+            .store()
+            .rota_versions(&region, month)
+            .await?
+            .into_iter()
+            .filter(|v| may_see(&caller, v.status))
+            .collect();
+        let Some(latest) = seen.iter().map(|v| v.version).max() else {
+            continue;
+        };
+        items.push(RotaMonthDto {
+            month: month.to_string(),
+            published: seen
+                .iter()
+                .find(|v| v.status == RotaStatus::Published)
+                .map(|v| v.version),
+            latest,
+            versions: seen.len(),
+        });
+    }
+    Ok(Json(RotaMonthList { items }))
+}
+
 async fn load_version(
     st: &AppState,
     caller: &Caller,

@@ -497,3 +497,21 @@ pub struct Health {
     pub status: String,
     pub version: String,
 }
+
+/// One month of a region with rotas.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RotaMonthDto {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The published version, if any.
+    pub published: Option<u32>,
+    /// The newest version the caller may see.
+    pub latest: u32,
+    /// How many versions the caller may see.
+    pub versions: usize,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RotaMonthList {
+    pub items: Vec<RotaMonthDto>,
+}

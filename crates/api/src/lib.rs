@@ -84,16 +84,67 @@ where
     }
 }
 
+/// Where a JSON body's value was wrong, as a JSON pointer, and what to
+/// write instead. axum's text is "Failed to deserialize the JSON body into
+/// the target type: changes[0].date: input contains invalid characters at
+/// line 1 column 9"; serde names missing and unknown fields in backticks.
+fn data_error_field(text: &str) -> (String, String) {
+    let detail = text
+        .split_once("target type: ")
+        .map_or(text, |(_, rest)| rest);
+    let (path, what) = match detail.split_once(": ") {
+        Some((p, w)) if !p.contains(' ') => (Some(p), w),
+        _ => (None, detail),
+    };
+    let pointer = |p: &str| {
+        let mut out = String::new();
+        for part in p.split('.') {
+            let (name, index) = match part.split_once('[') {
+                Some((n, i)) => (n, Some(i.trim_end_matches(']'))),
+                None => (part, None),
+            };
+            if !name.is_empty() {
+                out.push('/');
+                out.push_str(name);
+            }
+            if let Some(i) = index {
+                out.push('/');
+                out.push_str(i);
+            }
+        }
+        out
+    };
+    let field = match path {
+        Some(p) if p != "." => pointer(p),
+        _ => detail
+            .split('`')
+            .nth(1)
+            .map_or_else(|| "body".to_string(), |f| format!("/{f}")),
+    };
+    // chrono's parse errors say what went wrong but not what is wanted.
+    let chrono = [
+        "premature end of input",
+        "input contains invalid characters",
+        "trailing input",
+        "input is out of range",
+        "input is not enough",
+    ];
+    let message = if chrono.iter().any(|c| what.contains(c)) {
+        format!(
+            "{what}: write an instant with its offset, e.g. 2027-01-14T09:00:00+09:00 (a date alone, e.g. 2027-01-14, where the field is a date)"
+        )
+    } else {
+        what.to_string()
+    };
+    (field, message)
+}
+
 fn json_problem(e: &JsonRejection) -> Problem {
     let text = e.body_text();
     match e {
         JsonRejection::JsonDataError(_) => {
-            // serde names the field: "missing field `staff`", "unknown field `x`", "...at line 1 column 9".
-            let field = text
-                .split('`')
-                .nth(1)
-                .map_or_else(|| "body".to_string(), |f| format!("/{f}"));
-            Problem::invalid(&field, text)
+            let (field, message) = data_error_field(&text);
+            Problem::invalid(&field, message)
         }
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -116,7 +167,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_public::health, api_public::oncall, api_public::patient_list, api_public::feed,
         api_net::regions, api_net::institutions, api_net::services, api_net::staff, api_net::staff_member,
         api_net::attending_pairs, api_net::requests, api_net::absences, api_net::add_absence,
-        api_rota::generate, api_rota::job, api_rota::versions, api_rota::rota, api_rota::publish,
+        api_rota::generate, api_rota::job, api_rota::months, api_rota::versions, api_rota::rota, api_rota::publish,
         api_rota::diff, api_rota::edit,
         api_cover::create, api_cover::list, api_cover::get_one, api_cover::cancel, api_cover::my_offers,
         api_cover::accept, api_cover::decline, api_cover::respond_page, api_cover::respond,
@@ -288,6 +339,11 @@ async fn problemize(res: Response) -> Response {
     Problem::new(status, &kind, detail).into_response()
 }
 
+/// The page the problem `type` links point at.
+async fn problems_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("problems.html"))
+}
+
 async fn not_found() -> Problem {
     Problem::not_found("this address")
 }
@@ -296,6 +352,7 @@ async fn not_found() -> Problem {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/health", get(api_public::health))
+        .route("/api/v1/docs/problems", get(problems_page))
         .route("/api/v1/oncall", get(api_public::oncall))
         .route(
             "/api/v1/regions/{region}/services/{service}/patient-list",
@@ -322,6 +379,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/regions/{region}/absences",
             get(api_net::absences).post(api_net::add_absence),
         )
+        .route("/api/v1/regions/{region}/rotas", get(api_rota::months))
         .route(
             "/api/v1/regions/{region}/rotas/{month}",
             get(api_rota::versions),

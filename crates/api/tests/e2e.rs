@@ -279,3 +279,41 @@ async fn rate_limit_and_graceful_shutdown() {
     // New connections are refused once it has stopped.
     assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
 }
+
+/// Issue 14, item 17: problem `type` links lead to a page that explains
+/// them; a date-only instant names its field and the expected form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problem_types_are_documented_and_fields_named() {
+    let srv = Server::start(config()).await;
+    let c = reqwest::Client::new();
+    let coord = srv.token(Grant::Coordinator { region: region() }).await;
+    let (s, p) = json_of(
+        c.post(srv.url(&format!("/api/v1/regions/{REGION}/absences")))
+            .bearer_auth(&coord)
+            .json(&json!({"staff": "kato-naoko", "start": "2027-01-02", "end": "2027-01-03T00:00:00+09:00"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "/start", "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2027-01-14T09:00:00+09:00"),
+        "{p}"
+    );
+    let kind = p["type"].as_str().unwrap();
+    let (path, anchor) = kind.split_once('#').unwrap();
+    let page = c.get(srv.url(path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(&format!("id=\"{anchor}\""))
+    );
+    srv.stop().await;
+}

@@ -307,6 +307,19 @@ impl Store for SqliteStore {
         rota::versions(&self.pool, region, month).await
     }
 
+    async fn rota_months(&self, region: &RegionId) -> Result<Vec<Month>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT month FROM rota_versions WHERE region_id = ? ORDER BY month",
+        )
+        .bind(region.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Month::parse(r.get::<&str, _>("month")).map_err(|e| StoreError::Backend(e.0)))
+            .collect()
+    }
+
     async fn publish_rota_with(
         &self,
         region: &RegionId,

@@ -172,6 +172,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn rota_versions(&self, region: &RegionId, month: Month) -> Result<Vec<RotaVersionInfo>>;
 
+    /// The months of a region that have at least one rota version, oldest
+    /// first.
+    async fn rota_months(&self, region: &RegionId) -> Result<Vec<Month>>;
+
     /// Publishes a version; a previously published version becomes
     /// superseded. `Stale` (nothing changed) when the month has a published
     /// version that the given one is not based on (directly or through

@@ -598,3 +598,17 @@ async fn patient_list_prints_on_a4_with_version_and_holidays() {
     }
     m.srv.stop().await;
 }
+
+/// Issue 14, item 17: a region's months with rotas; the publish answer
+/// names the version it was based on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regions_months_with_rotas_are_listed() {
+    let m = published().await;
+    let (s, list) = m.get(&format!("/api/v1/regions/{REGION}/rotas")).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(
+        list["items"],
+        json!([{"month": "2027-01", "published": 1, "latest": 1, "versions": 1}])
+    );
+    m.srv.stop().await;
+}
