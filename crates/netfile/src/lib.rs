@@ -29,16 +29,44 @@ use crate::source::SourceMap;
 /// Reads and validates a network file from disk.
 pub fn load(path: &Path) -> Result<Network, Problems> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(src) => parse(&file, &src),
-        Err(e) => Err(Problems(vec![Problem {
-            file,
-            line: 0,
+    let one = |line: usize, message: String| {
+        Problems(vec![Problem {
+            file: file.clone(),
+            line,
             entry: "the file".into(),
             field: None,
-            message: format!("cannot be read: {e}"),
-        }])),
+            message,
+        }])
+    };
+    let bytes = std::fs::read(path).map_err(|e| one(0, format!("cannot be read: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(src) => parse(&file, &src),
+        Err(e) => {
+            let (line, column) = not_utf8_at(e.as_bytes(), e.utf8_error().valid_up_to());
+            Err(one(line, not_utf8_message(line, column, e.as_bytes())))
+        }
     }
+}
+
+/// Line (from 1) and byte within it (from 1) of the first byte that is not
+/// UTF-8.
+fn not_utf8_at(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    (line, at - start + 1)
+}
+
+fn not_utf8_message(line: usize, column: usize, bytes: &[u8]) -> String {
+    // Shift-JIS (what Excel and Notepad on Japanese Windows save) has lead
+    // bytes 0x81–0x9F and 0xE0–0xFC before a second byte.
+    let sjis = bytes
+        .iter()
+        .any(|b| matches!(*b, 0x81..=0x9F));
+    format!(
+        "line {line}, byte {column}: the file is not UTF-8{}. Save it as UTF-8 (in Excel: \"CSV UTF-8\"; in Notepad: encoding UTF-8), or convert it: iconv -f SHIFT_JIS -t UTF-8 old.toml > new.toml",
+        if sjis { " (it looks like Shift-JIS, as Excel saves it on Japanese Windows)" } else { "" }
+    )
 }
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -83,12 +111,24 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
         Ok(t) => t,
         Err(e) => {
             let line = e.span().map_or(0, |s| line_of(src, s.start));
+            // Name the field when the error is in a `key = value` line (an
+            // impossible date such as 2027-02-30, say), quoting the value.
+            let text = src.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+            let field = text
+                .split_once('=')
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .map(str::to_string);
+            let mut message = e.message().trim().to_string();
+            if let Some((_, v)) = text.split_once('=') {
+                message = format!("{} — {message}", v.trim());
+            }
             return Err(Problems(vec![Problem {
                 file: file.to_string(),
                 line,
                 entry: "TOML syntax".into(),
-                field: None,
-                message: e.message().trim().to_string(),
+                field,
+                message,
             }]));
         }
     };

@@ -215,3 +215,30 @@ fn attending_pair_both_away_is_named() {
     );
     parse("net.toml", &apart).unwrap_or_else(|p| panic!("{p}"));
 }
+
+/// Issue 14, item 12: a file saved as Shift-JIS is named by line and byte,
+/// with how to convert it.
+#[test]
+fn a_shift_jis_file_is_named_by_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sjis.toml");
+    // "[region]\nid = \"r\"\nname = \"" then 南部 in Shift-JIS.
+    let mut bytes = b"[region]\nid = \"r\"\nname = \"".to_vec();
+    bytes.extend([0x93, 0xEC, 0x95, 0x94, b'"', b'\n']);
+    std::fs::write(&path, bytes).unwrap();
+    let p = load(&path).unwrap_err();
+    let text = p.to_string();
+    assert!(text.contains("line 3, byte 9"), "{text}");
+    assert!(text.contains("Shift-JIS") && text.contains("iconv"), "{text}");
+}
+
+/// Issue 14, item 12: an impossible TOML date names its line and field.
+#[test]
+fn an_impossible_date_names_its_field() {
+    let with = format!("{SMALL}\n[[absences]]\nstaff = \"doc\"\nfrom = 2027-02-30\nto = 2027-03-01\n");
+    let text = parse("d.toml", &with).unwrap_err().to_string();
+    assert!(
+        text.contains("d.toml:39") && text.contains("field `from`") && text.contains("2027-02-30"),
+        "{text}"
+    );
+}
