@@ -53,19 +53,24 @@ pub fn load(path: &Path) -> Result<Network, Problems> {
 fn not_utf8_at(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = &bytes[..at];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
     (line, at - start + 1)
 }
 
 fn not_utf8_message(line: usize, column: usize, bytes: &[u8]) -> String {
     // Shift-JIS (what Excel and Notepad on Japanese Windows save) has lead
     // bytes 0x81–0x9F and 0xE0–0xFC before a second byte.
-    let sjis = bytes
-        .iter()
-        .any(|b| matches!(*b, 0x81..=0x9F));
+    let sjis = bytes.iter().any(|b| matches!(*b, 0x81..=0x9F));
     format!(
         "line {line}, byte {column}: the file is not UTF-8{}. Save it as UTF-8 (in Excel: \"CSV UTF-8\"; in Notepad: encoding UTF-8), or convert it: iconv -f SHIFT_JIS -t UTF-8 old.toml > new.toml",
-        if sjis { " (it looks like Shift-JIS, as Excel saves it on Japanese Windows)" } else { "" }
+        if sjis {
+            " (it looks like Shift-JIS, as Excel saves it on Japanese Windows)"
+        } else {
+            ""
+        }
     )
 }
 
@@ -117,7 +122,9 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
             let field = text
                 .split_once('=')
                 .map(|(k, _)| k.trim())
-                .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|k| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
                 .map(str::to_string);
             let mut message = e.message().trim().to_string();
             if let Some((_, v)) = text.split_once('=') {

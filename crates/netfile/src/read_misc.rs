@@ -123,8 +123,32 @@ pub fn read_absence(ctx: &mut Ctx<'_>, tz: Tz, i: usize, t: &Table) -> Option<Ab
         .opt(ctx, "kind", AbsenceKind::parse)
         .unwrap_or(AbsenceKind::Leave);
     let reason = e.opt_str(ctx, "reason");
+    // Name the entry as people know it: whose absence, from when to when.
+    let written = |w: &When| match w {
+        When::Date(d) => d.to_string(),
+        When::Local(t) => t.format("%Y-%m-%dT%H:%M").to_string(),
+        When::Exact(t) => t.to_rfc3339(),
+    };
+    if let (Some(s), Some(f), Some(t)) = (&staff, &from, &to) {
+        e.name = format!("absence of \"{s}\" from {} to {}", written(f), written(t));
+    }
     e.finish(ctx);
-    let (start, end) = (start_instant(tz, from?), end_instant(tz, to?));
+    let (from, to) = (from?, to?);
+    let (start, end) = (start_instant(tz, from), end_instant(tz, to));
+    if end <= start {
+        // Quote what was written: `to` is inclusive for dates, so the
+        // instants would read a day later than the user's `to`.
+        e.report(
+            ctx,
+            Some("to"),
+            format!(
+                "to = {} is before from = {}: an absence ends on or after the day it starts (`to` is the last day away)",
+                written(&to),
+                written(&from)
+            ),
+        );
+        return None;
+    }
     e.check(ctx, "to", Absence::new(staff?, start, end, kind, reason))
 }
 

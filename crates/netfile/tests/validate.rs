@@ -180,8 +180,10 @@ fn absences_use_the_region_zone_and_inclusive_dates() {
         text.contains("a.toml:38: absences[1], field `staff`: unknown staff member \"nobody\""),
         "{text}"
     );
+    // Issue 14, item 13: named by its person and dates, quoting what was
+    // written (not the moved instants).
     assert!(
-        text.contains("a.toml:40: absences[1], field `to`: absence ends at"),
+        text.contains("a.toml:40: absence of \"nobody\" from 2027-01-10 to 2027-01-09, field `to`: to = 2027-01-09 is before from = 2027-01-10"),
         "{text}"
     );
 }
@@ -229,13 +231,17 @@ fn a_shift_jis_file_is_named_by_line_and_byte() {
     let p = load(&path).unwrap_err();
     let text = p.to_string();
     assert!(text.contains("line 3, byte 9"), "{text}");
-    assert!(text.contains("Shift-JIS") && text.contains("iconv"), "{text}");
+    assert!(
+        text.contains("Shift-JIS") && text.contains("iconv"),
+        "{text}"
+    );
 }
 
 /// Issue 14, item 12: an impossible TOML date names its line and field.
 #[test]
 fn an_impossible_date_names_its_field() {
-    let with = format!("{SMALL}\n[[absences]]\nstaff = \"doc\"\nfrom = 2027-02-30\nto = 2027-03-01\n");
+    let with =
+        format!("{SMALL}\n[[absences]]\nstaff = \"doc\"\nfrom = 2027-02-30\nto = 2027-03-01\n");
     let text = parse("d.toml", &with).unwrap_err().to_string();
     assert!(
         text.contains("d.toml:39") && text.contains("field `from`") && text.contains("2027-02-30"),
