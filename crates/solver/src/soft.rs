@@ -114,15 +114,36 @@ pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
                 continue;
             }
             // Per person: the days on which they could take a shift of the
-            // pool (their capacity, and their availability).
+            // pool (their availability), and how many duties they can take
+            // (their capacity): one a day, but at a backup hospital one 宿直
+            // a week and one 日直 a month, as the rules of that duty ask.
             let mut days: HashMap<usize, BTreeSet<chrono::NaiveDate>> = HashMap::new();
+            let mut free_days: HashMap<usize, BTreeSet<chrono::NaiveDate>> = HashMap::new();
+            let mut weeks: HashMap<usize, BTreeSet<(i32, u32)>> = HashMap::new();
+            let mut backup_day: HashSet<usize> = HashSet::new();
             let mut all_days = BTreeSet::new();
             for &s in &shifts {
-                all_days.insert(inst.shifts[s].shift.date);
+                let info = &inst.shifts[s];
+                all_days.insert(info.shift.date);
                 for &p in &inst.candidates[s] {
-                    days.entry(p).or_default().insert(inst.shifts[s].shift.date);
+                    days.entry(p).or_default().insert(info.shift.date);
+                    if info.backup_night {
+                        let w = info.shift.date.iso_week();
+                        weeks.entry(p).or_default().insert((w.year(), w.week()));
+                    } else if info.backup_day {
+                        backup_day.insert(p);
+                    } else {
+                        free_days.entry(p).or_default().insert(info.shift.date);
+                    }
                 }
             }
+            #[allow(clippy::cast_precision_loss)]
+            let capacity = |p: usize, available: usize| {
+                let n = free_days.get(&p).map_or(0, BTreeSet::len)
+                    + weeks.get(&p).map_or(0, BTreeSet::len)
+                    + usize::from(backup_day.contains(&p));
+                n.min(available) as f64
+            };
             let total: f64 = shifts
                 .iter()
                 .map(|&s| f64::from(inst.shifts[s].ideal))
@@ -135,7 +156,7 @@ pub fn pools(inst: &Instance<'_>) -> Vec<Pool> {
                 .iter()
                 .map(|(&p, d)| {
                     let avail = d.len() as f64 / all_days.len() as f64;
-                    (p, inst.staff[p].fte.get() * avail, d.len() as f64)
+                    (p, inst.staff[p].fte.get() * avail, capacity(p, d.len()))
                 })
                 .collect();
             let (targets, capped) = water_fill(total, &people);

@@ -66,8 +66,17 @@ fn repair_changes_only_what_it_must() {
             .unwrap()
             .assignments
     };
-    // 田中 由衣 falls ill for three days.
-    let who = touban_domain::StaffId::parse("tanaka-yui").unwrap();
+    // Whoever has the home-care night of the 13th falls ill for three days.
+    let who = first
+        .iter()
+        .find(|a| {
+            a.shift.service.as_str() == "homecare-oncall"
+                && a.shift.template.as_str() == "night"
+                && a.shift.date.to_string() == "2027-01-13"
+        })
+        .expect("a home-care night on the 13th")
+        .staff
+        .clone();
     let absence = touban_domain::Absence::new(
         who.clone(),
         "2027-01-12T00:00:00+09:00".parse().unwrap(),
