@@ -7,7 +7,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod cover;
 mod helpers;
+mod oncall;
 mod safety;
 
 use common::{REGION, Server, json_of, region};
