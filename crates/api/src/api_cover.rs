@@ -193,6 +193,15 @@ pub async fn list(
     }
 }
 
+/// A request the caller may see; 404 otherwise (as if it did not exist).
+async fn visible_cover(st: &AppState, caller: &Caller, id: i64) -> ApiResult<StoredCover> {
+    let c = st.store().cover(id).await?;
+    if !may_see(caller, &c) {
+        return Err(Problem::not_found(format!("cover request {id}")));
+    }
+    Ok(c)
+}
+
 #[utoipa::path(get, path = "/api/v1/cover-requests/{id}", tag = "cover",
     params(("id" = i64, Path)),
     responses((status = 200, body = CoverDto), (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails)),
@@ -202,10 +211,7 @@ pub async fn get_one(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CoverDto>> {
-    let c = st.store().cover(id).await?;
-    if !may_see(&caller, &c) {
-        return Err(Problem::not_found(format!("cover request {id}")));
-    }
+    let c = visible_cover(&st, &caller, id).await?;
     let net = st.network(&c.region).await?;
     Ok(Json(cover_as(&caller, &c, &net)))
 }
@@ -223,10 +229,7 @@ pub async fn cancel(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CoverDto>> {
-    let c = st.store().cover(id).await?;
-    if !may_see(&caller, &c) {
-        return Err(Problem::not_found(format!("cover request {id}")));
-    }
+    visible_cover(&st, &caller, id).await?;
     match &caller.grant {
         Grant::Admin | Grant::Coordinator { .. } | Grant::Institution { .. } => {}
         _ => {

@@ -344,11 +344,12 @@ fn run(
     let started = Instant::now();
     // Repair: shifts already under way keep their people; they bind the
     // rest of the month as fixed duties.
-    let frozen: Vec<usize> = match (history.frozen_before, &history.previous) {
+    let frozen: std::collections::HashSet<usize> = match (history.frozen_before, &history.previous)
+    {
         (Some(t), Some(_)) => (0..inst.shifts.len())
             .filter(|&s| inst.shifts[s].shift.start < t)
             .collect(),
-        _ => Vec::new(),
+        _ => std::collections::HashSet::new(),
     };
     let mut kept = Vec::new();
     let fixed_history;
