@@ -96,7 +96,9 @@ pub fn read_dir(dir: &Path) -> Vec<Vec<u8>> {
         .filter(|p| p.extension().is_some_and(|x| x == "eml"))
         .collect();
     names.sort();
-    names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    // A file listed while the server is still moving it into place is read
+    // on the next poll.
+    names.iter().filter_map(|p| std::fs::read(p).ok()).collect()
 }
 
 /// The outbox row a received message came from (its X-Touban-Outbox header).
