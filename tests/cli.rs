@@ -1,36 +1,13 @@
 //! End-to-end tests of the `touban` binary: they run the real executable on
 //! real files and a real SQLite database, and read what a person would read.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use std::path::Path;
+use std::process::Command;
 
-fn demo() -> PathBuf {
-    root().join("config/networks/southern-shimoina.toml")
-}
-
-fn touban(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_touban"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("TOUBAN_DATABASE_URL")
-        .env_remove("TOUBAN_CONFIG")
-        .output()
-        .expect("run touban")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use support::*;
 
 /// Every row of every table, as text: two equal dumps mean an unchanged database.
 fn dump(db: &Path) -> String {

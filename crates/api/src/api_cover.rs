@@ -424,7 +424,7 @@ async fn check_link(
         _ => {
             return Err(page(
                 "無効なリンク / Invalid link",
-                "<h1>無効なリンクです</h1><p>This link is not valid (unknown action).</p>",
+                "<h1>無効なリンクです</h1><p>リンクの操作が不明です。メールのリンクをそのまま開いてください。</p><p>This link is not valid (unknown action).</p>",
                 StatusCode::BAD_REQUEST,
             ));
         }
@@ -435,7 +435,7 @@ async fn check_link(
         return Err(page(
             "無効なリンク / Invalid link",
             &format!(
-                "<h1>このリンクは使えません</h1><p>{}</p><p>コーディネーターに連絡してください。 Please contact your coordinator.</p>",
+                "<h1>このリンクは使えません</h1><p>{}</p><p>コーディネーターに連絡してください。<br>Please contact your coordinator.</p>",
                 html_escape(why)
             ),
             StatusCode::FORBIDDEN,
@@ -445,7 +445,7 @@ async fn check_link(
         Ok(c) => Ok((accept, c)),
         Err(_) => Err(page(
             "見つかりません / Not found",
-            "<h1>依頼が見つかりません</h1><p>The offer no longer exists.</p>",
+            "<h1>依頼が見つかりません</h1><p>この依頼はもうありません。</p><p>The offer no longer exists.</p>",
             StatusCode::NOT_FOUND,
         )),
     }
@@ -514,23 +514,23 @@ pub async fn respond(
         Ok(a) => match a.outcome.as_str() {
             "accepted" => page(
                 "ありがとうございます / Thank you",
-                "<h1>引き受けました</h1><p>You have accepted this cover. Thank you.</p>",
+                "<h1>引き受けました</h1><p>ありがとうございます。確認のメール（予定表ファイル付き）をお送りします。依頼元にもお名前と電話番号を伝えます。</p><p>You have accepted this cover. Thank you. A confirmation with a calendar file follows by e-mail; the institution is given your name and phone.</p>",
                 StatusCode::OK,
             ),
             "already_taken" => page(
                 "受付済み / Already taken",
-                "<h1>既に他の方が引き受けました</h1><p>Someone else has already accepted this cover. Thank you all the same.</p>",
+                "<h1>既に他の方が引き受けました</h1><p>ご協力ありがとうございました。</p><p>Someone else has already accepted this cover. Thank you all the same.</p>",
                 StatusCode::OK,
             ),
             _ => page(
                 "辞退しました / Declined",
-                "<h1>辞退しました</h1><p>You have declined this cover.</p>",
+                "<h1>辞退しました</h1><p>お返事ありがとうございました。</p><p>You have declined this cover.</p>",
                 StatusCode::OK,
             ),
         },
         Err(p) if p.status == 409 => page(
             "使用済みのリンク / Link already used",
-            "<h1>このリンクは使用済みです</h1><p>This link has already been used.</p>",
+            "<h1>このリンクは使用済みです</h1><p>この依頼にはすでにお返事をいただいています。</p><p>This link has already been used.</p>",
             StatusCode::CONFLICT,
         ),
         Err(p) => p.into_response(),

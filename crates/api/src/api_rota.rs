@@ -1,15 +1,11 @@
 //! Rotas: generate (a background job), versions, publish, diff, manual edits.
 
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use touban_domain::{
-    Assignment, NewRota, Role, RotaStatus, ServiceId, ShiftKey, StaffId, TemplateId,
-};
+use touban_domain::{NewRota, RotaStatus};
 use touban_solver::{Instance, SolveOptions, check};
 use touban_store::JobStatus;
 
@@ -471,174 +467,37 @@ pub async fn edit(
             "give a reason, or leave it out",
         ));
     }
-    let (net, history) = ops::context(st.store(), &region, month).await?;
-    let inst = Instance::new(&net, month);
-    let mut assignments = rota.assignments.clone();
-    let mut touched = BTreeSet::new();
-    for (i, c) in body.changes.iter().enumerate() {
-        let at = |f: &str| format!("/changes/{i}/{f}");
-        let key = ShiftKey {
-            service: ServiceId::parse(&c.service)
-                .map_err(|e| Problem::invalid(&at("service"), e.0))?,
-            template: TemplateId::parse(&c.template)
-                .map_err(|e| Problem::invalid(&at("template"), e.0))?,
-            date: c.date,
-        };
-        if !inst.shift_index.contains_key(&key) {
-            return Err(Problem::invalid(
-                &at("date"),
-                format!("there is no shift {key} in {month}"),
-            ));
+    let (saved, added) = crate::edit::apply(
+        st.store(),
+        &region,
+        month,
+        &rota,
+        &body.changes,
+        body.override_reason.as_deref(),
+        &caller.actor(),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::edit::EditError::Invalid { field, detail } => Problem::invalid(&field, detail),
+        crate::edit::EditError::Violations(added) => {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rule-violations",
+                format!(
+                    "the edit breaks {} hard rule(s); fix it, or resend with `override_reason` to accept them on record",
+                    added.len()
+                ),
+            );
+            p.violations = added.iter().map(conv::violation).collect();
+            p
         }
-        if c.remove.is_none() && c.add.is_none() {
-            return Err(Problem::invalid(&at("add"), "give `add`, `remove` or both"));
-        }
-        touched.insert(key.clone());
-        let role = c
-            .role
-            .as_deref()
-            .map(|r| Role::parse(r).map_err(|e| Problem::invalid(&at("role"), e.0)))
-            .transpose()?;
-        let mut removed_role = None;
-        if let Some(r) = &c.remove {
-            let who = StaffId::parse(r).map_err(|e| Problem::invalid(&at("remove"), e.0))?;
-            let Some(pos) = assignments
-                .iter()
-                .position(|a| a.shift == key && a.staff == who)
-            else {
-                return Err(Problem::invalid(
-                    &at("remove"),
-                    format!("\"{who}\" is not on {key}"),
-                ));
-            };
-            removed_role = Some(assignments.remove(pos).role);
-        }
-        if let Some(a) = &c.add {
-            let who = StaffId::parse(a).map_err(|e| Problem::invalid(&at("add"), e.0))?;
-            if net.staff_member(&who).is_none() {
-                return Err(Problem::invalid(
-                    &at("add"),
-                    format!("no staff member \"{who}\""),
-                ));
-            }
-            let on_shift = assignments
-                .iter()
-                .position(|x| x.shift == key && x.staff == who);
-            // Someone already on the shift: the change sets their role.
-            if let Some(pos) = on_shift {
-                match role {
-                    Some(r) if r != assignments[pos].role => assignments[pos].role = r,
-                    _ => {
-                        return Err(Problem::invalid(
-                            &at("add"),
-                            format!("\"{who}\" is already on {key}"),
-                        ));
-                    }
-                }
-            } else {
-                // The role: as given; else the role of the person replaced;
-                // else primary if the shift has none, backup if it has.
-                let has_primary = assignments
-                    .iter()
-                    .any(|x| x.shift == key && x.role == Role::Primary);
-                let role = role.or(removed_role).unwrap_or(if has_primary {
-                    Role::Backup
-                } else {
-                    Role::Primary
-                });
-                assignments.push(Assignment {
-                    shift: key.clone(),
-                    staff: who.clone(),
-                    role,
-                });
-            }
-            // One primary per shift: a new primary makes the old one backup.
-            let now_primary = assignments
-                .iter()
-                .any(|x| x.shift == key && x.staff == who && x.role == Role::Primary);
-            if now_primary {
-                for x in assignments.iter_mut() {
-                    if x.shift == key && x.staff != who && x.role == Role::Primary {
-                        x.role = Role::Backup;
-                    }
-                }
-            }
-        }
-    }
-    // A shift left with backups only gets its first backup as primary.
-    for k in touched {
-        if !assignments
-            .iter()
-            .any(|a| a.shift == k && a.role == Role::Primary)
-            && let Some(first) = assignments.iter_mut().find(|a| a.shift == k)
-        {
-            first.role = Role::Primary;
-        }
-    }
-    // Only violations the edit adds count: the version may already have
-    // unfilled shifts that no edit here caused.
-    let before: BTreeSet<String> = check(&inst, &rota.assignments, &history)
-        .violations
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let added: Vec<_> = check(&inst, &assignments, &history)
-        .violations
-        .into_iter()
-        .filter(|v| !before.contains(&v.to_string()))
-        .collect();
-    if !added.is_empty() && body.override_reason.is_none() {
-        let mut p = Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "rule-violations",
-            format!(
-                "the edit breaks {} hard rule(s); fix it, or resend with `override_reason` to accept them on record",
-                added.len()
-            ),
-        );
-        p.violations = added.iter().map(conv::violation).collect();
-        return Err(p);
-    }
-    let note = match &body.override_reason {
-        Some(r) if !added.is_empty() => format!(
-            "manual edit of version {version}, overriding {} violation(s): {r}",
-            added.len()
-        ),
-        Some(r) => format!("manual edit of version {version}: {r}"),
-        None => format!("manual edit of version {version}"),
-    };
-    let latest = st
-        .store()
-        .rota_versions(&region, month)
-        .await?
-        .iter()
-        .map(|v| v.version)
-        .max()
-        .unwrap_or(0);
-    if latest != version {
-        return Err(Problem::new(
+        crate::edit::EditError::Stale(detail) => Problem::new(
             StatusCode::PRECONDITION_FAILED,
             "stale-version",
-            format!(
-                "version {version} is not the latest ({latest} is): someone saved a newer version since you read it; reload it and make your change there"
-            ),
-        ));
-    }
-    let saved = st
-        .store()
-        .save_rota_after(
-            &NewRota {
-                region: region.clone(),
-                month,
-                created_by: caller.actor(),
-                note: Some(note),
-                based_on: Some(version),
-                assignments,
-                overridden: added.iter().map(ToString::to_string).collect(),
-            },
-            version,
-        )
-        .await?;
+            detail,
+        ),
+        crate::edit::EditError::Store(e) => e.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(EditResult {

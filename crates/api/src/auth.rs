@@ -99,6 +99,37 @@ pub fn issue(grant: Grant, label: &str, created_by: &str) -> Result<IssuedToken,
     let prefix = if grant.is_feed() { "fd" } else { "tk" };
     let id = format!("{prefix}{}", hex(&random(8)));
     let secret = URL_SAFE_NO_PAD.encode(random(32));
+    issue_with(grant, label, created_by, id, secret)
+}
+
+/// The label of the feed credential made for e-mails (see [`derived_secret`]).
+pub const EMAIL_FEED_LABEL: &str = "calendar feed linked from e-mails";
+
+/// The secret of a feed credential whose token the notifier can put in
+/// every e-mail without storing it: HMAC-SHA256 of the credential id under
+/// the server's link key. Stored hashed like any other; revoking the
+/// credential ends it, and the next e-mail makes a new one.
+pub fn derived_secret(key: &[u8], id: &str) -> String {
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(format!("feed:{id}").as_bytes());
+    URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+}
+
+/// A feed token for `grant` whose secret is [`derived_secret`].
+pub fn issue_derived(grant: Grant, key: &[u8], created_by: &str) -> Result<IssuedToken, Problem> {
+    let id = format!("fd{}", hex(&random(8)));
+    let secret = derived_secret(key, &id);
+    issue_with(grant, EMAIL_FEED_LABEL, created_by, id, secret)
+}
+
+fn issue_with(
+    grant: Grant,
+    label: &str,
+    created_by: &str,
+    id: String,
+    secret: String,
+) -> Result<IssuedToken, Problem> {
     let salt = SaltString::generate(&mut OsRng);
     let hash = Argon2::default()
         .hash_password(secret.as_bytes(), &salt)

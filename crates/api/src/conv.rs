@@ -222,6 +222,7 @@ pub fn violation(v: &touban_solver::Violation) -> ViolationDto {
         rule: v.rule.number().into(),
         staff: v.staff.as_ref().map(ToString::to_string),
         shift: v.shift.as_ref().map(ToString::to_string),
+        message_ja: v.message_ja.clone(),
         message: v.message.clone(),
     }
 }

@@ -108,11 +108,17 @@ fn clash_with(mine: &[Duty], duty: &PastDuty, rest: bool) -> Option<String> {
             duty.clash(&d.at, rest)
         }?;
         Some(match (rule, earlier) {
-            (Rule::Overlap, _) => format!("on duty then ({})", d.label),
-            (_, true) => format!("rest interval after {} (rule 4)", d.label),
+            (Rule::Overlap, _) => format!(
+                "その時間に当番あり（{}）/ on duty then ({})",
+                d.label, d.label
+            ),
+            (_, true) => format!(
+                "{} の後の休息時間内（規則4）/ rest interval after {} (rule 4)",
+                d.label, d.label
+            ),
             (_, false) => format!(
-                "would not get the rest interval before {} (rule 4)",
-                d.label
+                "{} の前の休息時間がとれない（規則4）/ would not get the rest interval before {} (rule 4)",
+                d.label, d.label
             ),
         })
     })
@@ -171,6 +177,13 @@ async fn duties_around(
     Ok((duties, month_hours))
 }
 
+/// Rule 5 in words, Japanese first.
+fn cap_reason(load: f64, cover_hours: f64, cap: u32) -> String {
+    format!(
+        "月の上限: {load:.1} 時間 + {cover_hours:.1} 時間で上限 {cap} 時間を超える（規則5）/ monthly cap: {load:.1} h + {cover_hours:.1} h would exceed {cap} h (rule 5)"
+    )
+}
+
 /// Why `staff` may not take the cover `req` now (an acceptance is checked
 /// again: the person may have taken other duty since the offer), or None.
 pub async fn blocked(
@@ -181,7 +194,9 @@ pub async fn blocked(
     except: Option<i64>,
 ) -> Result<Option<String>, Problem> {
     let Some(p) = net.staff_member(staff) else {
-        return Ok(Some(format!("\"{staff}\" is no longer in the network")));
+        return Ok(Some(format!(
+            "「{staff}」はもうネットワークにいません / \"{staff}\" is no longer in the network"
+        )));
     };
     let (mut duties, month_hours) = duties_around(store, net, req.start, req.end).await?;
     let mut mine = duties.remove(staff).unwrap_or_default();
@@ -198,9 +213,7 @@ pub async fn blocked(
     if let Some(cap) = p.labour.monthly_cap_hours()
         && load + cover_hours > f64::from(cap) + 1e-6
     {
-        return Ok(Some(format!(
-            "monthly cap: {load:.1} h + {cover_hours:.1} h would exceed {cap} h (rule 5)"
-        )));
+        return Ok(Some(cap_reason(load, cover_hours, cap)));
     }
     Ok(None)
 }
@@ -218,7 +231,10 @@ pub async fn rank(
     let mut excluded = Vec::new();
     for p in net.staff.iter().filter(|p| p.profession == req.profession) {
         if let Some(s) = req.skills.iter().find(|s| !p.skills.contains(*s)) {
-            excluded.push((p.id.clone(), format!("lacks the skill {s}")));
+            excluded.push((
+                p.id.clone(),
+                format!("技能「{s}」がない / lacks the skill {s}"),
+            ));
             continue;
         }
         if let Some(a) = net
@@ -229,7 +245,10 @@ pub async fn rank(
             excluded.push((
                 p.id.clone(),
                 format!(
-                    "absent ({} {} – {})",
+                    "不在（{} {} – {}）/ absent ({} {} – {})",
+                    a.kind.label_ja(),
+                    a.start.format("%m-%d %H:%M"),
+                    a.end.format("%m-%d %H:%M"),
                     a.kind.as_str(),
                     a.start.format("%m-%d %H:%M"),
                     a.end.format("%m-%d %H:%M")
@@ -247,12 +266,7 @@ pub async fn rank(
         if let Some(cap) = p.labour.monthly_cap_hours()
             && load + cover_hours > f64::from(cap) + 1e-6
         {
-            excluded.push((
-                p.id.clone(),
-                format!(
-                    "monthly cap: {load:.1} h + {cover_hours:.1} h would exceed {cap} h (rule 5)"
-                ),
-            ));
+            excluded.push((p.id.clone(), cap_reason(load, cover_hours, cap)));
             continue;
         }
         let base = p.base.or_else(|| {
@@ -263,17 +277,20 @@ pub async fn rank(
             (Some(b), Some(t)) => b.distance_km(&t),
             _ => f64::INFINITY,
         };
-        let dist = if km.is_finite() {
-            format!("{km:.1} km from base")
+        let (dist_ja, dist) = if km.is_finite() {
+            (
+                format!("拠点から {km:.1} km"),
+                format!("{km:.1} km from base"),
+            )
         } else {
-            "distance unknown".to_string()
+            ("距離不明".to_string(), "distance unknown".to_string())
         };
         ok.push((
             km,
             load,
             p.id.clone(),
             format!(
-                "{dist}; {load:.1} h of duty this month; qualified, not absent, no overlapping duty, rest and monthly cap kept"
+                "{dist_ja}、今月の当番 {load:.1} 時間。資格あり・不在なし・重なる当番なし・休息と月の上限を守れる / {dist}; {load:.1} h of duty this month; qualified, not absent, no overlapping duty, rest and monthly cap kept"
             ),
         ));
     }
@@ -294,7 +311,8 @@ pub async fn rank(
             excluded.push((
                 staff,
                 format!(
-                    "ranked {} of the eligible, after the {max_offers} offered",
+                    "適任者の {} 番目（上位 {max_offers} 人に依頼）/ ranked {} of the eligible, after the {max_offers} offered",
+                    i + 1,
                     i + 1
                 ),
             ));

@@ -193,6 +193,9 @@ pub struct ViolationDto {
     pub rule: String,
     pub staff: Option<String>,
     pub shift: Option<String>,
+    /// What is wrong, in Japanese (shown first to coordinators).
+    pub message_ja: String,
+    /// The same in English.
     pub message: String,
 }
 
@@ -273,7 +276,8 @@ pub struct OfferDto {
     pub staff: String,
     pub name: String,
     pub rank: u32,
-    /// Why this rank: distance, load, rules checked.
+    /// Why this rank: distance, load, rules checked; Japanese first, then
+    /// English after " / ".
     pub reason: String,
     /// `waiting`, `offered`, `accepted`, `declined`, `taken`, `withdrawn`.
     pub status: String,

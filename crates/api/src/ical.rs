@@ -147,8 +147,59 @@ fn event(
     Some(e.done())
 }
 
+/// Touban's own product identifier (RFC 5545 §3.7.3), in every calendar
+/// it writes.
+pub const PRODID: &str = concat!("-//Touban//Touban ", env!("CARGO_PKG_VERSION"), "//JA");
+
+/// An empty calendar with VERSION, Touban's PRODID and CALSCALE.
+pub fn new_calendar() -> Calendar {
+    let mut cal = Calendar::empty();
+    cal.append_property(("VERSION", "2.0"))
+        .append_property(("PRODID", PRODID))
+        .append_property(("CALSCALE", "GREGORIAN"));
+    cal
+}
+
+/// The UID of an accepted cover's event, the same in the feed and in the
+/// confirmation e-mail.
+pub fn cover_uid(region: &str, id: i64, who: &str) -> String {
+    format!("{region}.cover-{id}.{who}@touban")
+}
+
+/// Accepted cover as an event of `person`'s: in their feed and in the
+/// confirmation e-mail, with the same UID.
+pub fn cover_event(
+    net: &Network,
+    c: &touban_store::StoredCover,
+    person: &touban_domain::StaffMember,
+) -> Event {
+    let inst = net.institution(&c.request.institution);
+    let place = inst.map_or_else(|| c.request.institution.to_string(), |i| i.name.clone());
+    let mut e = Event::new();
+    e.uid(&cover_uid(net.region.id.as_str(), c.id, person.id.as_str()))
+        .sequence(1)
+        .timestamp(Utc::now())
+        .starts(c.request.start.with_timezone(&Utc))
+        .ends(c.request.end.with_timezone(&Utc))
+        .summary(&format!("代診・応援 {place}（{}）", person.name))
+        .description(&format!(
+            "代診・応援 / cover: {place}{}{}",
+            inst.and_then(|i| i.phone.as_ref())
+                .map(|p| format!(" ☎ {p}"))
+                .unwrap_or_default(),
+            c.request
+                .note
+                .as_deref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        ))
+        .location(&inst.and_then(|i| i.address.clone()).unwrap_or(place))
+        .status(EventStatus::Confirmed);
+    e.done()
+}
+
 fn calendar(name: &str, net: &Network, events: Vec<Event>) -> String {
-    let mut cal = Calendar::new();
+    let mut cal = new_calendar();
     cal.name(name).timezone(net.region.time_zone.name());
     for e in events {
         cal.push(e);
@@ -233,33 +284,8 @@ pub async fn staff_feed(
                 continue;
             }
             let c = store.cover(id).await?;
-            let inst = net.institution(&c.request.institution);
-            let place = inst.map_or_else(|| c.request.institution.to_string(), |i| i.name.clone());
-            let mut e = Event::new();
-            e.uid(&format!("{}.cover-{id}.{staff}@touban", net.region.id))
-                .sequence(1)
-                .timestamp(Utc::now())
-                .starts(d.start.with_timezone(&Utc))
-                .ends(d.end.with_timezone(&Utc))
-                .summary(&format!("代診・応援 {place}（{}）", person.name))
-                .description(&format!(
-                    "代診・応援 / cover: {place}{}{}",
-                    inst.and_then(|i| i.phone.as_ref())
-                        .map(|p| format!(" ☎ {p}"))
-                        .unwrap_or_default(),
-                    c.request
-                        .note
-                        .as_deref()
-                        .map(|n| format!(" — {n}"))
-                        .unwrap_or_default()
-                ))
-                .location(
-                    &inst
-                        .and_then(|i| i.address.clone())
-                        .unwrap_or(place.clone()),
-                )
-                .status(EventStatus::Confirmed);
-            events.push(e.done());
+            let e = cover_event(net, &c, person);
+            events.push(e);
         }
     }
     Ok(calendar(&format!("当番 {}", person.name), net, events))

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod conv;
 pub mod cover;
 pub mod dto;
+pub mod edit;
 pub mod error;
 pub mod ical;
 pub mod links;

@@ -11,6 +11,9 @@ use crate::auth::hex;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// What an expired link says (Japanese first).
+pub const EXPIRED: &str = "このリンクは有効期限が切れています。まだ応援が必要か、コーディネーターにお問い合わせください / the link has expired";
+
 fn mac(key: &[u8], offer: i64, action: &str, expires: i64) -> HmacSha256 {
     let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     m.update(format!("offer:{offer}:{action}:{expires}").as_bytes());
@@ -48,12 +51,12 @@ pub fn verify(
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
         })
         .collect::<Option<Vec<u8>>>()
-        .ok_or("the link's signature is malformed")?;
+        .ok_or("リンクの署名が壊れています / the link's signature is malformed")?;
     mac(key, offer, action, expires)
         .verify_slice(&bytes)
-        .map_err(|_| "the link's signature does not match: it was altered or is not ours")?;
+        .map_err(|_| "リンクが書き換えられているか、このシステムのものではありません / the link's signature does not match: it was altered or is not ours")?;
     if now.timestamp() > expires {
-        return Err("the link has expired");
+        return Err(EXPIRED);
     }
     Ok(())
 }
@@ -75,7 +78,7 @@ mod tests {
         let late = exp + chrono::Duration::seconds(5);
         assert_eq!(
             verify(key, 7, "accept", exp.timestamp(), &sig, late),
-            Err("the link has expired")
+            Err(EXPIRED)
         );
         assert!(verify(key, 7, "accept", exp.timestamp(), "zz", Utc::now()).is_err());
     }

@@ -162,7 +162,7 @@ pub fn costs(report: &CheckReport) -> String {
             report.violations.len()
         );
         for v in &report.violations {
-            let _ = writeln!(s, "  {v}");
+            let _ = writeln!(s, "  {}", v.bilingual());
         }
     }
     s

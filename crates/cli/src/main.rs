@@ -11,6 +11,7 @@ mod print;
 mod rota;
 mod serve;
 mod store;
+mod version;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,9 +54,59 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Show a region's network as stored in the database.
+    /// Show a region's network as stored; with --month, a stored rota
+    /// version (grid, costs, fairness, unfilled shifts).
     Show {
         /// Region id (needed only when the database holds several).
+        #[arg(long)]
+        region: Option<String>,
+        /// Show this month's rota (YYYY-MM) instead of the network.
+        #[arg(long)]
+        month: Option<String>,
+        /// With --month: the version to show (default: the newest).
+        #[arg(long, requires = "month")]
+        version: Option<u32>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Publish a version of a month (default: the newest) after checking
+    /// it; everyone concerned is notified by e-mail.
+    Publish {
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        version: Option<u32>,
+        /// Publish although the version breaks hard rules or is not based
+        /// on the published one; the reason is kept in the rota history.
+        #[arg(long)]
+        override_reason: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Change one shift of a version (default: the newest) and save the
+    /// result as a new draft version, checked against every hard rule.
+    Edit {
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        version: Option<u32>,
+        /// The shift: SERVICE/TEMPLATE/DATE, e.g. homecare-oncall/night/2027-01-14.
+        #[arg(long)]
+        shift: String,
+        /// Take this person off the shift.
+        #[arg(long)]
+        remove: Option<String>,
+        /// Put this person on the shift.
+        #[arg(long)]
+        add: Option<String>,
+        /// Role of the person added: primary or backup.
+        #[arg(long)]
+        role: Option<String>,
+        /// Save although the edit breaks hard rules; kept on record.
+        #[arg(long)]
+        override_reason: Option<String>,
         #[arg(long)]
         region: Option<String>,
         #[command(flatten)]
@@ -397,7 +448,74 @@ fn main() -> ExitCode {
             Command::Calendar { year, network } => commands::calendar(year, network.as_deref()),
             Command::Validate { file } => commands::validate(&file),
             Command::Import { file, db } => commands::import(&cfg, &db, &file).await,
-            Command::Show { region, db } => commands::show(&cfg, &db, region.as_deref()).await,
+            Command::Show {
+                region,
+                month: None,
+                db,
+                ..
+            } => commands::show(&cfg, &db, region.as_deref()).await,
+            Command::Show {
+                region,
+                month: Some(month),
+                version: v,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    version::show(store, &region, rota::parse_month(&month)?, v).await
+                })
+                .await
+            }
+            Command::Publish {
+                month,
+                version: v,
+                override_reason,
+                region,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    version::publish(
+                        store,
+                        &region,
+                        rota::parse_month(&month)?,
+                        v,
+                        override_reason.as_deref(),
+                        "touban publish",
+                    )
+                    .await
+                })
+                .await
+            }
+            Command::Edit {
+                month,
+                version: v,
+                shift,
+                remove,
+                add,
+                role,
+                override_reason,
+                region,
+                db,
+            } => {
+                commands::with_region(&cfg, &db, region.as_deref(), async |store, region| {
+                    let input = version::EditInput {
+                        version: v,
+                        shift,
+                        remove,
+                        add,
+                        role,
+                        override_reason,
+                    };
+                    version::edit(
+                        store,
+                        &region,
+                        rota::parse_month(&month)?,
+                        input,
+                        "touban edit",
+                    )
+                    .await
+                })
+                .await
+            }
             Command::Demo {
                 network,
                 month,

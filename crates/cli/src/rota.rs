@@ -19,7 +19,11 @@ pub fn parse_month(s: &str) -> anyhow::Result<Month> {
 
 /// Prints a rota with its costs, fairness and unfilled shifts; returns how
 /// many shifts stay below their minimum.
-fn report(inst: &Instance<'_>, rota: &[touban_domain::Assignment], history: &History) -> usize {
+pub(crate) fn report(
+    inst: &Instance<'_>,
+    rota: &[touban_domain::Assignment],
+    history: &History,
+) -> usize {
     print!("{}", grid::month(inst, rota));
     let checked = check(inst, rota, history);
     print!("{}", grid::costs(&checked));

@@ -44,6 +44,10 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
     eprintln!(
         "touban serve: listening on http://{local} (database {url}); API docs at http://{local}/api/v1/docs"
     );
+    if let Some(w) = public_url_warning(local, &cfg.api.public_url) {
+        eprintln!("{w}");
+        tracing::warn!("{w}");
+    }
     // The notifier runs beside the API and stops with it, after finishing
     // the batch it is sending.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -129,4 +133,33 @@ pub async fn token_revoke(cfg: &Config, db: &DbArg, id: &str) -> anyhow::Result<
         c.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A warning when the server is reachable from other machines while the
+/// links it puts in e-mails and feeds still point at this machine's
+/// loopback (nobody else can open them).
+pub fn public_url_warning(local: std::net::SocketAddr, public_url: &str) -> Option<String> {
+    let loopback_link = ["//127.", "//localhost", "//[::1]"]
+        .iter()
+        .any(|p| public_url.contains(p));
+    (!local.ip().is_loopback() && loopback_link).then(|| {
+        format!(
+            "touban serve: 警告 / warning: listening on {local}, beyond this machine, but [api] public_url is \"{public_url}\": links in e-mails and calendar feeds point at this machine's loopback and will not open elsewhere. Set public_url (or TOUBAN_API__PUBLIC_URL) to the address people reach this server at, e.g. https://touban.example.jp"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url_warning;
+
+    #[test]
+    fn warns_only_when_listening_beyond_loopback_with_loopback_links() {
+        let any = "0.0.0.0:8080".parse().unwrap();
+        let lo = "127.0.0.1:8080".parse().unwrap();
+        assert!(public_url_warning(any, "http://127.0.0.1:8080").is_some());
+        assert!(public_url_warning(any, "http://localhost:8080/").is_some());
+        assert!(public_url_warning(any, "https://touban.example.jp").is_none());
+        assert!(public_url_warning(lo, "http://127.0.0.1:8080").is_none());
+    }
 }

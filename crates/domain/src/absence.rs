@@ -35,6 +35,15 @@ impl AbsenceKind {
             Self::Other => "other",
         }
     }
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Leave => "休暇",
+            Self::Conference => "学会・研修",
+            Self::Sickness => "病気",
+            Self::Sudden => "急な不在",
+            Self::Other => "その他",
+        }
+    }
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         Self::ALL
             .into_iter()

@@ -72,6 +72,9 @@ pub struct Policy {
     /// Who hears of escalated cover requests, failed deliveries and the
     /// daily digest of unfilled shifts.
     pub coordinator_emails: Vec<crate::Email>,
+    /// The coordinators' telephone, printed in every e-mail beside their
+    /// address (the region's `fallback_phone` when not set).
+    pub coordinator_phone: Option<crate::Phone>,
 }
 
 impl Default for Policy {
@@ -82,6 +85,7 @@ impl Default for Policy {
             reminder_minute_of_day: 17 * 60,
             reminders: true,
             coordinator_emails: Vec::new(),
+            coordinator_phone: None,
         }
     }
 }

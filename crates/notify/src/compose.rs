@@ -3,23 +3,24 @@
 //! read from the store when the message is sent, so a message says what is
 //! true then; a message with nothing left to say is skipped, not sent.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use icalendar::{Calendar as ICal, Component, Event, EventLike, EventStatus};
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use touban_calendar::Calendar;
 use touban_domain::{Month, Network, RegionId, Role, Rota, Shift, ShiftKey, StaffId};
-use touban_store::outbox::{CoverPayload, RotaPayload};
-use touban_store::{Message, MessageKind, OfferStatus, Store};
+use touban_store::{Message, MessageKind, Store};
 
-use crate::format::{date_en, date_ja, month_en, month_ja, times, when};
+use crate::format::{date_en, date_ja, times};
 use crate::render::{Rendered, Renderer};
 
+mod cover;
 mod digest;
+mod ics;
+mod rota;
 
 /// A calendar file to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,9 @@ pub struct Links {
     pub public_url: String,
     pub key: Vec<u8>,
     pub valid_hours: i64,
+    /// The sender's address: the ORGANIZER of calendar files when the
+    /// region names no coordinator.
+    pub sender: String,
 }
 
 /// The shifts of a month by key.
@@ -81,6 +85,7 @@ pub struct Composer {
     nets: Mutex<HashMap<RegionId, (Instant, Arc<Network>)>>,
     rotas: Mutex<HashMap<(RegionId, Month, u32), Arc<Rota>>>,
     shifts: Mutex<HashMap<(RegionId, Month), (Instant, ShiftMap)>>,
+    feeds: Mutex<HashMap<(RegionId, StaffId), (Instant, String)>>,
 }
 
 impl std::fmt::Debug for Composer {
@@ -104,17 +109,45 @@ pub struct DutyView {
     pub place: Option<String>,
     pub place_en: Option<String>,
     pub holiday: Option<String>,
+    /// Change notices: who holds a duty the person lost (empty: nobody yet).
+    pub now: Option<Vec<PersonView>>,
+    /// Change notices: who was on the shift before the change.
+    pub before: Option<Vec<PersonView>>,
+    /// The others on the same shift, with their phones.
+    pub others: Vec<PersonView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct CoverView {
-    id: i64,
-    institution: String,
-    institution_en: String,
-    phone: Option<String>,
-    when_ja: String,
-    when_en: String,
-    note: Option<String>,
+/// Someone on a shift, as a notice names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonView {
+    pub name: String,
+    pub name_en: Option<String>,
+    pub role_ja: &'static str,
+    pub role_en: &'static str,
+    pub phone: Option<String>,
+}
+
+/// Who is on each shift of a version.
+type Holders = HashMap<ShiftKey, Vec<(StaffId, Role)>>;
+
+fn holders(rota: &Rota) -> Holders {
+    let mut h: Holders = HashMap::new();
+    for a in &rota.assignments {
+        h.entry(a.shift.clone())
+            .or_default()
+            .push((a.staff.clone(), a.role));
+    }
+    for v in h.values_mut() {
+        v.sort_by_key(|(s, r)| (*r != Role::Primary, s.clone()));
+    }
+    h
+}
+
+fn role_words(role: Role) -> (&'static str, &'static str) {
+    match role {
+        Role::Primary => ("主当番", "primary"),
+        Role::Backup => ("副当番", "backup"),
+    }
 }
 
 impl Composer {
@@ -127,6 +160,7 @@ impl Composer {
             nets: Mutex::new(HashMap::new()),
             rotas: Mutex::new(HashMap::new()),
             shifts: Mutex::new(HashMap::new()),
+            feeds: Mutex::new(HashMap::new()),
         }
     }
 
@@ -211,18 +245,60 @@ impl Composer {
                 || shift.template.to_string(),
                 |t| t.name_en.clone().unwrap_or_else(|| t.id.to_string()),
             ),
-            role_ja: match role {
-                Role::Primary => "主当番",
-                Role::Backup => "副当番",
-            },
-            role_en: match role {
-                Role::Primary => "primary",
-                Role::Backup => "backup",
-            },
+            role_ja: role_words(role).0,
+            role_en: role_words(role).1,
             place: place.map(|i| i.name.clone()),
             place_en: place.map(|i| i.name_en.clone().unwrap_or_else(|| i.name.clone())),
             holiday: cal.day_off(shift.date).map(|d| d.name),
+            now: None,
+            before: None,
+            others: Vec::new(),
         }
+    }
+
+    /// The people of `holders` on `key` that `keep` keeps.
+    fn people_on(
+        net: &Network,
+        holders: &Holders,
+        key: &ShiftKey,
+        keep: impl Fn(&StaffId) -> bool,
+    ) -> Vec<PersonView> {
+        holders
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| keep(s))
+            .map(|(s, r)| {
+                let p = net.staff_member(s);
+                PersonView {
+                    name: p.map_or_else(|| s.to_string(), |p| p.name.clone()),
+                    name_en: p.and_then(|p| p.name_en.clone()),
+                    role_ja: role_words(*r).0,
+                    role_en: role_words(*r).1,
+                    phone: p.and_then(|p| p.phone.as_ref()).map(ToString::to_string),
+                }
+            })
+            .collect()
+    }
+
+    /// Views of `duties` with the others on each shift in `rota`.
+    fn views_with_others(
+        &self,
+        net: &Network,
+        rota: &Rota,
+        staff: &StaffId,
+        duties: &[(Shift, Role)],
+    ) -> Vec<DutyView> {
+        let cal = Calendar::for_region(&net.region);
+        let h = holders(rota);
+        duties
+            .iter()
+            .map(|(s, r)| {
+                let mut v = self.duty_view(net, &cal, s, *r);
+                v.others = Self::people_on(net, &h, &s.key(), |x| x != staff);
+                v
+            })
+            .collect()
     }
 
     /// A person's duties in a version, sorted by start.
@@ -243,48 +319,6 @@ impl Composer {
             .collect();
         v.sort_by_key(|(s, _)| (s.start, s.service.clone()));
         v
-    }
-
-    fn ics(
-        &self,
-        net: &Network,
-        staff: &StaffId,
-        duties: &[(Shift, Role)],
-        seq: u32,
-        cancel: bool,
-    ) -> String {
-        let cal_days = Calendar::for_region(&net.region);
-        let mut cal = ICal::new();
-        cal.append_property(("METHOD", if cancel { "CANCEL" } else { "PUBLISH" }));
-        cal.timezone(net.region.time_zone.name());
-        for (s, role) in duties {
-            let v = self.duty_view(net, &cal_days, s, *role);
-            let mut e = Event::new();
-            e.uid(&touban_api::ical::uid(
-                net.region.id.as_str(),
-                &s.key(),
-                staff.as_str(),
-            ))
-            .sequence(seq)
-            .timestamp(Utc::now())
-            .starts(s.start.with_timezone(&Utc))
-            .ends(s.end.with_timezone(&Utc))
-            .summary(&format!("当番 {}（{}）{}", v.service, v.shift, v.role_ja))
-            .description(&format!(
-                "{} {} {} / {} ({}), {}",
-                v.service, v.shift, v.role_ja, v.service_en, v.shift_en, v.role_en
-            ))
-            .status(if cancel {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Confirmed
-            });
-            if let Some(p) = &v.place {
-                e.location(p);
-            }
-            cal.push(e.done());
-        }
-        cal.done().to_string()
     }
 
     fn recipients(&self, net: &Network, m: &Message) -> Result<Vec<String>, Permanent> {
@@ -311,272 +345,120 @@ impl Composer {
         }
     }
 
+    /// The coordinators' contact, printed at the foot of every message.
+    fn coordinator(net: &Network) -> serde_json::Value {
+        let emails: Vec<String> = net
+            .policy
+            .coordinator_emails
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let phone = net
+            .policy
+            .coordinator_phone
+            .as_ref()
+            .or(net.region.fallback_phone.as_ref())
+            .map(ToString::to_string);
+        serde_json::json!({
+            "emails": emails.join(", "),
+            "first_email": emails.first(),
+            "phone": phone,
+        })
+    }
+
+    /// The address of a person's calendar feed for e-mails: the newest
+    /// unrevoked feed credential made for e-mails, or a new one. Its secret
+    /// is derived from the link key, so nothing secret is stored to build it
+    /// again; revoking it (API or CLI) makes the next e-mail carry a new one.
+    async fn feed_url(&self, net: &Network, staff: &StaffId) -> anyhow::Result<String> {
+        let key = (net.region.id.clone(), staff.clone());
+        if let Some((at, url)) = self.feeds.lock().expect("cache lock").get(&key)
+            && at.elapsed() < NET_TTL
+        {
+            return Ok(url.clone());
+        }
+        let grant = touban_store::Grant::StaffFeed {
+            region: net.region.id.clone(),
+            staff: staff.clone(),
+        };
+        let existing = self
+            .store
+            .credentials(Some(&net.region.id))
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.revoked_at.is_none()
+                    && c.grant == grant
+                    && c.label == touban_api::auth::EMAIL_FEED_LABEL
+            })
+            .max_by_key(|c| c.created_at);
+        let id = match existing {
+            Some(c) => c.id,
+            None => {
+                let issued = touban_api::auth::issue_derived(grant, &self.links.key, "notifier")
+                    .map_err(|p| anyhow::anyhow!("making a feed token: {}", p.detail))?;
+                self.store.create_credential(&issued.credential).await?.id
+            }
+        };
+        let url = format!(
+            "{}/api/v1/feeds/{id}.{}.ics",
+            self.links.public_url.trim_end_matches('/'),
+            touban_api::auth::derived_secret(&self.links.key, &id)
+        );
+        self.feeds
+            .lock()
+            .expect("cache lock")
+            .insert(key, (Instant::now(), url.clone()));
+        Ok(url)
+    }
+
     /// Composes one message. `Err` with a [`Permanent`] inside means the
     /// message can never be sent; other errors are worth a retry.
     pub async fn compose(&self, m: &Message) -> anyhow::Result<Composed> {
         let net = self.network(&m.region).await?;
-        let to = self.recipients(&net, m)?;
         let person = m.staff.as_ref().and_then(|s| net.staff_member(s));
+        let feed_url = match person {
+            Some(p) => Some(self.feed_url(&net, &p.id).await?),
+            None => None,
+        };
         let mut ctx = serde_json::json!({
             "region": net.region.name,
             "region_en": net.region.name_en,
             "name": person.map(|p| p.name.clone()),
             "name_en": person.and_then(|p| p.name_en.clone()),
+            "coordinator": Self::coordinator(&net),
+            "feed_url": feed_url,
         });
-        let cal = Calendar::for_region(&net.region);
         let mut attachments = Vec::new();
-        let extra = match m.kind {
+        let (to, extra) = match m.kind {
             MessageKind::Published | MessageKind::Changed => {
-                let p: RotaPayload = serde_json::from_value(m.payload.clone())
-                    .context("outbox payload of a rota message")?;
-                let staff = m
-                    .staff
-                    .as_ref()
-                    .ok_or_else(|| anyhow!("rota message without a person"))?;
-                let new = self.rota(&m.region, p.month, p.to).await?;
-                let now_duties = self.duties_of(&net, &new, staff, |_| true);
-                let mut extra = serde_json::json!({
-                    "month_ja": month_ja(p.month),
-                    "month_en": month_en(p.month),
-                    "urgent": p.urgent,
-                });
-                match (m.kind, p.from) {
-                    (MessageKind::Changed, Some(from)) => {
-                        let old = self.rota(&m.region, p.month, from).await?;
-                        let before = self.duties_of(&net, &old, staff, |_| true);
-                        let key = |(s, r): &(Shift, Role)| (s.key(), *r);
-                        let before_set: BTreeSet<_> = before.iter().map(key).collect();
-                        let after_set: BTreeSet<_> = now_duties.iter().map(key).collect();
-                        let removed: Vec<_> = before
-                            .iter()
-                            .filter(|d| !after_set.contains(&key(d)))
-                            .cloned()
-                            .collect();
-                        let added: Vec<_> = now_duties
-                            .iter()
-                            .filter(|d| !before_set.contains(&key(d)))
-                            .cloned()
-                            .collect();
-                        if removed.is_empty() && added.is_empty() {
-                            return Ok(Composed::Skip(format!(
-                                "versions {from} and {} give this person the same duties",
-                                p.to
-                            )));
-                        }
-                        // A duty whose role changed stays (same UID, new
-                        // SEQUENCE); only duties gone altogether are cancelled.
-                        let kept: BTreeSet<ShiftKey> = added.iter().map(|(s, _)| s.key()).collect();
-                        let cancelled: Vec<_> = removed
-                            .iter()
-                            .filter(|(s, _)| !kept.contains(&s.key()))
-                            .cloned()
-                            .collect();
-                        if !added.is_empty() {
-                            attachments.push(Attachment {
-                                filename: "duties.ics".into(),
-                                method: "PUBLISH",
-                                body: self.ics(&net, staff, &added, p.to, false),
-                            });
-                        }
-                        if !cancelled.is_empty() {
-                            attachments.push(Attachment {
-                                filename: "cancel.ics".into(),
-                                method: "CANCEL",
-                                body: self.ics(&net, staff, &cancelled, p.to, true),
-                            });
-                        }
-                        let view = |v: &[(Shift, Role)]| -> Vec<DutyView> {
-                            v.iter()
-                                .map(|(s, r)| self.duty_view(&net, &cal, s, *r))
-                                .collect()
-                        };
-                        extra["removed"] = serde_json::to_value(view(&removed))?;
-                        extra["added"] = serde_json::to_value(view(&added))?;
-                    }
-                    _ => {
-                        if now_duties.is_empty() {
-                            return Ok(Composed::Skip("no duties in this version".into()));
-                        }
-                        attachments.push(Attachment {
-                            filename: "duties.ics".into(),
-                            method: "PUBLISH",
-                            body: self.ics(&net, staff, &now_duties, p.to, false),
-                        });
-                        let views: Vec<DutyView> = now_duties
-                            .iter()
-                            .map(|(s, r)| self.duty_view(&net, &cal, s, *r))
-                            .collect();
-                        extra["duties"] = serde_json::to_value(views)?;
-                    }
+                match self.rota_notice(&net, m, &mut attachments).await? {
+                    Ok(extra) => (self.recipients(&net, m)?, extra),
+                    Err(skip) => return Ok(Composed::Skip(skip)),
                 }
-                extra
             }
-            MessageKind::Reminder => {
-                let date: NaiveDate = serde_json::from_value(m.payload["date"].clone())
-                    .context("outbox payload of a reminder")?;
-                let staff = m
-                    .staff
-                    .as_ref()
-                    .ok_or_else(|| anyhow!("reminder without a person"))?;
-                if !net.policy.reminders || person.is_some_and(|p| !p.reminders) {
-                    return Ok(Composed::Skip("reminders are switched off".into()));
-                }
-                let month = Month::new(date.year(), date.month())?;
-                let Some(rota) = self.store.published_rota(&m.region, month).await? else {
-                    return Ok(Composed::Skip("the month is no longer published".into()));
-                };
-                let duties = self.duties_of(&net, &rota, staff, |s| s.date == date);
-                if duties.is_empty() {
-                    return Ok(Composed::Skip(format!("no duty on {date} any more")));
-                }
-                let views: Vec<DutyView> = duties
-                    .iter()
-                    .map(|(s, r)| self.duty_view(&net, &cal, s, *r))
-                    .collect();
-                serde_json::json!({
-                    "day_ja": date_ja(date),
-                    "day_en": date_en(date),
-                    "duties": views,
-                })
-            }
+            MessageKind::Reminder => match self.reminder(&net, m).await? {
+                Ok(extra) => (self.recipients(&net, m)?, extra),
+                Err(skip) => return Ok(Composed::Skip(skip)),
+            },
             MessageKind::Offer
             | MessageKind::OfferTaken
             | MessageKind::Escalation
             | MessageKind::LateAcceptance
-            | MessageKind::CoverCancelled => {
-                let p: CoverPayload = serde_json::from_value(m.payload.clone())
-                    .context("outbox payload of a cover message")?;
-                let c = self.store.cover(p.request).await?;
-                let inst = net.institution(&c.request.institution);
-                let (when_ja, when_en) = when(c.request.start, c.request.end);
-                let cover = CoverView {
-                    id: c.id,
-                    institution: inst
-                        .map_or_else(|| c.request.institution.to_string(), |i| i.name.clone()),
-                    institution_en: inst.map_or_else(
-                        || c.request.institution.to_string(),
-                        |i| i.name_en.clone().unwrap_or_else(|| i.name.clone()),
-                    ),
-                    phone: inst.and_then(|i| i.phone.as_ref()).map(ToString::to_string),
-                    when_ja,
-                    when_en,
-                    note: c.request.note.clone(),
-                };
-                let mut extra = serde_json::json!({ "cover": cover });
-                match m.kind {
-                    MessageKind::Offer => {
-                        let offer_id = p
-                            .offer
-                            .ok_or_else(|| anyhow!("offer message without an offer"))?;
-                        let Some(o) = c.offers.iter().find(|o| o.id == offer_id) else {
-                            return Err(
-                                Permanent(format!("offer {offer_id} does not exist")).into()
-                            );
-                        };
-                        if o.status != OfferStatus::Offered {
-                            return Ok(Composed::Skip(format!(
-                                "the offer is {} now; nothing to ask",
-                                o.status.as_str()
-                            )));
-                        }
-                        let exp = (Utc::now() + chrono::Duration::hours(self.links.valid_hours))
-                            .min(c.request.end.with_timezone(&Utc));
-                        let base = self.links.public_url.trim_end_matches('/');
-                        let link = |a| {
-                            format!(
-                                "{base}{}",
-                                touban_api::links::link(&self.links.key, offer_id, a, exp)
-                            )
-                        };
-                        let exp_local = exp.with_timezone(&net.region.time_zone);
-                        extra["accept_url"] = link("accept").into();
-                        extra["decline_url"] = link("decline").into();
-                        extra["reason"] = o.reason.clone().into();
-                        extra["broadcast"] =
-                            (c.request.mode == touban_domain::OfferMode::Broadcast).into();
-                        extra["expires_ja"] = format!(
-                            "{} {}",
-                            date_ja(exp_local.date_naive()),
-                            exp_local.format("%H:%M")
-                        )
-                        .into();
-                        extra["expires_en"] = format!(
-                            "{} {}",
-                            date_en(exp_local.date_naive()),
-                            exp_local.format("%H:%M")
-                        )
-                        .into();
-                    }
-                    MessageKind::LateAcceptance => {
-                        let who = c.filled_by.as_ref().and_then(|s| net.staff_member(s));
-                        let Some(who) = who else {
-                            return Ok(Composed::Skip("the request is not filled any more".into()));
-                        };
-                        extra["taker"] = who.name.clone().into();
-                        extra["taker_en"] = who
-                            .name_en
-                            .clone()
-                            .unwrap_or_else(|| who.name.clone())
-                            .into();
-                        extra["taker_phone"] = who
-                            .phone
-                            .as_ref()
-                            .map_or_else(|| "—".to_string(), ToString::to_string)
-                            .into();
-                    }
-                    MessageKind::Escalation => {
-                        let offers: Vec<_> = c
-                            .offers
-                            .iter()
-                            .map(|o| {
-                                let p = net.staff_member(&o.staff);
-                                serde_json::json!({
-                                    "name": p.map_or_else(|| o.staff.to_string(), |p| p.name.clone()),
-                                    "name_en": p.and_then(|p| p.name_en.clone()).unwrap_or_else(|| o.staff.to_string()),
-                                    "status": o.status.as_str(),
-                                    "status_ja": match o.status {
-                                        OfferStatus::Waiting => "未依頼",
-                                        OfferStatus::Offered => "返答なし",
-                                        OfferStatus::Accepted => "引き受け",
-                                        OfferStatus::Declined => "辞退",
-                                        OfferStatus::Taken | OfferStatus::Withdrawn => "終了",
-                                    },
-                                })
-                            })
-                            .collect();
-                        extra["offers"] = offers.into();
-                    }
-                    _ => {}
+            | MessageKind::CoverCancelled
+            | MessageKind::CoverFilled
+            | MessageKind::CoverConfirmed
+            | MessageKind::CoverUnfilled => {
+                match self.cover_notice(&net, m, &mut attachments).await? {
+                    Ok((to, extra)) => match to {
+                        Some(to) => (to, extra),
+                        None => (self.recipients(&net, m)?, extra),
+                    },
+                    Err(skip) => return Ok(Composed::Skip(skip)),
                 }
-                extra
             }
             MessageKind::RepairPending => {
-                let p: touban_store::outbox::RepairPayload =
-                    serde_json::from_value(m.payload.clone())
-                        .context("outbox payload of a pending repair")?;
-                let who = net.staff_member(&p.absent);
-                let tz = net.region.time_zone;
-                let (s, e) = (p.start.with_timezone(&tz), p.end.with_timezone(&tz));
-                let span = |f: fn(NaiveDate) -> String| {
-                    format!(
-                        "{} {} – {} {}",
-                        f(s.date_naive()),
-                        s.format("%H:%M"),
-                        f(e.date_naive()),
-                        e.format("%H:%M")
-                    )
-                };
-                serde_json::json!({
-                    "month": p.month.to_string(),
-                    "from": p.from,
-                    "to": p.to,
-                    "changes": p.changes,
-                    "unfilled": p.unfilled,
-                    "absent": who.map_or_else(|| p.absent.to_string(), |w| w.name.clone()),
-                    "absent_en": who.and_then(|w| w.name_en.clone()).unwrap_or_else(|| p.absent.to_string()),
-                    "when_ja": span(date_ja),
-                    "when_en": span(date_en),
-                })
+                (self.recipients(&net, m)?, Self::repair_pending(&net, m)?)
             }
             MessageKind::DeliveryFailed => {
                 let since: DateTime<Utc> = serde_json::from_value(m.payload["since"].clone())
@@ -587,7 +469,10 @@ impl Composer {
                         "no failed deliveries (retried since)".into(),
                     ));
                 }
-                serde_json::json!({ "failed": failed })
+                (
+                    self.recipients(&net, m)?,
+                    serde_json::json!({ "failed": failed }),
+                )
             }
             MessageKind::Digest => {
                 let day: NaiveDate = serde_json::from_value(m.payload["date"].clone())
@@ -599,13 +484,16 @@ impl Composer {
                 if failed.is_empty() && unfilled.is_empty() {
                     return Ok(Composed::Skip("nothing to report".into()));
                 }
-                serde_json::json!({
-                    "day_ja": date_ja(day),
-                    "day_en": date_en(day),
-                    "days": self.digest_days,
-                    "failed": failed,
-                    "unfilled": unfilled,
-                })
+                (
+                    self.recipients(&net, m)?,
+                    serde_json::json!({
+                        "day_ja": date_ja(day),
+                        "day_en": date_en(day),
+                        "days": self.digest_days,
+                        "failed": failed,
+                        "unfilled": unfilled,
+                    }),
+                )
             }
         };
         merge(&mut ctx, extra);
@@ -617,6 +505,10 @@ impl Composer {
         })))
     }
 }
+
+/// What a part of the composer returns: the template's values, or why the
+/// message is skipped.
+type Part<T = serde_json::Value> = anyhow::Result<Result<T, String>>;
 
 fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
     if let (Some(a), serde_json::Value::Object(b)) = (into.as_object_mut(), from) {

@@ -25,6 +25,8 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "_duties_en.html",
     "_failed.txt",
     "_failed.html",
+    "_footer.txt",
+    "_footer.html",
     "published.txt",
     "published.html",
     "changed.txt",
@@ -47,6 +49,12 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "late_acceptance.html",
     "cover_cancelled.txt",
     "cover_cancelled.html",
+    "cover_filled.txt",
+    "cover_filled.html",
+    "cover_confirmed.txt",
+    "cover_confirmed.html",
+    "cover_unfilled.txt",
+    "cover_unfilled.html",
 );
 
 /// Subject, plain text and HTML of one message.
@@ -94,6 +102,13 @@ impl Renderer {
             .ok_or_else(|| anyhow!("template {name}.txt must start with a \"Subject: …\" line"))?
             .trim()
             .to_string();
+        // Every message ends with whom to ask and where the calendar is.
+        let footer = self
+            .env
+            .get_template("_footer.txt")?
+            .render(&ctx)
+            .map_err(|e| anyhow!("template _footer.txt: {e:#}"))?;
+        let body = format!("{}\n{footer}", body.trim_start_matches('\n').trim_end());
         let with_subject = minijinja::context! { subject => &subject, ..ctx };
         let html = self
             .env
@@ -102,7 +117,7 @@ impl Renderer {
             .map_err(|e| anyhow!("template {name}.html: {e:#}"))?;
         Ok(Rendered {
             subject,
-            text: body.trim_start_matches('\n').to_string(),
+            text: body,
             html,
         })
     }

@@ -75,6 +75,7 @@ impl Worker {
                 public_url: links.public_url,
                 key,
                 valid_hours: links.valid_hours,
+                sender: sender.email.to_string(),
             },
             cfg.digest_days_ahead,
         );

@@ -11,31 +11,19 @@ use std::time::Duration;
 use common::harness::{Sink, free_port};
 use common::*;
 use mail_parser::MessageParser;
-use touban_domain::{NewRota, StaffId};
+use touban_domain::StaffId;
 use touban_store::MessageKind;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cover_offers_carry_signed_links_then_taken_and_escalation_notices() {
-    use touban_domain::{CoverRequest, OfferMode, Profession};
+    use touban_domain::OfferMode;
     let e = env().await;
     let sink = Sink::start(free_port(), &[]);
     let (smtp, cfg) = configs(sink.port);
     let w = worker(&e, smtp, cfg).await;
     let region = e.net.region.id.clone();
-    let request = |mode| CoverRequest {
-        institution: e.net.institutions[0].id.clone(),
-        profession: Profession::Physician,
-        skills: BTreeSet::new(),
-        start: chrono::DateTime::parse_from_rfc3339("2027-01-12T09:00:00+09:00").unwrap(),
-        end: chrono::DateTime::parse_from_rfc3339("2027-01-12T17:00:00+09:00").unwrap(),
-        note: Some("外来の代診".into()),
-        mode,
-    };
-    let offer = |s: &str| touban_store::NewOffer {
-        staff: StaffId::parse(s).unwrap(),
-        rank: 1,
-        reason: "最寄り (12 分)".into(),
-    };
+    let request = |mode| cover_request(&e, mode);
+    let offer = |s: &str| offer(s, "最寄り (12 分)");
     let c = e
         .store
         .create_cover(
@@ -113,9 +101,13 @@ async fn cover_offers_carry_signed_links_then_taken_and_escalation_notices() {
         .unwrap();
     drain(e.store.as_ref(), &w, Duration::from_secs(30)).await;
     let mails = sink.messages();
-    assert_eq!(mails.len(), 3);
-    let m = MessageParser::default().parse(&mails[2]).unwrap();
-    assert!(m.subject().unwrap().contains("【応援依頼・終了】"));
+    // And the institution and Suzuki hear the outcome (outcomes.rs).
+    assert_eq!(mails.len(), 5);
+    let m = mails
+        .iter()
+        .map(|r| MessageParser::default().parse(r).unwrap())
+        .find(|m| m.subject().unwrap().contains("【応援依頼・終了】"))
+        .unwrap();
     assert_eq!(
         m.to().unwrap().first().unwrap().address(),
         Some("yamada.kenji@anan-hospital.example.jp")
@@ -165,18 +157,7 @@ async fn reminders_the_day_before_and_the_coordinators_digest() {
         .clone();
     let mut v2 = full.assignments.clone();
     v2.retain(|a| a.shift != gap);
-    e.store
-        .save_rota(&NewRota {
-            region: region.clone(),
-            month: jan(),
-            created_by: "test".into(),
-            note: None,
-            based_on: Some(1),
-            assignments: v2.clone(),
-            overridden: Vec::new(),
-        })
-        .await
-        .unwrap();
+    save_version(&e, Some(1), v2.clone()).await;
     e.store.publish_rota(&region, jan(), 2, "c").await.unwrap();
     let sink = Sink::start(free_port(), &[]);
     let (smtp, cfg) = configs(sink.port);
@@ -221,7 +202,8 @@ async fn reminders_the_day_before_and_the_coordinators_digest() {
     assert!(
         subjects
             .iter()
-            .any(|s| s.contains("【明日の当番】1月10日(日)")),
+            // Sent today (not the 9th): it says the date, not "tomorrow".
+            .any(|s| s.contains("【当番のお知らせ】1月10日(日)")),
         "{subjects:?}"
     );
     let digest = fresh
@@ -240,25 +222,16 @@ async fn reminders_the_day_before_and_the_coordinators_digest() {
 /// as received by a real SMTP server, Japanese first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repair_waiting_late_acceptance_and_cancellation_are_sent() {
-    use touban_domain::{CoverRequest, OfferMode, Profession};
+    use touban_domain::OfferMode;
     let e = env().await;
     let sink = Sink::start(free_port(), &[]);
     let (smtp, cfg) = configs(sink.port);
     let w = worker(&e, smtp, cfg).await;
     let region = e.net.region.id.clone();
-    let offer = |s: &str| touban_store::NewOffer {
-        staff: StaffId::parse(s).unwrap(),
-        rank: 1,
-        reason: "最寄り".into(),
-    };
-    let request = CoverRequest {
-        institution: e.net.institutions[0].id.clone(),
-        profession: Profession::Physician,
-        skills: BTreeSet::new(),
-        start: chrono::DateTime::parse_from_rfc3339("2027-01-12T09:00:00+09:00").unwrap(),
-        end: chrono::DateTime::parse_from_rfc3339("2027-01-12T17:00:00+09:00").unwrap(),
+    let offer = |s: &str| offer(s, "最寄り");
+    let request = touban_domain::CoverRequest {
         note: None,
-        mode: OfferMode::Broadcast,
+        ..cover_request(&e, OfferMode::Broadcast)
     };
     let c = e
         .store

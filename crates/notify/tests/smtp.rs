@@ -13,7 +13,7 @@ use common::harness::{Sink, free_port, outbox_id};
 use common::*;
 use icalendar::Component;
 use mail_parser::{MessageParser, MimeHeaders};
-use touban_domain::{NewRota, RegionId, StaffId};
+use touban_domain::{RegionId, StaffId};
 use touban_store::{MessageKind, MessageState, NewMessage};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,8 +112,9 @@ async fn publish_sends_one_notice_per_person_then_changes() {
     );
 
     // Version 2 gives one of A's duties to B: A gets cancel.ics (same UID,
-    // SEQUENCE 2, STATUS:CANCELLED), B gets duties.ics with SEQUENCE 2;
-    // nobody else hears anything.
+    // SEQUENCE 2, STATUS:CANCELLED), B gets duties.ics with SEQUENCE 2; a
+    // colleague on that shift hears who is beside them now; nobody else
+    // hears anything.
     let moved = rota.assignments[0].clone();
     let a = moved.staff.clone();
     let b = rota
@@ -131,18 +132,7 @@ async fn publish_sends_one_notice_per_person_then_changes() {
         .clone();
     let mut v2 = rota.assignments.clone();
     v2[0].staff = b.clone();
-    e.store
-        .save_rota(&NewRota {
-            region: region.clone(),
-            month: jan(),
-            created_by: "test".into(),
-            note: None,
-            based_on: Some(1),
-            assignments: v2,
-            overridden: Vec::new(),
-        })
-        .await
-        .unwrap();
+    save_version(&e, Some(1), v2).await;
     e.store
         .publish_rota(&region, jan(), 2, "coordinator")
         .await
@@ -150,7 +140,19 @@ async fn publish_sends_one_notice_per_person_then_changes() {
     drain(e.store.as_ref(), &w, Duration::from_secs(60)).await;
     let mails = sink.messages();
     let fresh = &mails[duties.len()..];
-    assert_eq!(fresh.len(), 2, "only the two people concerned");
+    // The two people concerned, and anyone else on that shift (told who
+    // works beside them now).
+    let colleagues: Vec<&StaffId> = rota
+        .assignments
+        .iter()
+        .filter(|x| x.shift == moved.shift && x.staff != a)
+        .map(|x| &x.staff)
+        .collect();
+    assert_eq!(
+        fresh.len(),
+        2 + colleagues.len(),
+        "only the people concerned"
+    );
     let uid = touban_api::ical::uid(region.as_str(), &moved.shift, a.as_str());
     for raw in fresh {
         let m = MessageParser::default().parse(raw).unwrap();
@@ -187,6 +189,13 @@ async fn publish_sends_one_notice_per_person_then_changes() {
             assert_eq!(ev.get_sequence(), Some(2));
             assert_eq!(ev.get_status(), Some(icalendar::EventStatus::Cancelled));
             assert!(m.body_text(0).unwrap().contains("取り消し"));
+        } else if colleagues.contains(&who) {
+            assert!(att.is_empty(), "a colleague's own duty is unchanged");
+            assert!(
+                m.body_text(0)
+                    .unwrap()
+                    .contains("一緒に入る人が変わりました")
+            );
         } else {
             assert_eq!(*who, b);
             let dut = att
@@ -196,7 +205,7 @@ async fn publish_sends_one_notice_per_person_then_changes() {
             let cal = calendar_of(dut);
             let ev = cal.events().next().unwrap();
             assert_eq!(ev.get_sequence(), Some(2));
-            assert!(m.body_text(0).unwrap().contains("新しい当番"));
+            assert!(m.body_text(0).unwrap().contains("新しくあなたの当番"));
         }
     }
 }

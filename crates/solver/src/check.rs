@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::Serialize;
 use touban_domain::{Assignment, RestPolicy, ShiftKey, StaffId, StaffMember};
 
-use crate::instance::{History, Instance, PastDuty, Rule, static_block, touched_dates};
+use crate::instance::{History, Instance, PastDuty, Reason, Rule, static_block, touched_dates};
 use crate::soft::{SoftCost, soft_costs};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,6 +19,34 @@ pub struct Violation {
     pub staff: Option<StaffId>,
     pub shift: Option<ShiftKey>,
     pub message: String,
+    /// The same in Japanese (what coordinators read first).
+    pub message_ja: String,
+}
+
+impl Violation {
+    fn new(rule: Rule, staff: Option<StaffId>, shift: Option<ShiftKey>, r: Reason) -> Self {
+        Self {
+            rule,
+            staff,
+            shift,
+            message: r.en,
+            message_ja: r.ja,
+        }
+    }
+
+    /// Japanese first, then English, as coordinators read it:
+    /// `規則4 / rule 4: SHIFT: STAFF 日本語 / English`.
+    pub fn bilingual(&self) -> String {
+        let mut s = format!("規則{} / rule {}: ", self.rule.number(), self.rule.number());
+        if let Some(k) = &self.shift {
+            s.push_str(&format!("{k}: "));
+        }
+        if let Some(p) = &self.staff {
+            s.push_str(&format!("{p} "));
+        }
+        s.push_str(&format!("{} / {}", self.message_ja, self.message));
+        s
+    }
 }
 
 impl std::fmt::Display for Violation {
@@ -88,11 +116,8 @@ fn check_person(
     (hours_before, extra): (f64, f64),
     out: &mut Vec<Violation>,
 ) {
-    let v = |rule, key: &Option<ShiftKey>, message: String| Violation {
-        rule,
-        staff: Some(p.id.clone()),
-        shift: key.clone(),
-        message,
+    let v = |rule, key: &Option<ShiftKey>, ja: String, en: String| {
+        Violation::new(rule, Some(p.id.clone()), key.clone(), Reason::new(ja, en))
     };
     for (i, a) in duties.iter().enumerate() {
         for b in &duties[i + 1..] {
@@ -103,6 +128,7 @@ fn check_person(
                 out.push(v(
                     Rule::Overlap,
                     &b.key,
+                    format!("{}–{} の当番と重なる", hm(a.start), hm(a.end)),
                     format!("overlaps their duty {}–{}", hm(a.start), hm(a.end)),
                 ));
                 continue;
@@ -118,6 +144,14 @@ fn check_person(
                 out.push(v(
                     Rule::Rest,
                     if b.key.is_some() { &b.key } else { &a.key },
+                    format!(
+                        "{} の{}の後の休息が {}時間{:02}分（{} 時間必要）",
+                        a.date.format("%m-%d"),
+                        if a.night { "夜間当番" } else { "当番" },
+                        gap / 60,
+                        gap % 60,
+                        need.num_hours()
+                    ),
                     format!(
                         "rest after the {} of {}: {}h{:02} before this duty, {} h required",
                         if a.night { "night" } else { "duty" },
@@ -145,6 +179,7 @@ fn check_person(
             out.push(v(
                 Rule::ConsecutiveNights,
                 &key,
+                format!("3夜連続のオンコール（{}）", w[2].format("%m-%d")),
                 format!("third night on call in a row ({})", w[2].format("%m-%d")),
             ));
         }
@@ -162,6 +197,7 @@ fn check_person(
         out.push(v(
             Rule::Hours,
             &None,
+            format!("今月の当番 {month_hours:.1} 時間で、月の上限 {cap} 時間を超える"),
             format!("{month_hours:.1} h of duty this month, over the monthly cap of {cap} h"),
         ));
     }
@@ -172,6 +208,7 @@ fn check_person(
             out.push(v(
                 Rule::Hours,
                 &None,
+                format!("今年 {year:.1} 時間で、年の上限 {cap} 時間を超える"),
                 format!("{year:.1} h this year, over the annual cap of {cap} h"),
             ));
         }
@@ -189,6 +226,7 @@ fn check_person(
         out.push(v(
             Rule::DaysOff,
             &None,
+            format!("今月の休日 {free} 日（{need} 日必要）"),
             format!("{free} days off this month, {need} required"),
         ));
     }
@@ -202,32 +240,35 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
     let mut per_person: BTreeMap<usize, Vec<Duty>> = BTreeMap::new();
     for a in assignments {
         let Some(&si) = inst.shift_index.get(&a.shift) else {
-            out.push(Violation {
-                rule: Rule::Coverage,
-                staff: Some(a.staff.clone()),
-                shift: Some(a.shift.clone()),
-                message: "is not a shift of this month".into(),
-            });
+            out.push(Violation::new(
+                Rule::Coverage,
+                Some(a.staff.clone()),
+                Some(a.shift.clone()),
+                Reason::new("今月のシフトではない", "is not a shift of this month"),
+            ));
             continue;
         };
         let Some(&pi) = inst.staff_index.get(&a.staff) else {
-            out.push(Violation {
-                rule: Rule::Eligibility,
-                staff: Some(a.staff.clone()),
-                shift: Some(a.shift.clone()),
-                message: "is not a staff member of this network".into(),
-            });
+            out.push(Violation::new(
+                Rule::Eligibility,
+                Some(a.staff.clone()),
+                Some(a.shift.clone()),
+                Reason::new(
+                    "このネットワークの職員ではない",
+                    "is not a staff member of this network",
+                ),
+            ));
             continue;
         };
         let info = &inst.shifts[si];
         *per_shift.entry(si).or_default() += 1;
         if let Some((rule, why)) = static_block(net, inst.service(si), info, inst.staff[pi]) {
-            out.push(Violation {
+            out.push(Violation::new(
                 rule,
-                staff: Some(a.staff.clone()),
-                shift: Some(a.shift.clone()),
-                message: why,
-            });
+                Some(a.staff.clone()),
+                Some(a.shift.clone()),
+                why,
+            ));
         }
         per_person.entry(pi).or_default().push(Duty {
             key: Some(a.shift.clone()),
@@ -237,19 +278,25 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
     for (si, info) in inst.shifts.iter().enumerate() {
         let n = per_shift.get(&si).copied().unwrap_or(0);
         if n < usize::from(info.min) {
-            out.push(Violation {
-                rule: Rule::Coverage,
-                staff: None,
-                shift: Some(info.shift.key()),
-                message: format!("{n} of at least {} assigned", info.min),
-            });
+            out.push(Violation::new(
+                Rule::Coverage,
+                None,
+                Some(info.shift.key()),
+                Reason::new(
+                    format!("{n} 人（最低 {} 人）", info.min),
+                    format!("{n} of at least {} assigned", info.min),
+                ),
+            ));
         } else if n > usize::from(info.max) {
-            out.push(Violation {
-                rule: Rule::Coverage,
-                staff: None,
-                shift: Some(info.shift.key()),
-                message: format!("{n} assigned, at most {}", info.max),
-            });
+            out.push(Violation::new(
+                Rule::Coverage,
+                None,
+                Some(info.shift.key()),
+                Reason::new(
+                    format!("{n} 人（最大 {} 人）", info.max),
+                    format!("{n} assigned, at most {}", info.max),
+                ),
+            ));
         }
     }
     for (pi, p) in inst.staff.iter().enumerate() {
@@ -285,7 +332,7 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
 /// absent, or on on-site duty.
 fn check_pairs(inst: &Instance<'_>, assignments: &[Assignment], out: &mut Vec<Violation>) {
     let net = inst.net;
-    let away = |id: &StaffId| -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>, String)> {
+    let away = |id: &StaffId| -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>, Reason)> {
         let mut v: Vec<_> = net
             .absences
             .iter()
@@ -294,7 +341,10 @@ fn check_pairs(inst: &Instance<'_>, assignments: &[Assignment], out: &mut Vec<Vi
                 (
                     a.start,
                     a.end,
-                    format!("absent {}–{}", hm(a.start), hm(a.end)),
+                    Reason::new(
+                        format!("不在 {}–{}", hm(a.start), hm(a.end)),
+                        format!("absent {}–{}", hm(a.start), hm(a.end)),
+                    ),
                 )
             })
             .collect();
@@ -306,7 +356,10 @@ fn check_pairs(inst: &Instance<'_>, assignments: &[Assignment], out: &mut Vec<Vi
                 v.push((
                     s.start,
                     s.end,
-                    format!("on site for {} {}–{}", s.service, hm(s.start), hm(s.end)),
+                    Reason::new(
+                        format!("{} の現地当番 {}–{}", s.service, hm(s.start), hm(s.end)),
+                        format!("on site for {} {}–{}", s.service, hm(s.start), hm(s.end)),
+                    ),
                 ));
             }
         }
@@ -323,15 +376,21 @@ fn check_pairs(inst: &Instance<'_>, assignments: &[Assignment], out: &mut Vec<Vi
         for (s1, e1, w1) in away(&pair.primary) {
             for (s2, e2, w2) in away(&pair.backup) {
                 if s1 < e2 && s2 < e1 && s1.max(s2) < to && e1.min(e2) > from {
-                    out.push(Violation {
-                        rule: Rule::AttendingPair,
-                        staff: Some(pair.primary.clone()),
-                        shift: None,
-                        message: format!(
-                            "and their backup {} are both unavailable ({w1}; {w2})",
-                            pair.backup
+                    out.push(Violation::new(
+                        Rule::AttendingPair,
+                        Some(pair.primary.clone()),
+                        None,
+                        Reason::new(
+                            format!(
+                                "とバックアップの {} が同時に不在（{}; {}）",
+                                pair.backup, w1.ja, w2.ja
+                            ),
+                            format!(
+                                "and their backup {} are both unavailable ({}; {})",
+                                pair.backup, w1.en, w2.en
+                            ),
                         ),
-                    });
+                    ));
                 }
             }
         }

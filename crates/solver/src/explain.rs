@@ -9,7 +9,7 @@ use serde::Serialize;
 use touban_domain::{Assignment, Role, ShiftKey, StaffId};
 
 use crate::check::check;
-use crate::instance::{History, Instance, Rule, static_block};
+use crate::instance::{History, Instance, Reason, Rule, static_block};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Blocked {
@@ -17,6 +17,8 @@ pub struct Blocked {
     pub name: String,
     pub rule: Option<Rule>,
     pub reason: String,
+    /// The same in Japanese.
+    pub reason_ja: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,15 +41,19 @@ impl std::fmt::Display for Unfilled {
         if self.candidates.is_empty() {
             writeln!(
                 f,
-                "    nobody in the network has the profession this service needs"
+                "    このサービスの職種の人がネットワークにいない / nobody in the network has the profession this service needs"
             )?;
         }
         for c in &self.candidates {
             let rule = c
                 .rule
-                .map(|r| format!("rule {}: ", r.number()))
+                .map(|r| format!("規則{} / rule {}: ", r.number(), r.number()))
                 .unwrap_or_default();
-            writeln!(f, "    {} {}: {rule}{}", c.staff, c.name, c.reason)?;
+            writeln!(
+                f,
+                "    {} {}: {rule}{} / {}",
+                c.staff, c.name, c.reason_ja, c.reason
+            )?;
         }
         Ok(())
     }
@@ -100,7 +106,8 @@ pub fn explain_first(
                 staff: p.id.clone(),
                 name: p.name.clone(),
                 rule,
-                reason,
+                reason: reason.en,
+                reason_ja: reason.ja,
             });
         }
         out.push(Unfilled {
@@ -124,7 +131,7 @@ fn dynamic_block(
     history: &History,
     shift: &ShiftKey,
     staff: &StaffId,
-) -> (Option<Rule>, String) {
+) -> (Option<Rule>, Reason) {
     // A violation concerns the candidate if it names them, or (rule 7) it
     // names the pair whose backup they are: the pair's violation is
     // recorded under the primary, whichever member of it is placed.
@@ -156,7 +163,10 @@ fn dynamic_block(
         .filter(|v| mine(v))
         .find(|v| !before.contains(&v.to_string()))
     {
-        return (Some(v.rule), v.message.clone());
+        return (
+            Some(v.rule),
+            Reason::new(v.message_ja.clone(), v.message.clone()),
+        );
     }
     // Nothing about them: placing them may still break a rule for someone
     // else (a colleague's pair, say). That is the reason then.
@@ -167,11 +177,20 @@ fn dynamic_block(
         .filter(|v| v.rule != Rule::Coverage)
         .find(|v| !all_before.contains(&v.to_string()))
     {
-        return (Some(v.rule), format!("placing them would break: {v}"));
+        let ja = v.bilingual();
+        return (
+            Some(v.rule),
+            Reason::new(
+                format!("入れると別の規則に反する: {ja}"),
+                format!("placing them would break: {v}"),
+            ),
+        );
     }
     (
         None,
-        "no hard rule blocks them: they could take it (a run that stopped at its time limit leaves such places; raise --time-limit)"
-            .into(),
+        Reason::new(
+            "妨げる規則はない: この人を入れられる（計算が時間切れで止まると、こうした枠が残ることがある。--time-limit を延ばしてください）",
+            "no hard rule blocks them: they could take it (a run that stopped at its time limit leaves such places; raise --time-limit)",
+        ),
     )
 }

@@ -197,29 +197,61 @@ impl Rule {
     }
 }
 
+/// A reason in words, Japanese and English.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reason {
+    pub ja: String,
+    pub en: String,
+}
+
+impl Reason {
+    pub fn new(ja: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            ja: ja.into(),
+            en: en.into(),
+        }
+    }
+}
+
 /// Why a person cannot take a shift at all, whatever else they do.
 pub fn static_block(
     net: &Network,
     svc: &CoverageService,
     info: &ShiftInfo,
     p: &StaffMember,
-) -> Option<(Rule, String)> {
+) -> Option<(Rule, Reason)> {
     if p.profession != svc.profession {
         return Some((
             Rule::Eligibility,
-            format!(
-                "is a {}, the service needs a {}",
-                p.profession, svc.profession
+            Reason::new(
+                format!(
+                    "{}で、このサービスには{}が必要",
+                    p.profession.label_ja(),
+                    svc.profession.label_ja()
+                ),
+                format!(
+                    "is a {}, the service needs a {}",
+                    p.profession, svc.profession
+                ),
             ),
         ));
     }
     if let Some(missing) = svc.skills.iter().find(|s| !p.skills.contains(*s)) {
-        return Some((Rule::Eligibility, format!("lacks the skill {missing}")));
+        return Some((
+            Rule::Eligibility,
+            Reason::new(
+                format!("技能「{missing}」がない"),
+                format!("lacks the skill {missing}"),
+            ),
+        ));
     }
     if !net.eligible(p, svc) {
         return Some((
             Rule::Eligibility,
-            "works for no institution the service accepts".into(),
+            Reason::new(
+                "このサービスが受け入れる施設に所属していない",
+                "works for no institution the service accepts",
+            ),
         ));
     }
     if let Some(a) = net
@@ -227,13 +259,12 @@ pub fn static_block(
         .iter()
         .find(|a| a.staff == p.id && a.overlaps(info.shift.start, info.shift.end))
     {
+        let (from, to) = (a.start.format("%m-%d %H:%M"), a.end.format("%m-%d %H:%M"));
         return Some((
             Rule::Absent,
-            format!(
-                "absent ({} {}–{})",
-                a.kind.as_str(),
-                a.start.format("%m-%d %H:%M"),
-                a.end.format("%m-%d %H:%M")
+            Reason::new(
+                format!("不在（{} {from}–{to}）", a.kind.label_ja()),
+                format!("absent ({} {from}–{to})", a.kind.as_str()),
             ),
         ));
     }
@@ -243,9 +274,15 @@ pub fn static_block(
         if info.hours() > limit {
             return Some((
                 Rule::Rest,
-                format!(
-                    "the shift is {:.1} h of continuous work, over the {limit} h limit",
-                    info.hours()
+                Reason::new(
+                    format!(
+                        "連続 {:.1} 時間の勤務で、上限 {limit} 時間を超える",
+                        info.hours()
+                    ),
+                    format!(
+                        "the shift is {:.1} h of continuous work, over the {limit} h limit",
+                        info.hours()
+                    ),
                 ),
             ));
         }

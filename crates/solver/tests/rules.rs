@@ -464,9 +464,17 @@ fn an_impossible_month_is_explained_shift_by_shift() {
         }
     }
     let text = unfilled[0].to_string();
+    // Japanese first, then English.
     assert!(
-        text.contains("p 2027-02-10 night") && text.contains("rule 3: absent"),
+        text.contains("p 2027-02-10 night")
+            && text.contains("規則3 / rule 3: 不在（休暇")
+            && text.contains("/ absent (leave"),
         "{text}"
+    );
+    assert!(
+        unfilled[0].candidates[0]
+            .reason_ja
+            .starts_with("不在（休暇")
     );
 }
 

@@ -79,7 +79,11 @@ pub async fn publish_queues_notices(store: &dyn Store) {
     store.publish_rota(region, jan(), 2, "c").await.unwrap();
     let ms = all(store).await;
     let changed = of_kind(&ms, MessageKind::Changed);
-    assert_eq!(staff_of(&changed), ["suzuki-akiko", "tanaka-yui"]);
+    // yamada keeps the night but works beside someone new: told too.
+    assert_eq!(
+        staff_of(&changed),
+        ["suzuki-akiko", "tanaka-yui", "yamada-kenji"]
+    );
     let p: RotaPayload = serde_json::from_value(changed[0].payload.clone()).unwrap();
     assert_eq!((p.from, p.to), (Some(1), 2));
 
@@ -90,8 +94,8 @@ pub async fn publish_queues_notices(store: &dyn Store) {
     v3.assignments[2] = assignment("night-pharmacy", "night", 5, "saito-yoko", Role::Primary);
     store.save_rota(&v3).await.unwrap();
     store.publish_rota(region, jan(), 3, "c").await.unwrap();
-    // Version 4 gives tanaka the night back: tanaka's and suzuki's queued
-    // notices absorb it (from 1 to 4), no new rows for them.
+    // Version 4 gives tanaka the night back: tanaka's, suzuki's and
+    // yamada's queued notices absorb it (from 1 to 4), no new rows for them.
     let mut v4 = v3.clone();
     v4.based_on = Some(3);
     v4.assignments[1] = assignment("homecare-oncall", "night", 4, "tanaka-yui", Role::Backup);
@@ -101,7 +105,7 @@ pub async fn publish_queues_notices(store: &dyn Store) {
     let changed = of_kind(&ms, MessageKind::Changed);
     assert_eq!(
         staff_of(&changed),
-        ["saito-yoko", "suzuki-akiko", "tanaka-yui"]
+        ["saito-yoko", "suzuki-akiko", "tanaka-yui", "yamada-kenji"]
     );
     for m in &changed {
         let p: RotaPayload = serde_json::from_value(m.payload.clone()).unwrap();

@@ -404,15 +404,11 @@ pub async fn create_cover(
         }
     }
     if offers_in.is_empty() {
-        // Nobody can be asked: the coordinators must find someone.
-        msgs.push(cover_message(
-            region,
-            MessageKind::Escalation,
-            None,
-            id,
-            None,
-            Utc::now(),
-        ));
+        // Nobody can be asked: the coordinators must find someone, and the
+        // institution hears that they do.
+        for kind in [MessageKind::Escalation, MessageKind::CoverUnfilled] {
+            msgs.push(cover_message(region, kind, None, id, None, Utc::now()));
+        }
     }
     crate::outbox::insert(&mut tx, &msgs).await?;
     let c = cover_in(&mut tx, id).await?;
@@ -541,7 +537,26 @@ pub async fn answer_offer(
         .await
         .map_err(db_err)?;
         let region = region_of(&region_id)?;
-        let mut msgs = Vec::new();
+        // The institution hears who comes; the person who accepted gets a
+        // confirmation with a calendar file.
+        let mut msgs = vec![
+            cover_message(
+                &region,
+                MessageKind::CoverFilled,
+                None,
+                request_id,
+                Some(offer),
+                Utc::now(),
+            ),
+            cover_message(
+                &region,
+                MessageKind::CoverConfirmed,
+                Some(staff_of(&staff)?),
+                request_id,
+                Some(offer),
+                Utc::now(),
+            ),
+        ];
         if request_status == CoverStatus::Escalated {
             msgs.push(cover_message(
                 &region,
@@ -620,8 +635,9 @@ pub async fn escalate_due(pool: &SqlitePool, at: DateTime<Utc>) -> Result<Vec<St
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let c = cover_in(&mut tx, id).await?;
-        let msg = cover_message(&c.region, MessageKind::Escalation, None, id, None, at);
-        crate::outbox::insert(&mut tx, &[msg]).await?;
+        let msgs = [MessageKind::Escalation, MessageKind::CoverUnfilled]
+            .map(|kind| cover_message(&c.region, kind, None, id, None, at));
+        crate::outbox::insert(&mut tx, &msgs).await?;
         out.push(c);
     }
     tx.commit().await.map_err(db_err)?;

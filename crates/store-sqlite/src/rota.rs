@@ -460,21 +460,33 @@ pub async fn publish(
              WHERE region_id = ?1 AND month = ?2 AND version = ?3
              GROUP BY staff_id ORDER BY staff_id"
         }
+        // Everyone whose own duties differ, and everyone on a shift whose
+        // people changed (the colleague beside a new person is told too).
         Some(_) => {
-            "SELECT staff_id, MIN(shift_date) AS first FROM (
-                 SELECT staff_id, shift_date FROM (
+            "WITH diff AS (
+                 SELECT staff_id, service_id, template_id, shift_date FROM (
                      SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
                      WHERE region_id = ?1 AND month = ?2 AND version = ?3
                      EXCEPT
                      SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
                      WHERE region_id = ?1 AND month = ?2 AND version = ?4)
                  UNION ALL
-                 SELECT staff_id, shift_date FROM (
+                 SELECT staff_id, service_id, template_id, shift_date FROM (
                      SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
                      WHERE region_id = ?1 AND month = ?2 AND version = ?4
                      EXCEPT
                      SELECT staff_id, service_id, template_id, shift_date, role FROM assignments
-                     WHERE region_id = ?1 AND month = ?2 AND version = ?3))
+                     WHERE region_id = ?1 AND month = ?2 AND version = ?3)),
+             beside AS (
+                 SELECT a.staff_id, a.shift_date FROM assignments a
+                 JOIN (SELECT DISTINCT service_id, template_id, shift_date FROM diff) d
+                   ON a.service_id = d.service_id AND a.template_id = d.template_id
+                  AND a.shift_date = d.shift_date
+                 WHERE a.region_id = ?1 AND a.month = ?2 AND a.version = ?3)
+             SELECT staff_id, MIN(shift_date) AS first FROM (
+                 SELECT staff_id, shift_date FROM diff
+                 UNION ALL
+                 SELECT staff_id, shift_date FROM beside)
              GROUP BY staff_id ORDER BY staff_id"
         }
     };

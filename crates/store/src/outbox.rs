@@ -40,10 +40,19 @@ pub enum MessageKind {
     LateAcceptance,
     /// A cover request was cancelled: to each person offered it.
     CoverCancelled,
+    /// Cover was found: to the institution that asked (who, their phone,
+    /// when they come).
+    CoverFilled,
+    /// To the person who accepted cover: what, where, whom to call, with a
+    /// calendar file.
+    CoverConfirmed,
+    /// Nobody was found in time: to the institution that asked (the
+    /// coordinators have been told and take over).
+    CoverUnfilled,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Published,
         Self::Changed,
         Self::Offer,
@@ -55,6 +64,9 @@ impl MessageKind {
         Self::RepairPending,
         Self::LateAcceptance,
         Self::CoverCancelled,
+        Self::CoverFilled,
+        Self::CoverConfirmed,
+        Self::CoverUnfilled,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +81,9 @@ impl MessageKind {
             Self::RepairPending => "repair_pending",
             Self::LateAcceptance => "late_acceptance",
             Self::CoverCancelled => "cover_cancelled",
+            Self::CoverFilled => "cover_filled",
+            Self::CoverConfirmed => "cover_confirmed",
+            Self::CoverUnfilled => "cover_unfilled",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -85,6 +100,11 @@ impl MessageKind {
                 | Self::RepairPending
                 | Self::LateAcceptance
         )
+    }
+    /// Whether the message goes to the institution that asked for cover
+    /// (its `email`; the coordinators when it has none).
+    pub fn to_institution(self) -> bool {
+        matches!(self, Self::CoverFilled | Self::CoverUnfilled)
     }
 }
 

@@ -188,7 +188,10 @@ async fn manual_edits_are_checked_and_overrides_recorded() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["rule"] == "3" && v["staff"] == json!(absent)),
+            .any(|v| v["rule"] == "3"
+                && v["staff"] == json!(absent)
+                && v["message_ja"].as_str().unwrap().starts_with("不在（")
+                && v["message"].as_str().unwrap().starts_with("absent (")),
         "{p}"
     );
     // …and accepted with an override, which is recorded.
@@ -257,13 +260,16 @@ async fn emergency_cover_goes_to_the_first_who_accepts() {
             .as_str()
             .unwrap()
             .contains("km from base")
+            && offers[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("拠点から ")
     );
     let excluded = cover["excluded"].as_array().unwrap();
     assert!(
-        excluded
-            .iter()
-            .any(|x| x["staff"] == json!(absent)
-                && x["reason"].as_str().unwrap().starts_with("absent")),
+        excluded.iter().any(|x| x["staff"] == json!(absent)
+            && x["reason"].as_str().unwrap().starts_with("不在（病気")
+            && x["reason"].as_str().unwrap().contains("/ absent (sickness")),
         "{cover}"
     );
     // The first-ranked accepts from the e-mail link; the second, too late, by API.
@@ -301,6 +307,22 @@ async fn emergency_cover_goes_to_the_first_who_accepts() {
         page.contains("引き受ける") && page.contains("<form method=\"post\""),
         "GET only shows the page"
     );
+    // An expired link (signed right, but its time is past) says so in
+    // Japanese first, and what to do.
+    let key = touban_store::Store::server_secret(srv.store.as_ref(), "offer-links", b"unused")
+        .await
+        .unwrap();
+    let offer1 = offers[0]["id"].as_i64().unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let old = touban_api::links::link(&key, offer1, "accept", past);
+    let r = c.get(srv.url(&old)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page = r.text().await.unwrap();
+    let (ja, en) = (
+        page.find("有効期限が切れています").expect("Japanese"),
+        page.find("the link has expired").expect("English"),
+    );
+    assert!(ja < en && page.contains("コーディネーター"), "{page}");
     let tampered = path.replace("action=accept", "action=decline");
     let r = c.post(srv.url(&tampered)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);

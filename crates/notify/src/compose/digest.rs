@@ -101,3 +101,37 @@ impl Composer {
         Ok(out)
     }
 }
+
+impl Composer {
+    /// The coordinators' notice that an absence's repair waits for them.
+    pub(super) fn repair_pending(
+        net: &Network,
+        m: &touban_store::Message,
+    ) -> anyhow::Result<serde_json::Value> {
+        let p: touban_store::outbox::RepairPayload = serde_json::from_value(m.payload.clone())
+            .map_err(|e| anyhow::anyhow!("outbox payload of a pending repair: {e}"))?;
+        let who = net.staff_member(&p.absent);
+        let tz = net.region.time_zone;
+        let (s, e) = (p.start.with_timezone(&tz), p.end.with_timezone(&tz));
+        let span = |f: fn(NaiveDate) -> String| {
+            format!(
+                "{} {} – {} {}",
+                f(s.date_naive()),
+                s.format("%H:%M"),
+                f(e.date_naive()),
+                e.format("%H:%M")
+            )
+        };
+        Ok(serde_json::json!({
+            "month": p.month.to_string(),
+            "from": p.from,
+            "to": p.to,
+            "changes": p.changes,
+            "unfilled": p.unfilled,
+            "absent": who.map_or_else(|| p.absent.to_string(), |w| w.name.clone()),
+            "absent_en": who.and_then(|w| w.name_en.clone()).unwrap_or_else(|| p.absent.to_string()),
+            "when_ja": span(crate::format::date_ja),
+            "when_en": span(crate::format::date_en),
+        }))
+    }
+}

@@ -51,18 +51,7 @@ pub async fn demo_rota(e: &Env) -> Rota {
         },
     )
     .unwrap();
-    e.store
-        .save_rota(&NewRota {
-            region: e.net.region.id.clone(),
-            month: jan(),
-            created_by: "test".into(),
-            note: None,
-            based_on: None,
-            assignments: out.assignments,
-            overridden: Vec::new(),
-        })
-        .await
-        .unwrap()
+    save_version(e, None, out.assignments).await
 }
 
 pub fn configs(port: u16) -> (SmtpConfig, NotifyConfig) {
@@ -171,4 +160,45 @@ pub async fn queue(e: &Env, n: usize) -> Vec<i64> {
         .collect();
     assert_eq!(e.store.enqueue(&msgs).await.unwrap(), n);
     all(e.store.as_ref()).await.iter().map(|m| m.id).collect()
+}
+
+/// Saves `assignments` as the next version of January 2027.
+pub async fn save_version(
+    e: &Env,
+    based_on: Option<u32>,
+    assignments: Vec<touban_domain::Assignment>,
+) -> Rota {
+    e.store
+        .save_rota(&NewRota {
+            region: e.net.region.id.clone(),
+            month: jan(),
+            created_by: "test".into(),
+            note: None,
+            based_on,
+            assignments,
+            overridden: Vec::new(),
+        })
+        .await
+        .unwrap()
+}
+
+/// A physician's day of cover at the first institution, 12 January 2027.
+pub fn cover_request(e: &Env, mode: touban_domain::OfferMode) -> touban_domain::CoverRequest {
+    touban_domain::CoverRequest {
+        institution: e.net.institutions[0].id.clone(),
+        profession: touban_domain::Profession::Physician,
+        skills: BTreeSet::new(),
+        start: chrono::DateTime::parse_from_rfc3339("2027-01-12T09:00:00+09:00").unwrap(),
+        end: chrono::DateTime::parse_from_rfc3339("2027-01-12T17:00:00+09:00").unwrap(),
+        note: Some("外来の代診".into()),
+        mode,
+    }
+}
+
+pub fn offer(staff: &str, reason: &str) -> touban_store::NewOffer {
+    touban_store::NewOffer {
+        staff: StaffId::parse(staff).unwrap(),
+        rank: 1,
+        reason: reason.into(),
+    }
 }
