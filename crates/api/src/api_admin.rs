@@ -62,6 +62,7 @@ pub async fn create_token(
             "admins create any token; coordinators only institution and staff tokens of their region",
         ));
     }
+    crate::conv::free_text("/label", b.label.as_deref(), 200, true)?;
     let label = b.label.unwrap_or_else(|| grant.role().to_string());
     let issued = issue(grant, &label, &caller.actor())?;
     let cred = st.store().create_credential(&issued.credential).await?;

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -115,6 +116,7 @@ pub async fn create(
             ));
         }
     };
+    crate::conv::free_text("/note", b.note.as_deref(), 2000, true)?;
     let max = b.max_offers.unwrap_or(5);
     if !(1..=20).contains(&max) {
         return Err(Problem::invalid(
@@ -396,6 +398,15 @@ pub struct LinkQuery {
     pub sig: String,
 }
 
+/// A link cut short or mangled (a mail program broke the line, say).
+fn broken_link() -> Response {
+    page(
+        "無効なリンク / Invalid link",
+        "<h1>リンクが途中で切れているか、壊れています</h1><p>メールのリンク全体をそのまま開いてください。開けない場合はコーディネーターに連絡してください。</p><p>This link is incomplete or damaged: open the whole link from the e-mail, or contact your coordinator.</p>",
+        StatusCode::BAD_REQUEST,
+    )
+}
+
 fn page(title: &str, body: &str, status: StatusCode) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
@@ -461,9 +472,12 @@ async fn check_link(
         (status = 404, description = "No such offer", content_type = "text/html", body = String)))]
 pub async fn respond_page(
     State(st): State<AppState>,
-    Path(id): Path<i64>,
-    Query(q): Query<LinkQuery>,
+    id: Result<Path<i64>, PathRejection>,
+    q: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
+    let (Ok(Path(id)), Ok(Query(q))) = (id, q) else {
+        return broken_link();
+    };
     let (accept, c) = match check_link(&st, id, &q).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -498,9 +512,12 @@ pub async fn respond_page(
         (status = 409, description = "Link already used", content_type = "text/html", body = String)))]
 pub async fn respond(
     State(st): State<AppState>,
-    Path(id): Path<i64>,
-    Query(q): Query<LinkQuery>,
+    id: Result<Path<i64>, PathRejection>,
+    q: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Response {
+    let (Ok(Path(id)), Ok(Query(q))) = (id, q) else {
+        return broken_link();
+    };
     let (accept, c) = match check_link(&st, id, &q).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -510,7 +527,7 @@ pub async fn respond(
         .iter()
         .find(|o| o.id == id)
         .map_or_else(String::new, |o| o.staff.to_string());
-    match answer(&st, id, accept, &format!("link:{staff}")).await {
+    let mut res = match answer(&st, id, accept, &format!("link:{staff}")).await {
         Ok(a) => match a.outcome.as_str() {
             "accepted" => page(
                 "ありがとうございます / Thank you",
@@ -534,5 +551,14 @@ pub async fn respond(
             StatusCode::CONFLICT,
         ),
         Err(p) => p.into_response(),
-    }
+    };
+    // The audit log: the region, and who answered through whose link.
+    res.extensions_mut()
+        .insert(crate::AuditRegion(c.region.clone()));
+    res.extensions_mut().insert(crate::AuditNote(format!(
+        "{} cover request {} through the e-mail link of {staff}",
+        if accept { "accepted" } else { "declined" },
+        c.id
+    )));
+    res
 }

@@ -213,6 +213,7 @@ pub async fn add_absence(
     caller.in_region(&region)?;
     let net = st.network(&region).await?;
     let staff = StaffId::parse(&body.staff).map_err(|e| Problem::invalid("/staff", e.0))?;
+    crate::conv::free_text("/reason", body.reason.as_deref(), 2000, true)?;
     let person = net.staff_member(&staff).ok_or_else(|| {
         Problem::invalid(
             "/staff",

@@ -232,9 +232,8 @@ pub async fn oncall(
 /// printable HTML page.
 #[utoipa::path(get, path = "/api/v1/regions/{region}/services/{service}/patient-list", tag = "public",
     params(("region" = String, Path), ("service" = String, Path), PatientListQuery),
-    responses((status = 200, body = PatientList, content_type = "application/json"),
-        (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
-        (status = 200, description = "Printable page", content_type = "text/html", body = String),
+    responses((status = 200, description = "The list: JSON, CSV (UTF-8 with BOM) or a printable A4 page, as `format` asks",
+            content((PatientList = "application/json"), (String = "text/csv"), (String = "text/html"))),
         (status = 401, body = ProblemDetails), (status = 404, body = ProblemDetails), (status = 422, body = ProblemDetails)),
     security(("bearer" = []), ()))]
 pub async fn patient_list(

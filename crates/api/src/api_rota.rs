@@ -353,12 +353,7 @@ pub async fn publish(
     caller.coordinates(&region)?;
     require_match(&headers, &rota)?;
     let reason = body.and_then(|b| b.0.override_reason);
-    if reason.as_deref().is_some_and(|r| r.trim().is_empty()) {
-        return Err(Problem::invalid(
-            "/override_reason",
-            "give a reason, or leave it out",
-        ));
-    }
+    conv::free_text("/override_reason", reason.as_deref(), 2000, false)?;
     let published = match ops::publish(
         st.store(),
         &region,
@@ -457,16 +452,12 @@ pub async fn edit(
             "at least one change is needed",
         ));
     }
-    if body
-        .override_reason
-        .as_deref()
-        .is_some_and(|r| r.trim().is_empty())
-    {
-        return Err(Problem::invalid(
-            "/override_reason",
-            "give a reason, or leave it out",
-        ));
-    }
+    conv::free_text(
+        "/override_reason",
+        body.override_reason.as_deref(),
+        2000,
+        false,
+    )?;
     let (saved, added) = crate::edit::apply(
         st.store(),
         &region,

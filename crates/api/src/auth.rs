@@ -257,6 +257,14 @@ pub async fn grant(
         let r = region.ok_or(("region", format!("a {role} token needs a region")))?;
         RegionId::parse(r).map_err(|e| ("region", e.0))
     };
+    // What the role does not take is refused, not ignored (a region on an
+    // admin token would read as a limit it does not have).
+    if region.is_some() && role == "admin" {
+        return Err(("region", "an admin token takes no region".into()));
+    }
+    if scope.is_some() && matches!(role, "admin" | "coordinator" | "viewer") {
+        return Err(("scope", format!("a {role} token takes no scope")));
+    }
     let scope = || scope.ok_or(("scope", format!("a {role} token needs a scope")));
     let g = match role {
         "admin" => Grant::Admin,

@@ -25,6 +25,29 @@ pub fn region_id(s: &str) -> Result<RegionId, Problem> {
     RegionId::parse(s).map_err(|_| Problem::not_found(format!("region \"{s}\"")))
 }
 
+/// A free text a person typed (a reason, a note, a label): at most `max`
+/// characters; with `blank_ok` false, not only spaces. `field` is the JSON
+/// pointer of the value.
+pub fn free_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    blank_ok: bool,
+) -> Result<(), Problem> {
+    let Some(v) = value else { return Ok(()) };
+    if !blank_ok && v.trim().is_empty() {
+        return Err(Problem::invalid(field, "give a reason, or leave it out"));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(Problem::invalid(
+            field,
+            format!("{n} characters; at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn month(s: &str) -> Result<Month, Problem> {
     Month::parse(s).map_err(|e| Problem::invalid("path.month", e.0))
 }

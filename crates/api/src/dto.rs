@@ -101,8 +101,10 @@ pub struct RotaDto {
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
     /// Seconds the solver may run (default 60, at most 3600).
+    #[schema(exclusive_minimum = 0.0, maximum = 3600.0)]
     pub time_limit_seconds: Option<f64>,
-    /// Relative MIP gap at which to stop (default 0.005).
+    /// Relative MIP gap at which to stop (default 0.005), from 0 up to 1.
+    #[schema(minimum = 0.0, exclusive_maximum = 1.0)]
     pub gap: Option<f64>,
 }
 
@@ -156,14 +158,20 @@ pub struct DiffQuery {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditDto {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub service: String,
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub template: String,
     pub date: NaiveDate,
     /// Take this person off the shift.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub remove: Option<String>,
     /// Put this person on the shift.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub add: Option<String>,
-    /// Role of the added person (default `primary`).
+    /// Role of the added person (default: the role of the person removed,
+    /// else `primary` when the shift has none, `backup` when it has).
+    #[schema(value_type = Option<String>, pattern = "^(primary|backup)$")]
     pub role: Option<String>,
 }
 
@@ -174,6 +182,7 @@ pub struct EditBody {
     pub changes: Vec<EditDto>,
     /// Accept the edit even though it breaks hard rules; the reason is
     /// recorded with the new version and in the audit log.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub override_reason: Option<String>,
 }
 
@@ -209,13 +218,16 @@ pub struct EditResult {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbsenceBody {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub staff: String,
     /// RFC 3339 with offset, e.g. `2027-01-14T08:30:00+09:00`.
     pub start: DateTime<FixedOffset>,
     /// Exclusive end, RFC 3339 with offset.
     pub end: DateTime<FixedOffset>,
     /// `leave`, `conference`, `sickness`, `sudden` or `other` (default `sudden`).
+    #[schema(pattern = "^(leave|conference|sickness|sudden|other)$")]
     pub kind: Option<String>,
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -255,15 +267,20 @@ pub struct AbsenceResult {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoverBody {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub institution: String,
-    /// `physician`, `nurse`, `pharmacist`, …
+    /// `physician`, `dentist`, `nurse`, `pharmacist`, `care_worker` or `other`.
+    #[schema(pattern = "^(physician|dentist|nurse|pharmacist|care_worker|other)$")]
     pub profession: String,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<String>)]
     pub skills: Vec<String>,
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// `broadcast` (all at once, first acceptance wins) or `one_by_one`.
+    #[schema(pattern = "^(broadcast|one_by_one)$")]
     pub mode: Option<String>,
     /// How many ranked candidates get offers (1–20, default 5).
     #[schema(minimum = 1, maximum = 20)]
@@ -446,12 +463,17 @@ pub struct PatientList {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
-    /// `admin`, `coordinator`, `institution` or `staff`.
+    /// `admin`, `coordinator`, `institution`, `staff` or `viewer` (a
+    /// region's viewing key).
+    #[schema(pattern = "^(admin|coordinator|institution|staff|viewer)$")]
     pub role: String,
-    /// Region of a coordinator, institution or staff token.
+    /// Region of a coordinator, institution, staff or viewer token.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub region: Option<String>,
     /// Institution id (role `institution`) or staff id (role `staff`).
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub scope: Option<String>,
+    #[schema(max_length = 200)]
     pub label: Option<String>,
 }
 

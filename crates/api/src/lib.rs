@@ -46,6 +46,12 @@ use crate::error::Problem;
 #[derive(Debug, Clone)]
 pub struct AuditNote(pub String);
 
+/// The region a change belongs to, when its path does not name it (an
+/// offer answered through a signed e-mail link): set by the handler as a
+/// response extension so that the region's audit view shows it.
+#[derive(Debug, Clone)]
+pub struct AuditRegion(pub touban_domain::RegionId);
+
 /// A JSON body whose rejections are problem details naming what is wrong.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
@@ -57,12 +63,33 @@ where
 {
     type Rejection = Problem;
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(e) => Err(json_problem(&e)),
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        match tokio::time::timeout(BODY_WAIT, Json::<T>::from_request(req, state)).await {
+            Ok(Ok(Json(v))) => Ok(Self(v)),
+            Ok(Err(e)) => Err(json_problem(&e)),
+            Err(_) => Err(Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body-incomplete",
+                format!(
+                    "the body stopped arriving{}: nothing came for {} s, so nothing was changed; send the request again",
+                    announced.map_or_else(String::new, |n| format!(
+                        " before the {n} bytes its Content-Length announced"
+                    )),
+                    BODY_WAIT.as_secs()
+                ),
+            )),
         }
     }
 }
+
+/// How long the rest of a body may take to arrive once a handler reads it:
+/// a body cut short (a client that died mid-upload) is answered 408, well
+/// before the request timeout.
+const BODY_WAIT: Duration = Duration::from_secs(10);
 
 impl<S, T> axum::extract::OptionalFromRequest<S> for JsonBody<T>
 where
@@ -176,7 +203,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_admin::staff_feed, api_admin::service_feed, api_admin::viewing_key, api_admin::audit,
         api_notify::list, api_notify::get_one, api_notify::retry,
     ),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &ProblemResponses),
     tags(
         (name = "public", description = "No token needed"),
         (name = "network", description = "Regions, institutions, staff, services"),
@@ -203,6 +230,116 @@ impl Modify for Bearer {
         }
     }
 }
+
+/// What the spec says of error answers, to match the server: every error
+/// is `application/problem+json` (RFC 9457); any call can answer 400 (a
+/// value it cannot read) and 401 (a bad Authorization header); an operation
+/// with a body can answer 413 (too large) and 415 (not `application/json`);
+/// a change can answer 409 (it conflicts with what is stored); any call can
+/// answer 429 (rate limit) and 503 (database busy, or the request took too
+/// long), each with `Retry-After`.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        let answer = |d: &str| {
+            ResponseBuilder::new()
+                .description(d)
+                .content("application/problem+json", problem())
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (op, changes) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                for prm in op.parameters.iter_mut().flatten() {
+                    constrain(prm);
+                }
+                let rs = &mut op.responses.responses;
+                for (code, r) in rs.iter_mut() {
+                    let error = code.starts_with('4') || code.starts_with('5');
+                    if let (true, utoipa::openapi::RefOr::T(r)) = (error, r)
+                        && let Some(c) = r.content.shift_remove("application/json")
+                    {
+                        r.content.insert("application/problem+json".into(), c);
+                    }
+                }
+                let mut add = |code: &str, d: &str| {
+                    rs.entry(code.into()).or_insert_with(|| answer(d).into());
+                };
+                // Any call: a path or query value that cannot be read; a
+                // bad Authorization header (even on public calls).
+                add("400", "A path or query value, or the body, cannot be read");
+                add("401", "The Authorization header is not a valid token");
+                if op.request_body.is_some() {
+                    add(
+                        "408",
+                        "The body stopped arriving before its announced length: nothing was changed",
+                    );
+                    add("413", "The body is over the size limit");
+                    add(
+                        "415",
+                        "The body is not sent as `Content-Type: application/json`",
+                    );
+                }
+                if changes {
+                    add(
+                        "409",
+                        "The change conflicts with what is stored now (the detail says what)",
+                    );
+                }
+                add(
+                    "429",
+                    "Too many requests from this client: wait for `Retry-After` seconds",
+                );
+                add(
+                    "503",
+                    "The database is busy or the request took too long: nothing was changed; retry after `Retry-After` seconds",
+                );
+            }
+        }
+    }
+}
+
+/// The server's own rules for path and query values, in the spec: ids
+/// (`touban_domain::id::check_slug`), months, versions.
+fn constrain(p: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() else {
+        return;
+    };
+    match p.name.as_str() {
+        "region" | "staff" | "service" | "institution" => {
+            o.pattern = Some(ID_PATTERN.into());
+        }
+        // Years 1900–2200 (`Month::new`).
+        "month" => o.pattern = Some(r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$".into()),
+        // A cursor is the `next` of the page before: never empty.
+        "after" => o.min_length = Some(1),
+        "at" => {
+            o.format = Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            ))
+        }
+        "version" => o.minimum = Some(1.into()),
+        _ => {}
+    }
+}
+
+/// What an id looks like (`touban_domain::id::check_slug`).
+pub const ID_PATTERN: &str = r"^[a-z0-9][a-z0-9._-]{0,63}$";
 
 /// Verifies a bearer token if one is sent (putting the caller in the
 /// request), and writes every change (any method but GET/HEAD/OPTIONS) to
@@ -246,7 +383,7 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
                     address,
                     None,
                     res.status(),
-                    None,
+                    (None, None),
                 )
                 .await;
                 return res;
@@ -258,6 +395,7 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
     }
     let res = next.run(req).await;
     let note = res.extensions().get::<AuditNote>().map(|n| n.0.clone());
+    let region = res.extensions().get::<AuditRegion>().map(|r| r.0.clone());
     audit(
         &st,
         &method,
@@ -266,7 +404,7 @@ async fn auth_and_audit(State(st): State<AppState>, mut req: Request, next: Next
         address,
         caller.as_ref(),
         res.status(),
-        note,
+        (note, region),
     )
     .await;
     res
@@ -281,17 +419,19 @@ async fn audit(
     address: Option<String>,
     caller: Option<&auth::Caller>,
     status: StatusCode,
-    note: Option<String>,
+    (note, region): (Option<String>, Option<touban_domain::RegionId>),
 ) {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return;
     }
-    // Signed offer links carry their signature in the query; the path is enough.
-    let region = path
-        .strip_prefix("/api/v1/regions/")
-        .and_then(|r| r.split('/').next())
-        .and_then(|r| touban_domain::RegionId::parse(r).ok())
-        .or_else(|| caller.and_then(|c| c.grant.region().cloned()));
+    // Signed offer links carry their signature in the query; the path is
+    // enough. Their region comes from the handler.
+    let region = region.or_else(|| {
+        path.strip_prefix("/api/v1/regions/")
+            .and_then(|r| r.split('/').next())
+            .and_then(|r| touban_domain::RegionId::parse(r).ok())
+            .or_else(|| caller.and_then(|c| c.grant.region().cloned()))
+    });
     let entry = AuditEntry {
         actor: caller.map_or_else(|| "anonymous".to_string(), auth::Caller::actor),
         address,
@@ -314,6 +454,23 @@ async fn audit(
 /// axum's own rejections (a path segment that is not a number, a query
 /// that does not parse, a method the route lacks) come as plain text; they
 /// are turned into problem details like every other error.
+/// The request timeout's answer (an empty 503) as a problem saying what
+/// happened and what to do.
+async fn timed_out(res: Response) -> Response {
+    let empty = res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::CONTENT_TYPE);
+    if !empty {
+        return res;
+    }
+    let mut p = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timed-out",
+        "the request took longer than the server's limit ([api] request_timeout_seconds) and was stopped; if it was a change, check whether it took effect (e.g. list the versions) before sending it again",
+    );
+    p.retry_after = Some(5);
+    p.into_response()
+}
+
 async fn problemize(res: Response) -> Response {
     let status = res.status();
     let plain = res
@@ -467,7 +624,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(state.config.request_timeout_seconds),
-        ));
+        ))
+        .layer(middleware::map_response(timed_out));
     if state.config.rate_per_second > 0 {
         let period = Duration::from_nanos(1_000_000_000 / u64::from(state.config.rate_per_second));
         let conf = GovernorConfigBuilder::default()

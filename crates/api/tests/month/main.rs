@@ -331,6 +331,30 @@ async fn emergency_cover_goes_to_the_first_who_accepts() {
     assert!(r.text().await.unwrap().contains("引き受けました"));
     let r = c.post(srv.url(path)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT, "a link works once");
+    // The answer through the link is in the coordinator's audit view: the
+    // region is known though the path does not name it.
+    let (_, audit) = json_of(
+        c.get(srv.url("/api/v1/audit?limit=500"))
+            .bearer_auth(&m.coord)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let answered = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("/respond") && e["status"] == 200)
+        .unwrap_or_else(|| panic!("the link's answer is not in the region's audit log: {audit}"));
+    assert_eq!(answered["region"], REGION, "{answered}");
+    assert!(
+        answered["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("through the e-mail link of {first_staff}")),
+        "{answered}"
+    );
     let offer2 = offers[1]["id"].as_i64().unwrap();
     let (s, a2) = json_of(
         c.post(srv.url(&format!("/api/v1/offers/{offer2}/accept")))
