@@ -264,7 +264,9 @@ async fn cover_outcomes_reach_the_institution_and_the_person_who_accepted() {
     assert!(ja.contains("あなたに依頼した理由: 拠点から 3.0 km"), "{ja}");
     assert!(en.contains("Why you: 3.0 km from base"), "{en}");
     assert!(
-        ja.contains(&format!("電話 {}", inst.phone.as_ref().unwrap())) && ja.contains("仕事: 医師"),
+        ja.contains(&format!("電話 {}", inst.phone.as_ref().unwrap()))
+            && ja.contains("仕事: 医師")
+            && ja.contains("場所: 阿南町"),
         "{ja}"
     );
     assert_footer(&offer_mail, true);

@@ -38,7 +38,13 @@ fn cover_view(net: &Network, c: &StoredCover) -> CoverView {
             |i| i.name_en.clone().unwrap_or_else(|| i.name.clone()),
         ),
         phone: inst.and_then(|i| i.phone.as_ref()).map(ToString::to_string),
-        address: inst.and_then(|i| i.address.clone()),
+        // The street address when the network file has one, else at least
+        // the municipality.
+        address: inst.and_then(|i| {
+            i.address
+                .clone()
+                .or_else(|| net.municipality(&i.municipality).map(|m| m.name.clone()))
+        }),
         profession_ja: c.request.profession.label_ja(),
         profession_en: c.request.profession.as_str(),
         skills: c
