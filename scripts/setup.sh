@@ -16,6 +16,7 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # Printouts are checked as PDFs made by headless Chromium, with Japanese
 # fonts (else Japanese prints as boxes) and poppler's pdfinfo/pdftotext.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 

@@ -690,6 +690,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(store, config, listener, shutdown, Router::new()).await
+}
+
+/// [`serve`], with `extra` routes beside the API (the web app at `/`).
+pub async fn serve_with(
+    store: Arc<dyn Store>,
+    config: ApiConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    extra: Router,
+) -> anyhow::Result<()> {
     let state = AppState::new(store, config).await?;
     // Jobs left queued or running by an earlier run can no longer end: they
     // are marked failed (not re-queued: the coordinator may have generated
@@ -705,7 +716,7 @@ pub async fn serve(
         tracing::warn!("{stale} job(s) of an earlier run marked failed (interrupted)");
     }
     let escalation = spawn_escalation(state.clone());
-    let app = router(state.clone());
+    let app = extra.merge(router(state.clone()));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -68,7 +68,28 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
     } else {
         None
     };
-    touban_api::serve(store, cfg.api.clone(), listener, shutdown_signal()).await?;
+    // The web app at `/`, beside the API. Without an SMTP server (the
+    // default loopback one not answering) sign-in links are printed here
+    // too, so the demo works on a laptop without mail.
+    let print_links = !smtp_reachable(&cfg.smtp.url).await;
+    let web = touban_web::WebState::new(store.clone(), &cfg.api.public_url, print_links).await?;
+    eprintln!(
+        "touban serve: web app at {}/ (sign in with a coordinator's address{})",
+        cfg.api.public_url.trim_end_matches('/'),
+        if print_links {
+            "; no SMTP server answers, so sign-in links are printed here"
+        } else {
+            ""
+        }
+    );
+    touban_api::serve_with(
+        store,
+        cfg.api.clone(),
+        listener,
+        shutdown_signal(),
+        touban_web::router(web),
+    )
+    .await?;
     let _ = stop_tx.send(true);
     if let Some(n) = notifier {
         let _ = n.await;
@@ -133,6 +154,29 @@ pub async fn token_revoke(cfg: &Config, db: &DbArg, id: &str) -> anyhow::Result<
         c.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether something listens at the SMTP URL's host and port (a quick
+/// connect, no mail sent).
+async fn smtp_reachable(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let hostport = rest.rsplit('@').next().unwrap_or(rest);
+    let hostport = hostport.split(['/', '?']).next().unwrap_or(hostport);
+    let addr = if hostport.contains(':') {
+        hostport.to_string()
+    } else if url.starts_with("smtps") {
+        format!("{hostport}:465")
+    } else {
+        format!("{hostport}:25")
+    };
+    matches!(
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            tokio::net::TcpStream::connect(addr)
+        )
+        .await,
+        Ok(Ok(_))
+    )
 }
 
 /// A warning when the server is reachable from other machines while the

@@ -460,6 +460,10 @@ impl Composer {
             MessageKind::RepairPending => {
                 (self.recipients(&net, m)?, Self::repair_pending(&net, m)?)
             }
+            MessageKind::SignIn => match self.sign_in(m).await? {
+                Ok(x) => x,
+                Err(skip) => return Ok(Composed::Skip(skip)),
+            },
             MessageKind::DeliveryFailed => {
                 let since: DateTime<Utc> = serde_json::from_value(m.payload["since"].clone())
                     .context("outbox payload of a failure notice")?;
@@ -503,6 +507,29 @@ impl Composer {
             rendered,
             attachments,
         })))
+    }
+}
+
+impl Composer {
+    /// A web sign-in link, to the address that asked for it.
+    async fn sign_in(&self, m: &Message) -> Part<(Vec<String>, serde_json::Value)> {
+        let id = m.payload["login"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("sign-in message without a login"))?;
+        let l = self.store.login(id).await?;
+        if l.used_at.is_some() || l.expires_at <= Utc::now() {
+            return Ok(Err("the sign-in link was used or has expired".into()));
+        }
+        let url = format!(
+            "{}/sign-in/{id}/{}",
+            self.links.public_url.trim_end_matches('/'),
+            touban_api::links::sign_in_secret(&self.links.key, id)
+        );
+        let minutes = (l.expires_at - l.created_at).num_minutes();
+        Ok(Ok((
+            vec![l.email],
+            serde_json::json!({ "url": url, "minutes": minutes }),
+        )))
     }
 }
 

@@ -55,6 +55,8 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "cover_confirmed.html",
     "cover_unfilled.txt",
     "cover_unfilled.html",
+    "sign_in.txt",
+    "sign_in.html",
 );
 
 /// Subject, plain text and HTML of one message.

@@ -122,6 +122,55 @@ pub fn explain_first(
     out
 }
 
+/// Everyone of the service's profession who is not on `shift`, each with
+/// what would stop them taking it in place of `replacing` (or beside the
+/// people on it): `rule` None means no hard rule does. Those who may take it
+/// come first. What a coordinator sees when choosing who fills a cell.
+pub fn candidates(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+    shift: &ShiftKey,
+    replacing: Option<&StaffId>,
+) -> Vec<Blocked> {
+    let Some(&s) = inst.shift_index.get(shift) else {
+        return Vec::new();
+    };
+    let info = &inst.shifts[s];
+    let rest: Vec<Assignment> = assignments
+        .iter()
+        .filter(|a| !(a.shift == *shift && Some(&a.staff) == replacing))
+        .cloned()
+        .collect();
+    let base = check(inst, &rest, history).violations;
+    let svc = inst.service(s);
+    let on: HashSet<&StaffId> = assignments
+        .iter()
+        .filter(|a| a.shift == *shift)
+        .map(|a| &a.staff)
+        .collect();
+    let mut out: Vec<Blocked> = inst
+        .staff
+        .iter()
+        .filter(|p| p.profession == svc.profession && !on.contains(&p.id))
+        .map(|p| {
+            let (rule, reason) = match static_block(inst.net, svc, info, p) {
+                Some((r, why)) => (Some(r), why),
+                None => dynamic_block(inst, &rest, &base, history, shift, &p.id),
+            };
+            Blocked {
+                staff: p.id.clone(),
+                name: p.name.clone(),
+                rule,
+                reason: reason.en,
+                reason_ja: reason.ja,
+            }
+        })
+        .collect();
+    out.sort_by_key(|b| b.rule.is_some());
+    out
+}
+
 /// What stops `staff` taking `shift` given the rest of the rota (whose own
 /// violations are `base`).
 fn dynamic_block(

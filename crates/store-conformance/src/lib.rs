@@ -17,9 +17,11 @@ use touban_store::{AbsenceSource, Store, StoreError};
 
 mod outbox;
 mod requests;
+mod web;
 pub use outbox::*;
 pub use requests::*;
 pub(crate) use requests::{cover_request, offers};
+pub use web::*;
 
 /// The demo network, parsed from the file the repository ships.
 pub fn demo_network() -> Network {
@@ -419,7 +421,8 @@ macro_rules! conformance_suite {
             changes_to_imminent_duties_are_urgent,
             claims_are_exclusive_and_leases_expire,
             retries_failures_and_keys,
-            cover_events_queue_messages
+            cover_events_queue_messages,
+            sign_in_links_and_sessions
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

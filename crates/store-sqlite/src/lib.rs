@@ -14,6 +14,7 @@ mod import;
 mod outbox;
 mod records;
 mod rota;
+mod web;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -430,6 +431,52 @@ impl Store for SqliteStore {
 
     async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover> {
         records::cancel_cover(&self.pool, id, actor).await
+    }
+
+    async fn create_login(
+        &self,
+        login: &touban_store::web::Login,
+        message: &NewMessage,
+    ) -> Result<()> {
+        web::create_login(&self.pool, login, message).await
+    }
+
+    async fn recent_logins(
+        &self,
+        email: &str,
+        address: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
+        web::recent_logins(&self.pool, email, address, since).await
+    }
+
+    async fn login(&self, id: &str) -> Result<touban_store::web::Login> {
+        web::login(&self.pool, id).await
+    }
+
+    async fn use_login(&self, id: &str, now: DateTime<Utc>) -> Result<touban_store::web::Login> {
+        web::use_login(&self.pool, id, now).await
+    }
+
+    async fn create_session(&self, session: &touban_store::web::Session) -> Result<()> {
+        web::create_session(&self.pool, session).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<touban_store::web::Session> {
+        web::session(&self.pool, id_hash).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        web::touch_session(&self.pool, id_hash, now).await
+    }
+
+    async fn end_sessions(
+        &self,
+        email: &str,
+        only: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        web::end_sessions(&self.pool, email, only, now).await
     }
 
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {

@@ -14,6 +14,7 @@ use touban_domain::{
 
 pub mod outbox;
 mod records;
+pub mod web;
 pub use outbox::{Message, MessageFilter, MessageKind, MessageState, NewMessage, Settle};
 pub use records::*;
 
@@ -343,4 +344,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// How many messages are in each state (one region's, or all).
     async fn message_counts(&self, region: Option<&RegionId>) -> Result<Vec<(MessageState, u64)>>;
+
+    // --- web sign-in -------------------------------------------------------------
+
+    /// Stores a sign-in link and queues its e-mail, in one transaction.
+    async fn create_login(&self, login: &web::Login, message: &NewMessage) -> Result<()>;
+
+    /// How many links were asked for since `since` for this address, and
+    /// from this client address.
+    async fn recent_logins(
+        &self,
+        email: &str,
+        address: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u64, u64)>;
+
+    async fn login(&self, id: &str) -> Result<web::Login>;
+
+    /// Marks a link used; `Conflict` if it was used already or has expired.
+    async fn use_login(&self, id: &str, now: DateTime<Utc>) -> Result<web::Login>;
+
+    async fn create_session(&self, session: &web::Session) -> Result<()>;
+
+    /// A session by the hash of its cookie (ended ones too).
+    async fn session(&self, id_hash: &str) -> Result<web::Session>;
+
+    /// Records that the session was used at `now`.
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()>;
+
+    /// Ends one session (`only`), or every session of `email`. Returns how
+    /// many ended.
+    async fn end_sessions(
+        &self,
+        email: &str,
+        only: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<usize>;
 }

@@ -49,10 +49,12 @@ pub enum MessageKind {
     /// Nobody was found in time: to the institution that asked (the
     /// coordinators have been told and take over).
     CoverUnfilled,
+    /// A one-time sign-in link for the web app (to the address asked).
+    SignIn,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Published,
         Self::Changed,
         Self::Offer,
@@ -67,6 +69,7 @@ impl MessageKind {
         Self::CoverFilled,
         Self::CoverConfirmed,
         Self::CoverUnfilled,
+        Self::SignIn,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,6 +87,7 @@ impl MessageKind {
             Self::CoverFilled => "cover_filled",
             Self::CoverConfirmed => "cover_confirmed",
             Self::CoverUnfilled => "cover_unfilled",
+            Self::SignIn => "sign_in",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -1,0 +1,164 @@
+//! The web app's sign-in links and sessions.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+use touban_store::web::{Login, Session};
+use touban_store::{NewMessage, Result, StoreError};
+
+use crate::records::{opt_time, ts};
+use crate::{db_err, from_json, parse_time, to_json};
+
+fn login_row(r: &SqliteRow) -> Result<Login> {
+    Ok(Login {
+        id: r.get("id"),
+        email: r.get("email"),
+        address: r.get("address"),
+        created_at: parse_time(r.get("created_at"))?,
+        expires_at: parse_time(r.get("expires_at"))?,
+        used_at: opt_time(r, "used_at")?,
+    })
+}
+
+fn session_row(r: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        id_hash: r.get("id_hash"),
+        email: r.get("email"),
+        grant: from_json(r.get("grant_json"))?,
+        created_at: parse_time(r.get("created_at"))?,
+        last_seen_at: parse_time(r.get("last_seen_at"))?,
+        expires_at: parse_time(r.get("expires_at"))?,
+        ended_at: opt_time(r, "ended_at")?,
+    })
+}
+
+pub async fn create_login(pool: &SqlitePool, l: &Login, m: &NewMessage) -> Result<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO web_logins (id, email, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&l.id)
+    .bind(&l.email)
+    .bind(&l.address)
+    .bind(ts(l.created_at))
+    .bind(ts(l.expires_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    crate::outbox::insert(&mut tx, std::slice::from_ref(m)).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub async fn recent_logins(
+    pool: &SqlitePool,
+    email: &str,
+    address: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64)> {
+    let count = |col: &'static str, v: Option<String>| async move {
+        let Some(v) = v else { return Ok(0) };
+        sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM web_logins WHERE {col} = ? AND created_at >= ?"
+        ))
+        .bind(v)
+        .bind(ts(since))
+        .fetch_one(pool)
+        .await
+        .map(|r| r.get::<i64, _>("n").max(0) as u64)
+        .map_err(db_err)
+    };
+    Ok((
+        count("email", Some(email.to_string())).await?,
+        count("address", address.map(ToString::to_string)).await?,
+    ))
+}
+
+pub async fn login(pool: &SqlitePool, id: &str) -> Result<Login> {
+    sqlx::query("SELECT * FROM web_logins WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(|r| login_row(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound(format!("sign-in link {id}")))
+}
+
+pub async fn use_login(pool: &SqlitePool, id: &str, now: DateTime<Utc>) -> Result<Login> {
+    let used = sqlx::query(
+        "UPDATE web_logins SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING *",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .bind(ts(now))
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    match used {
+        Some(r) => login_row(&r),
+        None => {
+            let l = login(pool, id).await?;
+            Err(StoreError::Conflict(if l.used_at.is_some() {
+                "this sign-in link was used already".into()
+            } else {
+                "this sign-in link has expired".into()
+            }))
+        }
+    }
+}
+
+pub async fn create_session(pool: &SqlitePool, s: &Session) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO web_sessions (id_hash, email, grant_json, created_at, last_seen_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&s.id_hash)
+    .bind(&s.email)
+    .bind(to_json(&s.grant)?)
+    .bind(ts(s.created_at))
+    .bind(ts(s.last_seen_at))
+    .bind(ts(s.expires_at))
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn session(pool: &SqlitePool, id_hash: &str) -> Result<Session> {
+    sqlx::query("SELECT * FROM web_sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .map(|r| session_row(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound("session".into()))
+}
+
+pub async fn touch_session(pool: &SqlitePool, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE web_sessions SET last_seen_at = ? WHERE id_hash = ?")
+        .bind(ts(now))
+        .bind(id_hash)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn end_sessions(
+    pool: &SqlitePool,
+    email: &str,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let r = sqlx::query(
+        "UPDATE web_sessions SET ended_at = ? WHERE email = ? AND ended_at IS NULL AND (?3 IS NULL OR id_hash = ?3)",
+    )
+    .bind(ts(now))
+    .bind(email)
+    .bind(only)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(usize::try_from(r.rows_affected()).unwrap_or(usize::MAX))
+}

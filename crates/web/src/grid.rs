@@ -1,0 +1,171 @@
+//! The month grid as the templates draw it: dates down, each service's
+//! shift templates across; holidays named; unfilled places marked with a
+//! word and a symbol (not by colour alone); anyone on duty while absent
+//! flagged.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use touban_domain::{Assignment, Role, ShiftKey};
+use touban_solver::Instance;
+
+use crate::i18n;
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub span: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Column {
+    pub service: String,
+    pub template: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub backup: bool,
+    pub absent: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    /// No shift of this template on this day.
+    pub none: bool,
+    pub people: Vec<Person>,
+    /// Places below the minimum.
+    pub missing: usize,
+    pub service: String,
+    pub template: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub date: String,
+    pub label: String,
+    pub off: Option<String>,
+    /// A day off (Sunday, holiday, 年末年始, a closure) or a Saturday.
+    pub shaded: bool,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Grid {
+    pub groups: Vec<Group>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub unfilled: usize,
+    pub absent_on_duty: usize,
+}
+
+/// The family name: the part before the space in 山田 健二.
+fn family(name: &str) -> &str {
+    name.split([' ', '　']).next().unwrap_or(name)
+}
+
+pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Grid {
+    let net = inst.net;
+    let mut on: HashMap<&ShiftKey, Vec<&Assignment>> = HashMap::new();
+    for a in assignments {
+        on.entry(&a.shift).or_default().push(a);
+    }
+    let mut groups = Vec::new();
+    let mut columns = Vec::new();
+    for s in &net.services {
+        groups.push(Group {
+            name: if lang == "en" {
+                s.name_en.clone().unwrap_or_else(|| s.name.clone())
+            } else {
+                s.name.clone()
+            },
+            span: s.templates.len(),
+        });
+        for t in &s.templates {
+            columns.push(Column {
+                service: s.id.to_string(),
+                template: t.id.to_string(),
+                name: if lang == "en" {
+                    t.name_en.clone().unwrap_or_else(|| t.name.clone())
+                } else {
+                    t.name.clone()
+                },
+            });
+        }
+    }
+    let (mut unfilled, mut absent_on_duty) = (0, 0);
+    let rows = inst
+        .month
+        .days()
+        .map(|date| {
+            let day_off = inst.cal.day_off(date);
+            let shaded =
+                day_off.is_some() || chrono::Datelike::weekday(&date) == chrono::Weekday::Sat;
+            let off = day_off.filter(|o| o.name != "日曜日").map(|o| o.name);
+            let cells = columns
+                .iter()
+                .map(|c| {
+                    let key = ShiftKey {
+                        service: touban_domain::ServiceId::parse(&c.service).expect("stored id"),
+                        template: touban_domain::TemplateId::parse(&c.template).expect("stored id"),
+                        date,
+                    };
+                    let Some(&si) = inst.shift_index.get(&key) else {
+                        return Cell {
+                            none: true,
+                            people: Vec::new(),
+                            missing: 0,
+                            service: c.service.clone(),
+                            template: c.template.clone(),
+                        };
+                    };
+                    let info = &inst.shifts[si];
+                    let mut here: Vec<&Assignment> = on.get(&key).cloned().unwrap_or_default();
+                    here.sort_by_key(|a| a.role != Role::Primary);
+                    let people: Vec<Person> = here
+                        .iter()
+                        .map(|a| {
+                            let absent = net.absences.iter().any(|x| {
+                                x.staff == a.staff && x.overlaps(info.shift.start, info.shift.end)
+                            });
+                            absent_on_duty += usize::from(absent);
+                            Person {
+                                name: net.staff_member(&a.staff).map_or_else(
+                                    || a.staff.to_string(),
+                                    |p| family(&p.name).to_string(),
+                                ),
+                                backup: a.role == Role::Backup,
+                                absent,
+                            }
+                        })
+                        .collect();
+                    let missing = usize::from(info.min).saturating_sub(people.len());
+                    unfilled += missing;
+                    Cell {
+                        none: false,
+                        people,
+                        missing,
+                        service: c.service.clone(),
+                        template: c.template.clone(),
+                    }
+                })
+                .collect();
+            Row {
+                date: date.to_string(),
+                label: i18n::date(date, lang),
+                off,
+                shaded,
+                cells,
+            }
+        })
+        .collect();
+    Grid {
+        groups,
+        columns,
+        rows,
+        unfilled,
+        absent_on_duty,
+    }
+}

@@ -1,0 +1,97 @@
+//! Japanese first, English by a switch the browser remembers (a cookie).
+//! Templates say both and `t(ja, en)` picks one; dates read 12月6日(日).
+
+use axum::extract::Path;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use minijinja::{Environment, State};
+
+/// The page's language, from the `lang` cookie: `ja` unless it says `en`.
+pub fn lang(jar: &CookieJar) -> &'static str {
+    match jar.get("lang").map(Cookie::value) {
+        Some("en") => "en",
+        _ => "ja",
+    }
+}
+
+fn t(state: &State, ja: String, en: String) -> String {
+    match state.lookup("lang").as_ref().and_then(|v| v.as_str()) {
+        Some("en") => en,
+        _ => ja,
+    }
+}
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "layout.html",
+    "bare.html",
+    "sign_in.html",
+    "sign_in_sent.html",
+    "sign_in_confirm.html",
+    "message.html",
+    "home.html",
+    "month.html",
+    "grid.html",
+    "cell.html",
+    "print.html",
+);
+
+pub fn environment() -> anyhow::Result<Environment<'static>> {
+    let mut env = Environment::new();
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)
+            .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+    }
+    env.add_function("t", t);
+    Ok(env)
+}
+
+/// `POST /lang/{ja|en}`: remembers the choice for a year, back to the page.
+pub async fn switch(Path(to): Path<String>, jar: CookieJar, headers: HeaderMap) -> Response {
+    let to = if to == "en" { "en" } else { "ja" };
+    let c = Cookie::parse(format!("lang={to}; Path=/; Max-Age=31536000; SameSite=Lax"))
+        .expect("a well-formed cookie");
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            r.find("://")
+                .and_then(|i| r[i + 3..].find('/').map(|j| &r[i + 3 + j..]))
+        })
+        .unwrap_or("/")
+        .to_string();
+    (jar.add(c), Redirect::to(&back)).into_response()
+}
+
+const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+
+/// `12月6日(日)` or `Sun 6 Dec`.
+pub fn date(d: chrono::NaiveDate, lang: &str) -> String {
+    use chrono::Datelike;
+    if lang == "en" {
+        d.format("%a %-d %b").to_string()
+    } else {
+        format!(
+            "{}月{}日({})",
+            d.month(),
+            d.day(),
+            WEEKDAYS[d.weekday().num_days_from_monday() as usize]
+        )
+    }
+}
+
+/// `2027年1月` or `January 2027`.
+pub fn month(m: touban_domain::Month, lang: &str) -> String {
+    if lang == "en" {
+        m.first_day().format("%B %Y").to_string()
+    } else {
+        format!("{}年{}月", m.year, m.month)
+    }
+}

@@ -1,0 +1,129 @@
+//! The web app for coordinators (issue 15, part 1): sign in by e-mail link,
+//! the months, the month grid, a cell's candidates and edits through the
+//! checker, publishing, and the printable month. Server-rendered HTML
+//! (minijinja templates compiled in), htmx for the cell panel (vendored,
+//! served from this binary), a strict Content-Security-Policy (no inline
+//! script or style). `touban serve` mounts it at `/` beside the API.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use touban_store::Store;
+
+mod grid;
+mod i18n;
+mod pages;
+mod session;
+mod sign_in;
+
+pub use session::SignedIn;
+
+/// What the web app needs.
+#[derive(Clone)]
+pub struct WebState {
+    pub store: Arc<dyn Store>,
+    /// The server key shared with the notifier (offer and sign-in links).
+    pub key: Arc<Vec<u8>>,
+    pub env: Arc<minijinja::Environment<'static>>,
+    /// Cookies are `Secure` when people reach the server over https.
+    pub secure: bool,
+    /// Where people reach this server (links in e-mails start with it).
+    pub public_url: String,
+    /// No SMTP server is set: sign-in links are also printed to the
+    /// server's log, so the demo works on a laptop without mail.
+    pub print_links: bool,
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState").finish_non_exhaustive()
+    }
+}
+
+impl WebState {
+    /// The state for a store; `public_url` decides whether cookies are
+    /// `Secure`.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        public_url: &str,
+        print_links: bool,
+    ) -> anyhow::Result<Self> {
+        let key = store
+            .server_secret("offer-links", &touban_api::auth::random_bytes(32))
+            .await?;
+        Ok(Self {
+            store,
+            key: Arc::new(key),
+            env: Arc::new(i18n::environment()?),
+            secure: public_url.starts_with("https://"),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            print_links,
+        })
+    }
+}
+
+const HTMX: &str = include_str!("../static/htmx.min.js");
+const CSS: &str = include_str!("../static/touban.css");
+
+async fn htmx() -> Response {
+    static_file("text/javascript; charset=utf-8", HTMX)
+}
+
+async fn css() -> Response {
+    static_file("text/css; charset=utf-8", CSS)
+}
+
+fn static_file(kind: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Security headers on every page: no inline script or style, no framing,
+/// no referrer (sign-in links carry their secret in the path).
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    res
+}
+
+/// The web app's routes.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/sign-in", get(sign_in::form).post(sign_in::ask))
+        .route(
+            "/sign-in/{id}/{secret}",
+            get(sign_in::confirm).post(sign_in::open),
+        )
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/lang/{lang}", post(i18n::switch))
+        .route("/months/{month}", get(pages::month))
+        .route("/months/{month}/cell", get(pages::cell))
+        .route("/months/{month}/edit", post(pages::edit))
+        .route("/months/{month}/publish", post(pages::publish))
+        .route("/months/{month}/print", get(pages::print))
+        .route("/static/htmx.min.js", get(htmx))
+        .route("/static/touban.css", get(css))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}

@@ -1,0 +1,126 @@
+//! Server-side sessions: the cookie holds 32 random bytes; the store keeps
+//! only their SHA-256. A session ends after `IDLE` without use or `ABSOLUTE`
+//! after sign-in, or when signed out (everywhere, if asked). Forms carry a
+//! CSRF token derived from the session (HMAC under the server key), so no
+//! page can post on a signed-in person's behalf.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use touban_domain::RegionId;
+use touban_store::Grant;
+use touban_store::web::Session;
+
+use crate::WebState;
+
+pub const COOKIE: &str = "touban_session";
+/// Unused for this long, a session ends.
+pub const IDLE: Duration = Duration::hours(8);
+/// Whatever its use, a session ends this long after sign-in.
+pub const ABSOLUTE: Duration = Duration::hours(24);
+
+pub fn hash(cookie: &str) -> String {
+    touban_api::auth::hex(&Sha256::digest(cookie.as_bytes()))
+}
+
+/// A new session's cookie value and its stored hash.
+pub fn new_id() -> (String, String) {
+    let v = URL_SAFE_NO_PAD.encode(touban_api::auth::random_bytes(32));
+    let h = hash(&v);
+    (v, h)
+}
+
+pub fn cookie(value: &str, secure: bool) -> Cookie<'static> {
+    Cookie::parse(format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    ))
+    .expect("a well-formed cookie")
+}
+
+pub fn csrf_token(key: &[u8], id_hash: &str) -> String {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(format!("csrf:{id_hash}").as_bytes());
+    touban_api::auth::hex(&m.finalize().into_bytes())
+}
+
+/// A signed-in coordinator (part 1 of the web app is theirs).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: Session,
+    pub region: RegionId,
+    pub csrf: String,
+    pub lang: &'static str,
+}
+
+impl SignedIn {
+    pub fn actor(&self) -> String {
+        format!("web:{}", self.session.email)
+    }
+
+    /// Whether a posted CSRF token is this session's.
+    pub fn csrf_ok(&self, token: &str) -> bool {
+        // Equal length hex strings; compare without an early exit.
+        token.len() == self.csrf.len()
+            && token
+                .bytes()
+                .zip(self.csrf.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// Not signed in (or the session ended): to the sign-in page.
+#[derive(Debug)]
+pub struct SignInFirst;
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        Redirect::to("/sign-in").into_response()
+    }
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = SignInFirst;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, SignInFirst> {
+        let st = WebState::from_ref(state);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let value = jar
+            .get(COOKIE)
+            .map(|c| c.value().to_string())
+            .ok_or(SignInFirst)?;
+        let id_hash = hash(&value);
+        let session = st.store.session(&id_hash).await.map_err(|_| SignInFirst)?;
+        let now = Utc::now();
+        if session.ended_at.is_some()
+            || now >= session.expires_at
+            || now >= session.last_seen_at + IDLE
+        {
+            return Err(SignInFirst);
+        }
+        let Grant::Coordinator { region } = &session.grant else {
+            return Err(SignInFirst);
+        };
+        if now - session.last_seen_at > Duration::minutes(1) {
+            let _ = st.store.touch_session(&id_hash, now).await;
+        }
+        Ok(Self {
+            region: region.clone(),
+            csrf: csrf_token(&st.key, &id_hash),
+            lang: crate::i18n::lang(&jar),
+            session,
+        })
+    }
+}

@@ -1,0 +1,470 @@
+//! The web app in a real browser (issue 15): headless Chromium driven over
+//! WebDriver (chromedriver, fantoccini) against the real `touban serve`,
+//! with a real SMTP server on loopback for the sign-in link. A coordinator
+//! signs in, opens the month, edits a cell into a violation and sees it
+//! refused, makes a valid edit, publishes, prints the month to PDF (A4
+//! landscape, the month on it) and signs out. Screenshots of each page, at
+//! desktop and phone width, are written under `target/screenshots/`.
+
+#[path = "smtp/harness.rs"]
+mod harness;
+#[path = "support/cli.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use harness::{Sink, free_port};
+use support::*;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn shots() -> PathBuf {
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"))
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn click(c: &Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
+async fn wait_for(c: &Client, at: Locator<'_>) -> fantoccini::elements::Element {
+    c.wait().for_element(at).await.unwrap()
+}
+
+async fn wait_port(port: u16) {
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `Page.printToPDF` through chromedriver, honouring the page's own
+/// `@page` size (WebDriver's print command would impose its own paper).
+#[derive(Debug)]
+struct PrintCssPdf;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PrintCssPdf {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(
+                serde_json::json!({"cmd": "Page.printToPDF", "params": {"preferCSSPageSize": true, "printBackground": true}})
+                    .to_string(),
+            ),
+        )
+    }
+}
+
+fn text_of_pdf(pdf: &std::path::Path) -> (String, String) {
+    let info = Command::new("pdfinfo")
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let text = Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&info.stdout).into_owned(),
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("web.db");
+    let dbs = db.to_str().unwrap();
+    assert!(
+        touban(&["import", demo().to_str().unwrap(), "--db", dbs])
+            .status
+            .success()
+    );
+    let g = touban(&["generate", "--month", "2027-01", "--db", dbs]);
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    // Who has the home-care night of 14 January, and a physician away that
+    // night (putting them on it is a violation of rule 3).
+    let export = touban(&["export", "--month", "2027-01", "--db", dbs]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&export)).unwrap();
+    let on_night = |id: &str| {
+        doc["assignments"].as_array().unwrap().iter().any(|r| {
+            r["staff"] == id
+                && ["2027-01-13", "2027-01-14", "2027-01-15"].contains(&r["date"].as_str().unwrap())
+        })
+    };
+    let net = touban_netfile::load(&demo()).unwrap();
+    let svc = net
+        .services
+        .iter()
+        .find(|s| s.id.as_str() == "homecare-oncall")
+        .unwrap();
+    let free: Vec<&touban_domain::StaffMember> = net
+        .staff
+        .iter()
+        .filter(|p| {
+            p.profession == svc.profession && net.eligible(p, svc) && !on_night(p.id.as_str())
+        })
+        .collect();
+    assert!(free.len() >= 2, "two physicians free around the 14th");
+    let (away, ok) = (free[0], free[1]);
+    assert!(
+        touban(&[
+            "absence",
+            "add",
+            away.id.as_str(),
+            "2027-01-14",
+            "2027-01-14",
+            "--db",
+            dbs
+        ])
+        .status
+        .success()
+    );
+
+    // The real server, with a real SMTP server for the sign-in link.
+    let sink = Sink::start(free_port(), &[]);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_touban"))
+            .args([
+                "serve",
+                "--db",
+                dbs,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .current_dir(root())
+            .env(
+                "TOUBAN_SMTP__URL",
+                format!("smtp://127.0.0.1:{}", sink.port),
+            )
+            .env("TOUBAN_API__PUBLIC_URL", &base)
+            .env("TOUBAN_NOTIFY__POLL_INTERVAL_MS", "50")
+            .env_remove("TOUBAN_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (scripts/setup.sh installs chromium-driver)"),
+    );
+    wait_port(port).await;
+    wait_port(driver_port).await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", "--lang=ja"]}),
+    );
+    // chromedriver is on loopback: plain HTTP, no TLS stack.
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session");
+
+    // Sign in: a wrong address is refused next to the field; the right one
+    // gets a link by e-mail.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
+    shot(&c, "01-sign-in").await;
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("renkei-at-example")
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form.card button")).await;
+    let err = wait_for(&c, Locator::Id("email-error")).await;
+    assert!(
+        err.text()
+            .await
+            .unwrap()
+            .contains("メールアドレスの形ではありません")
+    );
+    shot(&c, "02-sign-in-bad-address").await;
+    // An address nobody has gets the very same answer (and no e-mail).
+    let email = c.find(Locator::Id("email")).await.unwrap();
+    email.clear().await.unwrap();
+    email.send_keys("stranger@example.jp").await.unwrap();
+    click(&c, Locator::Css("form.card button")).await;
+    wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    let unknown_answer = c
+        .find(Locator::Css("main p"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        unknown_answer.contains("stranger@example.jp"),
+        "{unknown_answer}"
+    );
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    let email = c.find(Locator::Id("email")).await.unwrap();
+    email
+        .send_keys(net.policy.coordinator_emails[0].as_str())
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form.card button")).await;
+    wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    let start = Instant::now();
+    let link = loop {
+        let found = sink.messages().iter().find_map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw)?;
+            let text = m.body_text(0)?.into_owned();
+            text.split_whitespace()
+                .find(|w| w.contains("/sign-in/"))
+                .map(str::to_string)
+        });
+        if let Some(l) = found {
+            break l;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no sign-in e-mail"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(link.starts_with(&base), "{link}");
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|raw| !String::from_utf8_lossy(raw).contains("stranger@example.jp")),
+        "nothing is sent to an unknown address"
+    );
+    c.goto(&link).await.unwrap();
+    click(&c, Locator::Id("sign-in-button")).await;
+    wait_for(&c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+    shot(&c, "03-home").await;
+    // The link works once.
+    c.goto(&link).await.unwrap();
+    assert!(c.source().await.unwrap().contains("このリンクは使えません"));
+
+    // The month.
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    let src = c.source().await.unwrap();
+    assert!(
+        src.contains("2027年1月") && src.contains("元日"),
+        "holidays named"
+    );
+    shot(&c, "04-month").await;
+
+    // The home-care night of the 14th: its panel.
+    let cell =
+        "a[href*='service=homecare-oncall'][href*='template=night'][href*='date=2027-01-14']";
+    click(&c, Locator::Css(cell)).await;
+    wait_for(&c, Locator::Id("cell-title")).await;
+    let panel = c
+        .find(Locator::Id("panel"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(panel.contains("担当する人"), "{panel}");
+    assert!(
+        panel.contains(&away.name) && panel.contains("規則3"),
+        "the absent physician, with the rule: {panel}"
+    );
+    shot(&c, "05-cell-panel").await;
+
+    // Choosing the absent physician is refused, with the rule.
+    click(&c, Locator::Id(&format!("c-{}", away.id))).await;
+    click(&c, Locator::Id("save-edit")).await;
+    let refused = wait_for(&c, Locator::Css(".refused")).await;
+    let why = refused.text().await.unwrap();
+    assert!(
+        why.contains("保存していません") && why.contains("不在"),
+        "{why}"
+    );
+    shot(&c, "06-edit-refused").await;
+    assert!(
+        !c.source().await.unwrap().contains("第2版"),
+        "nothing saved"
+    );
+
+    // A valid edit: a physician free that night. A new draft, version 2.
+    click(&c, Locator::Id(&format!("c-{}", ok.id))).await;
+    click(&c, Locator::Id("save-edit")).await;
+    c.wait()
+        .for_url(&url::Url::parse(&format!("{base}/months/2027-01?version=2")).unwrap())
+        .await
+        .unwrap();
+    let family = ok.name.split(' ').next().unwrap();
+    let row = c
+        .find(Locator::XPath("//tr[th[contains(., '1月14日')]]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains(family), "{family} on the 14th: {row}");
+    shot(&c, "07-month-v2").await;
+
+    // A form without this session's token is refused (CSRF).
+    let status = c
+        .execute(
+            "return fetch('/months/2027-01/publish', {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: 'csrf=forged&version=2'}).then(r => r.status)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+
+    // Someone else saves version 3 meanwhile (here from the terminal): an
+    // edit made on the page of version 2 is refused and says why.
+    let backup_20 = doc["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["service"] == "homecare-oncall"
+                && r["template"] == "night"
+                && r["date"] == "2027-01-20"
+                && r["role"] == "backup"
+        })
+        .unwrap()["staff"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = touban(&[
+        "edit",
+        "--month",
+        "2027-01",
+        "--version",
+        "2",
+        "--shift",
+        "homecare-oncall/night/2027-01-20",
+        "--remove",
+        &backup_20,
+        "--override-reason",
+        "電話で調整済み",
+        "--db",
+        dbs,
+    ]);
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    click(&c, Locator::Css(cell)).await;
+    wait_for(&c, Locator::Id("cell-title")).await;
+    click(&c, Locator::Css("ul.candidates li.ok input")).await;
+    click(&c, Locator::Id("save-edit")).await;
+    wait_for(
+        &c,
+        Locator::XPath("//h1[contains(., 'ほかの人が先に変更しました')]"),
+    )
+    .await;
+    shot(&c, "07b-stale-edit").await;
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("下書き 第3版"));
+
+    // Publish the newest version, 3.
+    click(&c, Locator::Id("publish")).await;
+    wait_for(
+        &c,
+        Locator::XPath("//span[@class='state'][contains(., '公開中 第3版')]"),
+    )
+    .await;
+    shot(&c, "08-published").await;
+
+    // Print: A4 landscape, the month on it.
+    c.goto(&format!("{base}/months/2027-01/print?version=3"))
+        .await
+        .unwrap();
+    shot(&c, "09-print").await;
+    let out = c.issue_cmd(PrintCssPdf).await.unwrap();
+    let data = out["data"].as_str().expect("PDF data");
+    let pdf = shots().join("month-2027-01.pdf");
+    use base64::Engine;
+    std::fs::write(
+        &pdf,
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
+    )
+    .unwrap();
+    let (info, text) = text_of_pdf(&pdf);
+    let size = info
+        .lines()
+        .find(|l| l.starts_with("Page size:"))
+        .unwrap_or_default();
+    let dims: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        size.contains("(A4)") && dims.len() == 2 && dims[0] > dims[1],
+        "A4 landscape: {info}"
+    );
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 1")),
+        "one page for the demo network: {info}"
+    );
+    assert!(
+        text.contains("2027年1月") && text.contains("第3版") && text.contains(family),
+        "{text}"
+    );
+
+    // Phone width.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    shot(&c, "10-month-phone").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    shot(&c, "11-home-phone").await;
+    c.set_window_size(1280, 800).await.unwrap();
+
+    // Sign out: the month needs signing in again.
+    c.goto(&format!("{base}/")).await.unwrap();
+    click(&c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(&c, Locator::Id("email")).await;
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
+    c.close().await.unwrap();
+}
