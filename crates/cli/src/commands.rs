@@ -122,14 +122,24 @@ pub async fn demo(
     };
     print!("{}", print::network(&stored, month));
     println!();
-    rota::generate(
+    let code = rota::generate(
         store.as_ref(),
         &net.region.id,
         month,
         &solve.options(),
         "touban demo",
     )
-    .await
+    .await?;
+    let who = stored.policy.coordinator_emails.first().map_or_else(
+        || "a coordinator's address".to_string(),
+        ToString::to_string,
+    );
+    println!(
+        "\nWeb の画面 / the web app: `touban serve --db {}` を実行し / run it, open {}/ and sign in with {who}\n(SMTP サーバーがなければ、サインイン用リンクは端末に表示されます / with no SMTP server the sign-in link is printed in the terminal)",
+        url.redacted().trim_start_matches("sqlite:"),
+        cfg.api.public_url.trim_end_matches('/'),
+    );
+    Ok(code)
 }
 
 /// Opens the store, picks the region, and runs `f`.
