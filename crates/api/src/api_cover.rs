@@ -133,7 +133,7 @@ pub async fn create(
         note: b.note,
         mode,
     };
-    let ranking = crate::cover::rank(st.store(), &net, &request, max as usize).await?;
+    let ranking = touban_app::cover::rank(st.store(), &net, &request, max as usize).await?;
     let escalate_at =
         Utc::now() + chrono::Duration::minutes(i64::from(net.policy.escalate_after_minutes));
     let stored = st
@@ -251,11 +251,11 @@ fn links(st: &AppState, offer: i64) -> (String, String) {
     (
         format!(
             "{base}{}",
-            crate::links::link(&st.link_key, offer, "accept", exp)
+            touban_app::links::link(&st.link_key, offer, "accept", exp)
         ),
         format!(
             "{base}{}",
-            crate::links::link(&st.link_key, offer, "decline", exp)
+            touban_app::links::link(&st.link_key, offer, "decline", exp)
         ),
     )
 }
@@ -317,7 +317,8 @@ async fn answer(st: &AppState, offer: i64, accept: bool, actor: &str) -> ApiResu
         if let Some(o) = c.offers.iter().find(|o| o.id == offer)
             && c.status != touban_store::CoverStatus::Filled
             && let Some(why) =
-                crate::cover::blocked(st.store(), &net, &c.request, &o.staff, Some(c.id)).await?
+                touban_app::cover::blocked(st.store(), &net, &c.request, &o.staff, Some(c.id))
+                    .await?
         {
             return Err(Problem::conflict(format!(
                 "you cannot take this cover now: {why}. Nothing was changed; decline it so that someone else is asked"
@@ -441,7 +442,7 @@ async fn check_link(
         }
     };
     if let Err(why) =
-        crate::links::verify(&st.link_key, id, &q.action, q.expires, &q.sig, Utc::now())
+        touban_app::links::verify(&st.link_key, id, &q.action, q.expires, &q.sig, Utc::now())
     {
         return Err(page(
             "無効なリンク / Invalid link",

@@ -11,8 +11,8 @@ use crate::auth::Caller;
 use crate::conv::{self, region_id};
 use crate::dto::*;
 use crate::error::{ApiResult, Problem, ProblemDetails};
-use crate::ops;
 use crate::state::AppState;
+use touban_app::ops;
 
 #[utoipa::path(get, path = "/api/v1/regions", tag = "network",
     responses((status = 200, body = RegionList), (status = 401, body = ProblemDetails)),

@@ -181,7 +181,7 @@ pub async fn oncall(
         {
             let day = Duration::days(1);
             for (id, d) in
-                crate::cover::accepted_covers(st.store(), &net, at - day, at + day).await?
+                touban_app::cover::accepted_covers(st.store(), &net, at - day, at + day).await?
             {
                 if !(d.start <= at && at < d.end) {
                     continue;
@@ -489,11 +489,11 @@ pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> ApiR
     let text = match &caller.grant {
         Grant::StaffFeed { region, staff } => {
             let net = st.network(region).await?;
-            crate::ical::staff_feed(st.store(), &net, staff).await?
+            touban_app::ical::staff_feed(st.store(), &net, staff).await?
         }
         Grant::ServiceFeed { region, service } => {
             let net = st.network(region).await?;
-            crate::ical::service_feed(st.store(), &net, service).await?
+            touban_app::ical::service_feed(st.store(), &net, service).await?
         }
         _ => return Err(Problem::unauthorized("not a feed token")),
     };

@@ -13,8 +13,8 @@ use crate::auth::Caller;
 use crate::conv::{self, month as parse_month, region_id};
 use crate::dto::*;
 use crate::error::{ApiResult, Problem, ProblemDetails};
-use crate::ops;
 use crate::state::AppState;
+use touban_app::ops;
 
 fn job_dto(j: &touban_store::Job) -> JobDto {
     JobDto {
@@ -458,19 +458,30 @@ pub async fn edit(
         2000,
         false,
     )?;
-    let (saved, added) = crate::edit::apply(
+    let (saved, added) = touban_app::edit::apply(
         st.store(),
         &region,
         month,
         &rota,
-        &body.changes,
+        &body
+            .changes
+            .iter()
+            .map(|c| touban_app::edit::Change {
+                service: c.service.clone(),
+                template: c.template.clone(),
+                date: c.date,
+                remove: c.remove.clone(),
+                add: c.add.clone(),
+                role: c.role.clone(),
+            })
+            .collect::<Vec<_>>(),
         body.override_reason.as_deref(),
         &caller.actor(),
     )
     .await
     .map_err(|e| match e {
-        crate::edit::EditError::Invalid { field, detail } => Problem::invalid(&field, detail),
-        crate::edit::EditError::Violations(added) => {
+        touban_app::edit::EditError::Invalid { field, detail } => Problem::invalid(&field, detail),
+        touban_app::edit::EditError::Violations(added) => {
             let mut p = Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "rule-violations",
@@ -482,12 +493,12 @@ pub async fn edit(
             p.violations = added.iter().map(conv::violation).collect();
             p
         }
-        crate::edit::EditError::Stale(detail) => Problem::new(
+        touban_app::edit::EditError::Stale(detail) => Problem::new(
             StatusCode::PRECONDITION_FAILED,
             "stale-version",
             detail,
         ),
-        crate::edit::EditError::Store(e) => e.into(),
+        touban_app::edit::EditError::Store(e) => e.into(),
     })?;
     Ok((
         StatusCode::CREATED,

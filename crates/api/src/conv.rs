@@ -9,8 +9,8 @@ use touban_store::{AuditRecord, Credential, Grant, RotaVersionInfo, StoredAbsenc
 use crate::auth::Caller;
 use crate::dto::*;
 use crate::error::Problem;
-use crate::ops::ShiftChange;
 use crate::state::AppState;
+use touban_app::ops::ShiftChange;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;

@@ -109,6 +109,17 @@ impl Problem {
     }
 }
 
+impl From<touban_app::AppError> for Problem {
+    fn from(e: touban_app::AppError) -> Self {
+        match e {
+            touban_app::AppError::NotFound(w) => Self::not_found(w),
+            touban_app::AppError::Invalid { field, detail } => Self::invalid(&field, detail),
+            touban_app::AppError::Internal(e) => Self::internal(e),
+            touban_app::AppError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {

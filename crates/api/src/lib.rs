@@ -9,14 +9,9 @@ pub mod api_public;
 pub mod api_rota;
 pub mod auth;
 pub mod conv;
-pub mod cover;
 pub mod dto;
-pub mod edit;
 pub mod error;
-pub mod ical;
-pub mod links;
 pub mod oncall;
-pub mod ops;
 pub mod state;
 
 use std::net::SocketAddr;

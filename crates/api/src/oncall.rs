@@ -68,7 +68,7 @@ impl OnCallCache {
             Some(rota) => {
                 // A repair (or edit) made from the published version and not
                 // yet published names who stands in for absent people.
-                let pending = crate::ops::repair_base(store, &net.region.id, month)
+                let pending = touban_app::ops::repair_base(store, &net.region.id, month)
                     .await?
                     .filter(|r| r.version != rota.version);
                 build(

@@ -11,7 +11,7 @@ use touban_solver::{History, Instance, SolveOptions, check, explain};
 use touban_store::Store;
 
 use crate::grid;
-use touban_api::ops::{context, current};
+use touban_app::ops::{context, current};
 
 pub fn parse_month(s: &str) -> anyhow::Result<Month> {
     Month::parse(s).map_err(|e| anyhow::anyhow!("--month: {e}"))
@@ -96,14 +96,14 @@ pub async fn repair(
     opts: &SolveOptions,
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
-    let Some(previous) = touban_api::ops::repair_base(store, region, month).await? else {
+    let Some(previous) = touban_app::ops::repair_base(store, region, month).await? else {
         bail!(
             "there is no rota for {month} to repair: run `touban generate --month {month}` first"
         );
     };
     let net = store.load_network(region).await?;
     let r =
-        touban_api::ops::repair_month(store, region, month, previous, opts.clone(), actor, false)
+        touban_app::ops::repair_month(store, region, month, previous, opts.clone(), actor, false)
             .await?;
     let changes = diff(&net, &r.changes);
     println!(
@@ -132,7 +132,7 @@ pub async fn repair(
 }
 
 /// Shift by shift, who was on it before and after, as printed lines.
-pub fn diff(net: &Network, changes: &[touban_api::ops::ShiftChange]) -> Vec<String> {
+pub fn diff(net: &Network, changes: &[touban_app::ops::ShiftChange]) -> Vec<String> {
     let list = |s: &BTreeSet<touban_domain::StaffId>| {
         if s.is_empty() {
             "（なし none）".to_string()

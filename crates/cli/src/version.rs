@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use touban_api::dto::EditDto;
-use touban_api::edit::EditError;
-use touban_api::ops::{PublishError, context};
+use touban_app::edit::Change;
+use touban_app::edit::EditError;
+use touban_app::ops::{PublishError, context};
 use touban_domain::{Month, RegionId};
 use touban_solver::Instance;
 use touban_store::{Store, StoreError};
@@ -116,7 +116,7 @@ pub async fn edit(
     let (service, template, date) = parse_shift(&input.shift)?;
     let v = pick(store, region, month, input.version).await?;
     let rota = store.rota(region, month, Some(v)).await?;
-    let change = EditDto {
+    let change = Change {
         service,
         template,
         date,
@@ -129,7 +129,7 @@ pub async fn edit(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    match touban_api::edit::apply(store, region, month, &rota, &[change], reason, actor).await {
+    match touban_app::edit::apply(store, region, month, &rota, &[change], reason, actor).await {
         Ok((saved, accepted)) => {
             println!(
                 "保存しました / saved as version {} (draft, based on {v})",
@@ -183,7 +183,7 @@ pub async fn publish(
     actor: &str,
 ) -> anyhow::Result<ExitCode> {
     let v = pick(store, region, month, version).await?;
-    match touban_api::ops::publish(store, region, month, v, actor, override_reason).await {
+    match touban_app::ops::publish(store, region, month, v, actor, override_reason).await {
         Ok(r) => {
             println!(
                 "公開しました / published version {} of {month}; notices are queued for everyone concerned (`touban notify status`).",

@@ -389,21 +389,21 @@ impl Composer {
             .filter(|c| {
                 c.revoked_at.is_none()
                     && c.grant == grant
-                    && c.label == touban_api::auth::EMAIL_FEED_LABEL
+                    && c.label == touban_app::tokens::EMAIL_FEED_LABEL
             })
             .max_by_key(|c| c.created_at);
         let id = match existing {
             Some(c) => c.id,
             None => {
-                let issued = touban_api::auth::issue_derived(grant, &self.links.key, "notifier")
-                    .map_err(|p| anyhow::anyhow!("making a feed token: {}", p.detail))?;
+                let issued = touban_app::tokens::issue_derived(grant, &self.links.key, "notifier")
+                    .map_err(|p| anyhow::anyhow!("making a feed token: {}", p))?;
                 self.store.create_credential(&issued.credential).await?.id
             }
         };
         let url = format!(
             "{}/api/v1/feeds/{id}.{}.ics",
             self.links.public_url.trim_end_matches('/'),
-            touban_api::auth::derived_secret(&self.links.key, &id)
+            touban_app::tokens::derived_secret(&self.links.key, &id)
         );
         self.feeds
             .lock()
@@ -523,7 +523,7 @@ impl Composer {
         let url = format!(
             "{}/sign-in/{id}/{}",
             self.links.public_url.trim_end_matches('/'),
-            touban_api::links::sign_in_secret(&self.links.key, id)
+            touban_app::links::sign_in_secret(&self.links.key, id)
         );
         let minutes = (l.expires_at - l.created_at).num_minutes();
         Ok(Ok((

@@ -65,7 +65,7 @@ impl Worker {
             anyhow::anyhow!("smtp.sender \"{}\" is not a mailbox: {e}", smtp_cfg.sender)
         })?;
         let key = store
-            .server_secret("offer-links", &touban_api::auth::random_bytes(32))
+            .server_secret("offer-links", &touban_app::tokens::random_bytes(32))
             .await?;
         let renderer = Renderer::new(cfg.templates_dir.as_deref())?;
         let composer = Composer::new(

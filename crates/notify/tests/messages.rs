@@ -66,7 +66,7 @@ async fn cover_offers_carry_signed_links_then_taken_and_escalation_notices() {
                 .split('&')
                 .filter_map(|kv| kv.split_once('='))
                 .collect();
-            touban_api::links::verify(
+            touban_app::links::verify(
                 &key,
                 offer,
                 action,
@@ -77,7 +77,7 @@ async fn cover_offers_carry_signed_links_then_taken_and_escalation_notices() {
             .unwrap_or_else(|e| panic!("{url}: {e:?}"));
             // A link that has been altered is refused.
             assert!(
-                touban_api::links::verify(
+                touban_app::links::verify(
                     &key,
                     offer + 1,
                     action,

@@ -311,7 +311,7 @@ async fn cover_outcomes_reach_the_institution_and_the_person_who_accepted() {
     assert_itip(ics);
     let cal = calendar_of(ics);
     assert_eq!(cal.property_value("METHOD"), Some("PUBLISH"));
-    let uid = touban_api::ical::cover_uid(region.as_str(), c.id, "suzuki-akiko");
+    let uid = touban_app::ical::cover_uid(region.as_str(), c.id, "suzuki-akiko");
     assert_eq!(cal.events().next().unwrap().get_uid(), Some(uid.as_str()));
 
     // Nobody can be asked: the institution hears the coordinator takes over.

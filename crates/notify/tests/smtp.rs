@@ -153,7 +153,7 @@ async fn publish_sends_one_notice_per_person_then_changes() {
         2 + colleagues.len(),
         "only the people concerned"
     );
-    let uid = touban_api::ical::uid(region.as_str(), &moved.shift, a.as_str());
+    let uid = touban_app::ical::uid(region.as_str(), &moved.shift, a.as_str());
     for raw in fresh {
         let m = MessageParser::default().parse(raw).unwrap();
         let to = m

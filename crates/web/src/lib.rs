@@ -53,7 +53,7 @@ impl WebState {
         print_links: bool,
     ) -> anyhow::Result<Self> {
         let key = store
-            .server_secret("offer-links", &touban_api::auth::random_bytes(32))
+            .server_secret("offer-links", &touban_app::tokens::random_bytes(32))
             .await?;
         Ok(Self {
             store,

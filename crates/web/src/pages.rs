@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Datelike, Utc};
 use serde::{Deserialize, Serialize};
-use touban_api::dto::EditDto;
-use touban_api::edit::EditError;
-use touban_api::ops::{self, PublishError};
+use touban_app::edit::Change;
+use touban_app::edit::EditError;
+use touban_app::ops::{self, PublishError};
 use touban_domain::{Month, Role, Rota, ServiceId, ShiftKey, StaffId, TemplateId};
 use touban_solver::{Instance, check};
 use touban_store::{MessageState, RotaVersionInfo, StoreError};
@@ -365,7 +365,7 @@ async fn cell_page(
     me: &SignedIn,
     month: Month,
     q: &CellQuery,
-    refused: Option<(Vec<touban_solver::Violation>, EditDto)>,
+    refused: Option<(Vec<touban_solver::Violation>, Change)>,
     (htmx, status): (bool, StatusCode),
 ) -> Response {
     let rota = match st.store.rota(&me.region, month, Some(q.version)).await {
@@ -553,7 +553,7 @@ pub async fn edit(
         return not_found(&st, me.lang);
     };
     let blank = |s: Option<String>| s.filter(|x| !x.trim().is_empty());
-    let change = EditDto {
+    let change = Change {
         service: f.service.clone(),
         template: f.template.clone(),
         date: f.date,
@@ -578,7 +578,7 @@ pub async fn edit(
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };
     let reason = blank(f.override_reason);
-    match touban_api::edit::apply(
+    match touban_app::edit::apply(
         st.store.as_ref(),
         &me.region,
         month,

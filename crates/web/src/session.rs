@@ -27,12 +27,12 @@ pub const IDLE: Duration = Duration::hours(8);
 pub const ABSOLUTE: Duration = Duration::hours(24);
 
 pub fn hash(cookie: &str) -> String {
-    touban_api::auth::hex(&Sha256::digest(cookie.as_bytes()))
+    touban_app::tokens::hex(&Sha256::digest(cookie.as_bytes()))
 }
 
 /// A new session's cookie value and its stored hash.
 pub fn new_id() -> (String, String) {
-    let v = URL_SAFE_NO_PAD.encode(touban_api::auth::random_bytes(32));
+    let v = URL_SAFE_NO_PAD.encode(touban_app::tokens::random_bytes(32));
     let h = hash(&v);
     (v, h)
 }
@@ -48,7 +48,7 @@ pub fn cookie(value: &str, secure: bool) -> Cookie<'static> {
 pub fn csrf_token(key: &[u8], id_hash: &str) -> String {
     let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     m.update(format!("csrf:{id_hash}").as_bytes());
-    touban_api::auth::hex(&m.finalize().into_bytes())
+    touban_app::tokens::hex(&m.finalize().into_bytes())
 }
 
 /// A signed-in coordinator (part 1 of the web app is theirs).

@@ -97,7 +97,7 @@ pub async fn ask(
     // Known or not, the answer reads the same.
     match coordinator_of(&st, &email).await {
         Ok(Some(region)) if per_address < PER_ADDRESS => {
-            let id = touban_api::auth::hex(&touban_api::auth::random_bytes(16));
+            let id = touban_app::tokens::hex(&touban_app::tokens::random_bytes(16));
             let login = Login {
                 id: id.clone(),
                 email: email.to_string(),
@@ -122,7 +122,7 @@ pub async fn ask(
                 let url = format!(
                     "{}/sign-in/{id}/{}",
                     st.public_url,
-                    touban_api::links::sign_in_secret(&st.key, &id)
+                    touban_app::links::sign_in_secret(&st.key, &id)
                 );
                 eprintln!("touban serve: sign-in link for {email} (no SMTP server is set): {url}");
             }
@@ -155,7 +155,7 @@ async fn check(
     id: &str,
     secret: &str,
 ) -> Result<Login, Response> {
-    if !touban_api::links::verify_sign_in(&st.key, id, secret) {
+    if !touban_app::links::verify_sign_in(&st.key, id, secret) {
         return Err(bad_link(st, lang));
     }
     match st.store.login(id).await {

@@ -314,7 +314,7 @@ async fn emergency_cover_goes_to_the_first_who_accepts() {
         .unwrap();
     let offer1 = offers[0]["id"].as_i64().unwrap();
     let past = chrono::Utc::now() - chrono::Duration::hours(1);
-    let old = touban_api::links::link(&key, offer1, "accept", past);
+    let old = touban_app::links::link(&key, offer1, "accept", past);
     let r = c.get(srv.url(&old)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let page = r.text().await.unwrap();

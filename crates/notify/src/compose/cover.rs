@@ -128,7 +128,7 @@ impl Composer {
                 let link = |a| {
                     format!(
                         "{base}{}",
-                        touban_api::links::link(&self.links.key, offer_id, a, exp)
+                        touban_app::links::link(&self.links.key, offer_id, a, exp)
                     )
                 };
                 let exp_local = exp.with_timezone(&net.region.time_zone);

@@ -28,7 +28,7 @@ impl Composer {
     }
 
     fn calendar(&self, net: &Network, cancel: bool) -> icalendar::Calendar {
-        let mut cal = touban_api::ical::new_calendar();
+        let mut cal = touban_app::ical::new_calendar();
         cal.append_property(("METHOD", if cancel { "CANCEL" } else { "PUBLISH" }));
         cal.timezone(net.region.time_zone.name());
         cal
@@ -48,7 +48,7 @@ impl Composer {
         for (s, role) in duties {
             let v = self.duty_view(net, &cal_days, s, *role);
             let mut e = Event::new();
-            e.uid(&touban_api::ical::uid(
+            e.uid(&touban_app::ical::uid(
                 net.region.id.as_str(),
                 &s.key(),
                 staff.as_str(),
@@ -80,7 +80,7 @@ impl Composer {
     pub(super) fn cover_ics(&self, net: &Network, c: &StoredCover, staff: &StaffId) -> String {
         let mut cal = self.calendar(net, false);
         if let Some(person) = net.staff_member(staff) {
-            let mut e = touban_api::ical::cover_event(net, c, person);
+            let mut e = touban_app::ical::cover_event(net, c, person);
             e.append_property(self.organizer(net));
             cal.push(e);
         }

@@ -15,7 +15,7 @@ use touban_domain::{Month, Network, RotaStatus, ServiceId, ShiftKey, StaffId};
 use touban_solver::Instance;
 use touban_store::Store;
 
-use crate::error::Problem;
+use crate::AppError;
 
 /// Months a feed covers around today: two back, three ahead.
 fn months(net: &Network) -> Vec<Month> {
@@ -48,7 +48,7 @@ async fn history<F>(
     net: &Network,
     month: Month,
     pick: F,
-) -> Result<(Option<u32>, BTreeMap<ShiftKey, Tracked>), Problem>
+) -> Result<(Option<u32>, BTreeMap<ShiftKey, Tracked>), AppError>
 where
     F: Fn(&touban_domain::Rota) -> BTreeMap<ShiftKey, Value>,
 {
@@ -215,7 +215,7 @@ async fn feed_events<F>(
     pick: F,
     owner: &str,
     title: impl Fn(&str) -> String,
-) -> Result<Vec<Event>, Problem>
+) -> Result<Vec<Event>, AppError>
 where
     F: Fn(&touban_domain::Rota) -> BTreeMap<ShiftKey, Value>,
 {
@@ -247,10 +247,10 @@ pub async fn staff_feed(
     store: &dyn Store,
     net: &Network,
     staff: &StaffId,
-) -> Result<String, Problem> {
+) -> Result<String, AppError> {
     let person = net
         .staff_member(staff)
-        .ok_or_else(|| Problem::not_found(format!("staff member \"{staff}\"")))?;
+        .ok_or_else(|| AppError::NotFound(format!("staff member \"{staff}\"")))?;
     let pick = |r: &touban_domain::Rota| {
         r.assignments
             .iter()
@@ -296,10 +296,10 @@ pub async fn service_feed(
     store: &dyn Store,
     net: &Network,
     service: &ServiceId,
-) -> Result<String, Problem> {
+) -> Result<String, AppError> {
     let svc = net
         .service(service)
-        .ok_or_else(|| Problem::not_found(format!("service \"{service}\"")))?;
+        .ok_or_else(|| AppError::NotFound(format!("service \"{service}\"")))?;
     let pick = |r: &touban_domain::Rota| {
         let mut by: BTreeMap<ShiftKey, Vec<String>> = BTreeMap::new();
         for a in r.assignments.iter().filter(|a| &a.shift.service == service) {

@@ -13,7 +13,20 @@ use touban_solver::Instance;
 use touban_solver::check::{Violation, check};
 use touban_store::{Store, StoreError};
 
-use crate::dto::EditDto;
+/// One change to one shift, as a coordinator asks for it (the API's
+/// `EditDto`, the web app's form, `touban edit`'s flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub service: String,
+    pub template: String,
+    pub date: chrono::NaiveDate,
+    /// Take this person off the shift.
+    pub remove: Option<String>,
+    /// Put this person on the shift.
+    pub add: Option<String>,
+    /// Role of the person added (`primary` or `backup`).
+    pub role: Option<String>,
+}
 
 /// Why an edit was not saved.
 #[derive(Debug)]
@@ -50,7 +63,7 @@ pub async fn apply(
     region: &RegionId,
     month: Month,
     rota: &Rota,
-    changes: &[EditDto],
+    changes: &[Change],
     override_reason: Option<&str>,
     actor: &str,
 ) -> Result<(Rota, Vec<Violation>), EditError> {

@@ -8,7 +8,7 @@ use touban_domain::{CoverRequest, Month, Network, RestPolicy, StaffId};
 use touban_solver::{Instance, PastDuty, Rule};
 use touban_store::{CoverStatus, NewOffer, Store, StoreError, StoredCover};
 
-use crate::error::Problem;
+use crate::AppError;
 use crate::ops::current;
 
 /// A duty of one person with what to call it in a reason.
@@ -24,9 +24,9 @@ pub struct Ranking {
     pub excluded: Vec<(StaffId, String)>,
 }
 
-fn month_of(t: DateTime<FixedOffset>, net: &Network) -> Result<Month, Problem> {
+fn month_of(t: DateTime<FixedOffset>, net: &Network) -> Result<Month, AppError> {
     let d = t.with_timezone(&net.region.time_zone).date_naive();
-    Month::new(d.year(), d.month()).map_err(|e| Problem::invalid("/start", e.0))
+    Month::new(d.year(), d.month()).map_err(|e| AppError::invalid("/start", e.0))
 }
 
 fn hours(a: DateTime<FixedOffset>, b: DateTime<FixedOffset>) -> f64 {
@@ -136,7 +136,7 @@ async fn duties_around(
         std::collections::HashMap<StaffId, Vec<Duty>>,
         std::collections::HashMap<StaffId, f64>,
     ),
-    Problem,
+    AppError,
 > {
     // Duties from the months around the interval (rest reaches 18 h back).
     let first = month_of(start, net)?.prev();
@@ -192,7 +192,7 @@ pub async fn blocked(
     req: &CoverRequest,
     staff: &StaffId,
     except: Option<i64>,
-) -> Result<Option<String>, Problem> {
+) -> Result<Option<String>, AppError> {
     let Some(p) = net.staff_member(staff) else {
         return Ok(Some(format!(
             "「{staff}」はもうネットワークにいません / \"{staff}\" is no longer in the network"
@@ -223,7 +223,7 @@ pub async fn rank(
     net: &Network,
     req: &CoverRequest,
     max_offers: usize,
-) -> Result<Ranking, Problem> {
+) -> Result<Ranking, AppError> {
     let (duties, month_hours) = duties_around(store, net, req.start, req.end).await?;
     let target = net.institution(&req.institution).and_then(|i| i.location);
     let cover_hours = hours(req.start, req.end);

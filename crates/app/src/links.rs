@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::auth::hex;
+use crate::tokens::hex;
 
 type HmacSha256 = Hmac<Sha256>;
 
