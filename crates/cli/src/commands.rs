@@ -94,7 +94,8 @@ pub async fn show(cfg: &Config, db: &DbArg, region: Option<&str>) -> anyhow::Res
 
 /// The Southern Shimoina demo network, built into the binary so that
 /// `touban demo` works from any directory.
-const DEMO_NETWORK: &str = include_str!("../../../config/networks/southern-shimoina.toml");
+pub(crate) const DEMO_NETWORK: &str =
+    include_str!("../../../config/networks/southern-shimoina.toml");
 
 pub async fn demo(
     cfg: &Config,

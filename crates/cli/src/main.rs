@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_web;
 mod commands;
 mod config;
 mod grid;
@@ -222,6 +223,12 @@ enum BenchCmd {
         gap_limit: f64,
         #[arg(long, default_value_t = 0.02)]
         gap: f32,
+    },
+    /// The web app against the real server: the month grid, a cell's
+    /// panel and an edit, on the demo network and a 1,000-staff generated one.
+    Web {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
     /// A month's notices for a generated network, sent to a local SMTP
     /// server (see scripts/bench-notify.sh, which starts one).
@@ -600,6 +607,7 @@ fn main() -> ExitCode {
                 gap_limit,
                 gap,
             }) => bench::synth(staff, services, days, seed, first_limit, gap_limit, gap),
+            Command::Bench(BenchCmd::Web { runs }) => bench_web::web(runs.max(1)).await,
             Command::Bench(BenchCmd::Notify {
                 staff,
                 services,

@@ -234,11 +234,30 @@ fn check_person(
 
 /// Checks assignments for a month of a network.
 pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History) -> CheckReport {
+    CheckReport {
+        violations: hard_violations(inst, assignments, history, None),
+        soft: soft_costs(inst, assignments, history),
+    }
+}
+
+/// The hard-rule violations; with `only`, those of that person's duties
+/// (rules 2–6 and days off) and of every attending pair (rule 7), without
+/// coverage: what changes when that person's duties change. A candidate
+/// panel asks this once per person instead of checking the whole month.
+pub fn hard_violations(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+    only: Option<&StaffId>,
+) -> Vec<Violation> {
     let net = inst.net;
     let mut out = Vec::new();
     let mut per_shift: HashMap<usize, usize> = HashMap::new();
     let mut per_person: BTreeMap<usize, Vec<Duty>> = BTreeMap::new();
     for a in assignments {
+        if only.is_some_and(|o| *o != a.staff) {
+            continue;
+        }
         let Some(&si) = inst.shift_index.get(&a.shift) else {
             out.push(Violation::new(
                 Rule::Coverage,
@@ -276,6 +295,9 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
         });
     }
     for (si, info) in inst.shifts.iter().enumerate() {
+        if only.is_some() {
+            break;
+        }
         let n = per_shift.get(&si).copied().unwrap_or(0);
         if n < usize::from(info.min) {
             out.push(Violation::new(
@@ -300,6 +322,9 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
         }
     }
     for (pi, p) in inst.staff.iter().enumerate() {
+        if only.is_some_and(|o| *o != p.id) {
+            continue;
+        }
         let mut duties: Vec<Duty> = per_person.remove(&pi).unwrap_or_default();
         duties.extend(
             history
@@ -321,11 +346,7 @@ pub fn check(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
         );
     }
     check_pairs(inst, assignments, &mut out);
-    let soft = soft_costs(inst, assignments, history);
-    CheckReport {
-        violations: out,
-        soft,
-    }
+    out
 }
 
 /// Rule 7: an attending pair is never unavailable at once. Unavailable means

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use touban_domain::{Assignment, Role, ShiftKey, StaffId};
 
-use crate::check::check;
+use crate::check::{check, hard_violations};
 use crate::instance::{History, Instance, Reason, Rule, static_block};
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,7 +142,6 @@ pub fn candidates(
         .filter(|a| !(a.shift == *shift && Some(&a.staff) == replacing))
         .cloned()
         .collect();
-    let base = check(inst, &rest, history).violations;
     let svc = inst.service(s);
     let on: HashSet<&StaffId> = assignments
         .iter()
@@ -156,7 +155,11 @@ pub fn candidates(
         .map(|p| {
             let (rule, reason) = match static_block(inst.net, svc, info, p) {
                 Some((r, why)) => (Some(r), why),
-                None => dynamic_block(inst, &rest, &base, history, shift, &p.id),
+                None => {
+                    // Only this person's duties and the pairs can change.
+                    let base = hard_violations(inst, &rest, history, Some(&p.id));
+                    dynamic_block_for(inst, &rest, &base, history, shift, &p.id, true)
+                }
             };
             Blocked {
                 staff: p.id.clone(),
@@ -180,6 +183,20 @@ fn dynamic_block(
     history: &History,
     shift: &ShiftKey,
     staff: &StaffId,
+) -> (Option<Rule>, Reason) {
+    dynamic_block_for(inst, assignments, base, history, shift, staff, false)
+}
+
+/// [`dynamic_block`]; with `narrow`, `base` and the check after placing
+/// the person are [`hard_violations`] of that person only.
+fn dynamic_block_for(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    base: &[crate::check::Violation],
+    history: &History,
+    shift: &ShiftKey,
+    staff: &StaffId,
+    narrow: bool,
 ) -> (Option<Rule>, Reason) {
     // A violation concerns the candidate if it names them, or (rule 7) it
     // names the pair whose backup they are: the pair's violation is
@@ -205,9 +222,12 @@ fn dynamic_block(
         staff: staff.clone(),
         role: Role::Primary,
     });
-    let after = check(inst, &with, history);
+    let after = if narrow {
+        hard_violations(inst, &with, history, Some(staff))
+    } else {
+        check(inst, &with, history).violations
+    };
     if let Some(v) = after
-        .violations
         .iter()
         .filter(|v| mine(v))
         .find(|v| !before.contains(&v.to_string()))
@@ -221,7 +241,6 @@ fn dynamic_block(
     // else (a colleague's pair, say). That is the reason then.
     let all_before: Vec<String> = base.iter().map(ToString::to_string).collect();
     if let Some(v) = after
-        .violations
         .iter()
         .filter(|v| v.rule != Rule::Coverage)
         .find(|v| !all_before.contains(&v.to_string()))

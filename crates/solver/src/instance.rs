@@ -306,6 +306,28 @@ pub struct Instance<'n> {
 
 impl<'n> Instance<'n> {
     pub fn new(net: &'n Network, month: Month) -> Self {
+        let mut inst = Self::shifts_only(net, month);
+        let candidates = inst
+            .shifts
+            .iter()
+            .map(|info| {
+                let svc = &net.services[info.service];
+                inst.staff
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| static_block(net, svc, info, p).is_none())
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        inst.candidates = candidates;
+        inst
+    }
+
+    /// The month's shifts without the candidates of each (which take a
+    /// check per person and shift): enough to draw, print or look up the
+    /// month, not to solve or check it.
+    pub fn shifts_only(net: &'n Network, month: Month) -> Self {
         let cal = Calendar::for_region(&net.region);
         let staff: Vec<&StaffMember> = net.staff.iter().collect();
         let staff_index = staff.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
@@ -342,18 +364,7 @@ impl<'n> Instance<'n> {
                 .cmp(&b.shift.start)
                 .then(a.service.cmp(&b.service))
         });
-        let candidates = shifts
-            .iter()
-            .map(|info| {
-                let svc = &net.services[info.service];
-                staff
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| static_block(net, svc, info, p).is_none())
-                    .map(|(i, _)| i)
-                    .collect()
-            })
-            .collect();
+        let candidates = vec![Vec::new(); shifts.len()];
         let shift_index = shifts
             .iter()
             .enumerate()

@@ -17,7 +17,7 @@ use touban_store::Store;
 mod grid;
 mod i18n;
 mod pages;
-mod session;
+pub mod session;
 mod sign_in;
 
 pub use session::SignedIn;
@@ -125,5 +125,6 @@ pub fn router(state: WebState) -> Router {
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/touban.css", get(css))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

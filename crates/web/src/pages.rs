@@ -11,7 +11,7 @@ use touban_app::edit::Change;
 use touban_app::edit::EditError;
 use touban_app::ops::{self, PublishError};
 use touban_domain::{Month, Role, Rota, ServiceId, ShiftKey, StaffId, TemplateId};
-use touban_solver::{Instance, check};
+use touban_solver::Instance;
 use touban_store::{MessageState, RotaVersionInfo, StoreError};
 
 use crate::session::SignedIn;
@@ -189,7 +189,7 @@ async fn home(st: &WebState, me: &SignedIn) -> Response {
         let unfilled = match versions.iter().map(|v| v.version).max() {
             Some(v) => match st.store.rota(&me.region, m, Some(v)).await {
                 Ok(r) => {
-                    let inst = Instance::new(&net, m);
+                    let inst = Instance::shifts_only(&net, m);
                     Some(grid::build(&inst, &r.assignments, me.lang).unfilled)
                 }
                 Err(_) => None,
@@ -299,7 +299,7 @@ pub async fn month(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let inst = Instance::new(&net, month);
+    let inst = Instance::shifts_only(&net, month);
     let g = grid::build(&inst, &rota.assignments, me.lang);
     let counts = st
         .store
@@ -387,7 +387,7 @@ async fn cell_page(
         template,
         date: q.date,
     };
-    let inst = Instance::new(&net, month);
+    let inst = Instance::shifts_only(&net, month);
     let Some(&si) = inst.shift_index.get(&key) else {
         return not_found(st, me.lang);
     };
@@ -723,8 +723,9 @@ pub async fn print(
         .filter(|c| c.action == "published" && c.version == rota.version)
         .map(|c| c.at.with_timezone(&net.region.time_zone).date_naive())
         .next_back();
-    let inst = Instance::new(&net, month);
-    let report = check(&inst, &rota.assignments, &Default::default());
+    let inst = Instance::shifts_only(&net, month);
+    let hard =
+        touban_solver::check::hard_violations(&inst, &rota.assignments, &Default::default(), None);
     let mut p = Page::signed_in(&st, &me).await;
     p.set("month_label", i18n::month(month, me.lang));
     p.set("version", rota.version);
@@ -737,7 +738,7 @@ pub async fn print(
             me.lang,
         ),
     );
-    p.set("hard", report.violations.len());
+    p.set("hard", hard.len());
     p.set("grid", grid::build(&inst, &rota.assignments, me.lang));
     render(&st, "print.html", p, StatusCode::OK)
 }
