@@ -50,6 +50,10 @@ async fn wait_for(c: &Client, at: Locator<'_>) -> fantoccini::elements::Element 
     c.wait().for_element(at).await.unwrap()
 }
 
+async fn text_of(c: &Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
 async fn wait_port(port: u16) {
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -232,13 +236,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     email.send_keys("stranger@example.jp").await.unwrap();
     click(&c, Locator::Css("form.card button")).await;
     wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let unknown_answer = c
-        .find(Locator::Css("main p"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let unknown_answer = text_of(&c, Locator::Css("main p")).await;
     assert!(
         unknown_answer.contains("stranger@example.jp"),
         "{unknown_answer}"
@@ -298,13 +296,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         "a[href*='service=homecare-oncall'][href*='template=night'][href*='date=2027-01-14']";
     click(&c, Locator::Css(cell)).await;
     wait_for(&c, Locator::Id("cell-title")).await;
-    let panel = c
-        .find(Locator::Id("panel"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let panel = text_of(&c, Locator::Id("panel")).await;
     assert!(panel.contains("担当する人"), "{panel}");
     assert!(
         panel.contains(&away.name) && panel.contains("規則3"),
@@ -335,13 +327,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .await
         .unwrap();
     let family = ok.name.split(' ').next().unwrap();
-    let row = c
-        .find(Locator::XPath("//tr[th[contains(., '1月14日')]]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let row = text_of(&c, Locator::XPath("//tr[th[contains(., '1月14日')]]")).await;
     assert!(row.contains(family), "{family} on the 14th: {row}");
     shot(&c, "07-month-v2").await;
 
@@ -412,6 +398,16 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     )
     .await;
     shot(&c, "08-published").await;
+
+    // The audit log has the coordinator's changes, with who made them.
+    c.goto(&format!("{base}/audit?q=publish")).await.unwrap();
+    let audit = text_of(&c, Locator::Css("table.audit")).await;
+    assert!(
+        audit.contains(&format!("web:{}", net.policy.coordinator_emails[0]))
+            && audit.contains("POST /months/{month}/publish"),
+        "{audit}"
+    );
+    shot(&c, "08b-audit").await;
 
     // Print: A4 landscape, the month on it.
     c.goto(&format!("{base}/months/2027-01/print?version=3"))

@@ -41,6 +41,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "grid.html",
     "cell.html",
     "print.html",
+    "audit.html",
 );
 
 pub fn environment() -> anyhow::Result<Environment<'static>> {

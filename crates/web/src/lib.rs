@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use touban_store::Store;
 
+mod audit;
 mod grid;
 mod i18n;
 mod pages;
@@ -122,8 +123,13 @@ pub fn router(state: WebState) -> Router {
         .route("/months/{month}/edit", post(pages::edit))
         .route("/months/{month}/publish", post(pages::publish))
         .route("/months/{month}/print", get(pages::print))
+        .route("/audit", get(audit::page))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/touban.css", get(css))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)

@@ -34,7 +34,7 @@ impl Page {
             serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
         );
     }
-    async fn signed_in(st: &WebState, me: &SignedIn) -> Self {
+    pub async fn signed_in(st: &WebState, me: &SignedIn) -> Self {
         let mut p = Self::new(me.lang);
         p.set("csrf", &me.csrf);
         p.set("email", &me.session.email);
