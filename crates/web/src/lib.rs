@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use touban_store::Store;
 
 mod audit;
+mod cell;
 mod grid;
 mod i18n;
 mod pages;
@@ -119,8 +120,8 @@ pub fn router(state: WebState) -> Router {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/lang/{lang}", post(i18n::switch))
         .route("/months/{month}", get(pages::month))
-        .route("/months/{month}/cell", get(pages::cell))
-        .route("/months/{month}/edit", post(pages::edit))
+        .route("/months/{month}/cell", get(cell::cell))
+        .route("/months/{month}/edit", post(cell::edit))
         .route("/months/{month}/publish", post(pages::publish))
         .route("/months/{month}/print", get(pages::print))
         .route("/audit", get(audit::page))
