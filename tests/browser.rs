@@ -387,6 +387,18 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     )
     .await;
     shot(&c, "07b-stale-edit").await;
+    let back = c
+        .find(Locator::XPath("//a[contains(., '戻る')]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(
+        back.as_deref(),
+        Some("/months/2027-01"),
+        "back to the newest version"
+    );
     c.goto(&format!("{base}/months/2027-01")).await.unwrap();
     assert!(c.source().await.unwrap().contains("下書き 第3版"));
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use touban_domain::{Assignment, Role, ShiftKey, StaffId};
 
-use crate::check::{check, hard_violations};
+use crate::check::hard_violations;
 use crate::instance::{History, Instance, Reason, Rule, static_block};
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,9 +78,6 @@ pub fn explain_first(
     limit: usize,
 ) -> Vec<Unfilled> {
     let mut out = Vec::new();
-    // The rota's own violations, computed once: a candidate's reason is the
-    // first violation that adding them creates beyond these.
-    let base = check(inst, assignments, history).violations;
     for (s, info) in inst.shifts.iter().enumerate() {
         if out.len() >= limit {
             break;
@@ -98,17 +95,7 @@ pub fn explain_first(
             .iter()
             .filter(|p| p.profession == svc.profession && !already.contains(&p.id))
         {
-            let (rule, reason) = match static_block(inst.net, svc, info, p) {
-                Some((r, why)) => (Some(r), why),
-                None => dynamic_block(inst, assignments, &base, history, &key, &p.id),
-            };
-            candidates.push(Blocked {
-                staff: p.id.clone(),
-                name: p.name.clone(),
-                rule,
-                reason: reason.en,
-                reason_ja: reason.ja,
-            });
+            candidates.push(blocked(inst, assignments, history, s, p));
         }
         out.push(Unfilled {
             shift: key,
@@ -136,7 +123,6 @@ pub fn candidates(
     let Some(&s) = inst.shift_index.get(shift) else {
         return Vec::new();
     };
-    let info = &inst.shifts[s];
     let rest: Vec<Assignment> = assignments
         .iter()
         .filter(|a| !(a.shift == *shift && Some(&a.staff) == replacing))
@@ -152,52 +138,51 @@ pub fn candidates(
         .staff
         .iter()
         .filter(|p| p.profession == svc.profession && !on.contains(&p.id))
-        .map(|p| {
-            let (rule, reason) = match static_block(inst.net, svc, info, p) {
-                Some((r, why)) => (Some(r), why),
-                None => {
-                    // Only this person's duties and the pairs can change.
-                    let base = hard_violations(inst, &rest, history, Some(&p.id));
-                    dynamic_block_for(inst, &rest, &base, history, shift, &p.id, true)
-                }
-            };
-            Blocked {
-                staff: p.id.clone(),
-                name: p.name.clone(),
-                rule,
-                reason: reason.en,
-                reason_ja: reason.ja,
-            }
-        })
+        .map(|p| blocked(inst, &rest, history, s, p))
         .collect();
     out.sort_by_key(|b| b.rule.is_some());
     out
 }
 
-/// What stops `staff` taking `shift` given the rest of the rota (whose own
-/// violations are `base`).
+/// What stops person `p` taking shift `s` beside `assignments`: a rule of
+/// the person and the shift alone, else the first violation placing them
+/// adds. Only their own duties and the attending pairs can change when one
+/// person is added, so only those are checked
+/// ([`hard_violations`] with `only`), not the whole month.
+fn blocked(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    history: &History,
+    s: usize,
+    p: &touban_domain::StaffMember,
+) -> Blocked {
+    let (rule, reason) = match static_block(inst.net, inst.service(s), &inst.shifts[s], p) {
+        Some((r, why)) => (Some(r), why),
+        None => dynamic_block(
+            inst,
+            assignments,
+            history,
+            &inst.shifts[s].shift.key(),
+            &p.id,
+        ),
+    };
+    Blocked {
+        staff: p.id.clone(),
+        name: p.name.clone(),
+        rule,
+        reason: reason.en,
+        reason_ja: reason.ja,
+    }
+}
+
 fn dynamic_block(
     inst: &Instance<'_>,
     assignments: &[Assignment],
-    base: &[crate::check::Violation],
     history: &History,
     shift: &ShiftKey,
     staff: &StaffId,
 ) -> (Option<Rule>, Reason) {
-    dynamic_block_for(inst, assignments, base, history, shift, staff, false)
-}
-
-/// [`dynamic_block`]; with `narrow`, `base` and the check after placing
-/// the person are [`hard_violations`] of that person only.
-fn dynamic_block_for(
-    inst: &Instance<'_>,
-    assignments: &[Assignment],
-    base: &[crate::check::Violation],
-    history: &History,
-    shift: &ShiftKey,
-    staff: &StaffId,
-    narrow: bool,
-) -> (Option<Rule>, Reason) {
+    let base = hard_violations(inst, assignments, history, Some(staff));
     // A violation concerns the candidate if it names them, or (rule 7) it
     // names the pair whose backup they are: the pair's violation is
     // recorded under the primary, whichever member of it is placed.
@@ -222,11 +207,7 @@ fn dynamic_block_for(
         staff: staff.clone(),
         role: Role::Primary,
     });
-    let after = if narrow {
-        hard_violations(inst, &with, history, Some(staff))
-    } else {
-        check(inst, &with, history).violations
-    };
+    let after = hard_violations(inst, &with, history, Some(staff));
     if let Some(v) = after
         .iter()
         .filter(|v| mine(v))

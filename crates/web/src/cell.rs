@@ -283,7 +283,7 @@ pub async fn edit(
         Err(EditError::Stale(_)) => message_in(
             &st,
             me.lang,
-            htmx,
+            (htmx, Some(month)),
             StatusCode::CONFLICT,
             (
                 "ほかの人が先に変更しました",

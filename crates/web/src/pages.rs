@@ -69,20 +69,22 @@ pub fn message(
     title: (&str, &str),
     text: (&str, &str),
 ) -> Response {
-    message_in(st, lang, false, status, title, text)
+    message_in(st, lang, (false, None), status, title, text)
 }
 
-/// [`message`], alone (for htmx to put in the panel) when `bare`.
+/// [`message`], alone (for htmx to put in the panel) when `bare`, with
+/// its "back" link to `month`'s newest version when given.
 pub fn message_in(
     st: &WebState,
     lang: &str,
-    bare: bool,
+    (bare, month): (bool, Option<Month>),
     status: StatusCode,
     (title_ja, title_en): (&str, &str),
     (text_ja, text_en): (&str, &str),
 ) -> Response {
     let mut p = Page::new(lang);
     p.set("base", if bare { "bare.html" } else { "layout.html" });
+    p.set("month", month.map(|m| m.to_string()));
     p.set("title", if lang == "en" { title_en } else { title_ja });
     p.set("text", if lang == "en" { text_en } else { text_ja });
     render(st, "message.html", p, status)
