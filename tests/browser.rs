@@ -54,6 +54,12 @@ async fn text_of(c: &Client, at: Locator<'_>) -> String {
     c.find(at).await.unwrap().text().await.unwrap()
 }
 
+/// Waits for a CSS selector, then gives it back as a locator.
+async fn wait_for_locator<'a>(c: &Client, css: &'a str) -> Locator<'a> {
+    c.wait().for_element(Locator::Css(css)).await.unwrap();
+    Locator::Css(css)
+}
+
 async fn wait_port(port: u16) {
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -120,46 +126,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
             .status
             .success()
     );
-    let g = touban(&["generate", "--month", "2027-01", "--db", dbs]);
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    // Who has the home-care night of 14 January, and a physician away that
-    // night (putting them on it is a violation of rule 3).
-    let export = touban(&["export", "--month", "2027-01", "--db", dbs]);
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&export)).unwrap();
-    let on_night = |id: &str| {
-        doc["assignments"].as_array().unwrap().iter().any(|r| {
-            r["staff"] == id
-                && ["2027-01-13", "2027-01-14", "2027-01-15"].contains(&r["date"].as_str().unwrap())
-        })
-    };
     let net = touban_netfile::load(&demo()).unwrap();
-    let svc = net
-        .services
-        .iter()
-        .find(|s| s.id.as_str() == "homecare-oncall")
-        .unwrap();
-    let free: Vec<&touban_domain::StaffMember> = net
-        .staff
-        .iter()
-        .filter(|p| {
-            p.profession == svc.profession && net.eligible(p, svc) && !on_night(p.id.as_str())
-        })
-        .collect();
-    assert!(free.len() >= 2, "two physicians free around the 14th");
-    let (away, ok) = (free[0], free[1]);
-    assert!(
-        touban(&[
-            "absence",
-            "add",
-            away.id.as_str(),
-            "2027-01-14",
-            "2027-01-14",
-            "--db",
-            dbs
-        ])
-        .status
-        .success()
-    );
 
     // The real server, with a real SMTP server for the sign-in link.
     let sink = Sink::start(free_port(), &[]);
@@ -281,6 +248,95 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     // The link works once.
     c.goto(&link).await.unwrap();
     assert!(c.source().await.unwrap().contains("このリンクは使えません"));
+
+    // Generate January 2027 in the browser: a wrong time limit is refused
+    // next to the field; then the job's page shows its progress until the
+    // new draft is there.
+    c.goto(&format!("{base}/months/2027-01/generate"))
+        .await
+        .unwrap();
+    shot(&c, "03b-generate").await;
+    let seconds = c.find(Locator::Id("seconds")).await.unwrap();
+    seconds.clear().await.unwrap();
+    seconds.send_keys("abc").await.unwrap();
+    click(&c, Locator::Id("generate")).await;
+    let err = wait_for(&c, Locator::Id("seconds-error")).await;
+    assert!(
+        err.text().await.unwrap().contains("5から600"),
+        "next to the field"
+    );
+    assert!(
+        !touban(&["show", "--month", "2027-01", "--db", dbs])
+            .status
+            .success(),
+        "nothing generated"
+    );
+    let seconds = c.find(Locator::Id("seconds")).await.unwrap();
+    seconds.clear().await.unwrap();
+    seconds.send_keys("30").await.unwrap();
+    click(&c, Locator::Id("generate")).await;
+    wait_for(&c, Locator::Css("section#job")).await;
+    assert!(c.current_url().await.unwrap().path().starts_with("/jobs/"));
+    shot(&c, "03c-generating").await;
+    let start = Instant::now();
+    let open = loop {
+        if let Ok(a) = c.find(Locator::Id("open-version")).await {
+            break a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the job page shows the new version: {}",
+            c.source().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let job = text_of(&c, Locator::Css("section#job")).await;
+    assert!(job.contains("第1版") && job.contains("未定の枠"), "{job}");
+    shot(&c, "03d-generated").await;
+    open.click().await.unwrap();
+    wait_for(
+        &c,
+        Locator::XPath("//span[@class='state'][contains(., '下書き 第1版')]"),
+    )
+    .await;
+
+    // Who has the home-care night of 14 January, and a physician away that
+    // night (putting them on it is a violation of rule 3).
+    let export = touban(&["export", "--month", "2027-01", "--db", dbs]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&export)).unwrap();
+    let on_night = |id: &str| {
+        doc["assignments"].as_array().unwrap().iter().any(|r| {
+            r["staff"] == id
+                && ["2027-01-13", "2027-01-14", "2027-01-15"].contains(&r["date"].as_str().unwrap())
+        })
+    };
+    let svc = net
+        .services
+        .iter()
+        .find(|s| s.id.as_str() == "homecare-oncall")
+        .unwrap();
+    let free: Vec<&touban_domain::StaffMember> = net
+        .staff
+        .iter()
+        .filter(|p| {
+            p.profession == svc.profession && net.eligible(p, svc) && !on_night(p.id.as_str())
+        })
+        .collect();
+    assert!(free.len() >= 2, "two physicians free around the 14th");
+    let (away, ok) = (free[0], free[1]);
+    assert!(
+        touban(&[
+            "absence",
+            "add",
+            away.id.as_str(),
+            "2027-01-14",
+            "2027-01-14",
+            "--db",
+            dbs
+        ])
+        .status
+        .success()
+    );
 
     // The month.
     c.goto(&format!("{base}/months/2027-01")).await.unwrap();
@@ -410,6 +466,93 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     )
     .await;
     shot(&c, "08-published").await;
+
+    // The versions, and what changed from the generated version to the
+    // published one: the edited cell is marked, the people named.
+    c.goto(&format!("{base}/months/2027-01/versions"))
+        .await
+        .unwrap();
+    let versions = text_of(&c, Locator::Css("table.list")).await;
+    assert!(
+        versions.contains("第3版") && versions.contains("公開中") && versions.contains("第1版"),
+        "{versions}"
+    );
+    shot(&c, "08c-versions").await;
+    let from = c.find(Locator::Id("from")).await.unwrap();
+    from.select_by_value("1").await.unwrap();
+    c.find(Locator::Id("to"))
+        .await
+        .unwrap()
+        .select_by_value("3")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("compare")).await;
+    let changes = text_of(&c, wait_for_locator(&c, "table#changes").await).await;
+    assert!(
+        changes.contains("1月14日") && changes.contains(&ok.name),
+        "the edited night, with who took it: {changes}"
+    );
+    assert!(
+        c.find(Locator::Css("td.changed")).await.is_ok(),
+        "changed cells marked in the grid"
+    );
+    shot(&c, "08d-diff").await;
+
+    // Fairness: every person's load against their fair target; a person's
+    // page with their duties.
+    c.goto(&format!("{base}/months/2027-01/fairness?version=3"))
+        .await
+        .unwrap();
+    let fair = text_of(&c, Locator::Css("table#fairness")).await;
+    assert!(fair.contains(&ok.name) && fair.contains("/"), "{fair}");
+    let costs = text_of(&c, Locator::Css("table#costs")).await;
+    assert!(
+        costs.contains("希望の不一致") && costs.contains("合計"),
+        "{costs}"
+    );
+    shot(&c, "08e-fairness").await;
+    click(&c, Locator::LinkText(&ok.name)).await;
+    let duties = text_of(&c, wait_for_locator(&c, "table#duties").await).await;
+    assert!(duties.contains("1月14日"), "{duties}");
+    shot(&c, "08f-person").await;
+
+    // Downloads: CSV with a BOM and the month's names; an Excel workbook.
+    let csv = c
+        .execute(
+            "return fetch('/months/2027-01/rota.csv?version=3').then(async r => [r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), Array.from(new Uint8Array(await r.arrayBuffer())).slice(0, 3), ''])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(csv[0], 200, "{csv}");
+    assert!(csv[1].as_str().unwrap().starts_with("text/csv"), "{csv}");
+    assert!(csv[2].as_str().unwrap().contains("2027-01-v3.csv"), "{csv}");
+    assert_eq!(csv[3], serde_json::json!([0xEF, 0xBB, 0xBF]), "a BOM");
+    let csv_text = c
+        .execute(
+            "return fetch('/months/2027-01/rota.csv?version=3').then(r => r.text())",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let csv_text = csv_text.as_str().unwrap();
+    assert!(
+        csv_text.contains("日付") && csv_text.contains(&ok.name) && csv_text.contains("元日"),
+        "{csv_text}"
+    );
+    let xlsx = c
+        .execute(
+            "return fetch('/months/2027-01/rota.xlsx?version=3').then(async r => [r.status, r.headers.get('content-type'), Array.from(new Uint8Array(await r.arrayBuffer())).slice(0, 2)])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(xlsx[0], 200, "{xlsx}");
+    assert!(
+        xlsx[1].as_str().unwrap().contains("spreadsheetml"),
+        "{xlsx}"
+    );
+    assert_eq!(xlsx[2], serde_json::json!([0x50, 0x4B]), "a zip (xlsx)");
 
     // The audit log has the coordinator's changes, with who made them.
     c.goto(&format!("{base}/audit?q=publish")).await.unwrap();

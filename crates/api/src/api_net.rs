@@ -247,7 +247,7 @@ pub async fn add_absence(
         if !ops::on_duty_during(&net, &previous, &staff, absence.start, absence.end) {
             continue;
         }
-        let _permit = st.solver.acquire().await.map_err(Problem::internal)?;
+        let _permit = st.jobs.solver.acquire().await.map_err(Problem::internal)?;
         let r = ops::repair_month(
             st.store(),
             &region,

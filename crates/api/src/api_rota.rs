@@ -4,10 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use touban_domain::{NewRota, RotaStatus};
-use touban_solver::{Instance, SolveOptions, check};
-use touban_store::JobStatus;
+use touban_app::jobs::StartError;
+use touban_domain::RotaStatus;
 
 use crate::auth::Caller;
 use crate::conv::{self, month as parse_month, region_id};
@@ -52,117 +50,38 @@ pub async fn generate(
     let time_limit = body
         .time_limit_seconds
         .unwrap_or(st.config.default_time_limit_seconds);
-    if !(time_limit > 0.0 && time_limit <= 3600.0) {
-        return Err(Problem::invalid(
-            "/time_limit_seconds",
-            format!("{time_limit} is not between 0 (exclusive) and 3600"),
-        ));
-    }
     let gap = body.gap.unwrap_or(0.005);
-    if !(0.0..1.0).contains(&gap) {
-        return Err(Problem::invalid("/gap", format!("{gap} is not in [0, 1)")));
-    }
     st.network(&region).await?; // 404 for an unknown region before queuing
-    let active = st.store().active_jobs(&region).await?;
-    if active >= st.config.max_jobs_per_region {
-        let mut p = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-jobs",
-            format!(
-                "{active} generate jobs of this region are already queued or running (at most {}); wait for one to finish",
-                st.config.max_jobs_per_region
-            ),
-        );
-        p.retry_after = Some(30);
-        return Err(p);
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    let deadline = Utc::now() + chrono::Duration::seconds(time_limit.ceil() as i64 * 3 + 600);
-    let job = st
-        .store()
-        .create_job(&region, "generate", month, &caller.actor(), deadline)
-        .await?;
-    let id = job.id;
-    let st2 = st.clone();
-    let actor = caller.actor();
-    if let Ok(mut j) = st.jobs.lock() {
-        j.insert(id);
-    }
-    tokio::spawn(async move {
-        let outcome = run_generate(&st2, &region, month, time_limit, gap, &actor, id).await;
-        if let Ok(mut j) = st2.jobs.lock() {
-            j.remove(&id);
+    let req = touban_app::jobs::GenerateRequest {
+        region,
+        month,
+        time_limit,
+        gap,
+        actor: caller.actor(),
+    };
+    let job = match st.jobs.start_generate(st.store.clone(), req).await {
+        Ok(j) => j,
+        Err(StartError::Invalid { field, detail }) => {
+            return Err(Problem::invalid(&format!("/{field}"), detail));
         }
-        let (status, result, error) = match outcome {
-            Ok(v) => (JobStatus::Succeeded, Some(v), None),
-            Err(e) => (JobStatus::Failed, None, Some(format!("{e:#}"))),
-        };
-        if let Err(e) = st2
-            .store()
-            .update_job(id, status, result.as_ref(), error.as_deref())
-            .await
-        {
-            tracing::error!("job {id}: could not record its end: {e}");
+        Err(StartError::TooMany { active, max }) => {
+            let mut p = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-jobs",
+                format!(
+                    "{active} generate jobs of this region are already queued or running (at most {max}); wait for one to finish"
+                ),
+            );
+            p.retry_after = Some(30);
+            return Err(p);
         }
-    });
+        Err(StartError::Store(e)) => return Err(e.into()),
+    };
     let mut res = (StatusCode::ACCEPTED, Json(job_dto(&job))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/jobs/{id}")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     Ok(res)
-}
-
-async fn run_generate(
-    st: &AppState,
-    region: &touban_domain::RegionId,
-    month: touban_domain::Month,
-    time_limit: f64,
-    gap: f64,
-    actor: &str,
-    id: i64,
-) -> anyhow::Result<serde_json::Value> {
-    let _permit = st.solver.acquire().await?;
-    st.store()
-        .update_job(id, JobStatus::Running, None, None)
-        .await?;
-    let (net, history) = ops::context(st.store(), region, month).await?;
-    #[allow(clippy::cast_possible_truncation)]
-    let opts = SolveOptions {
-        time_limit,
-        mip_gap: gap as f32,
-        ..Default::default()
-    };
-    let (out, unfilled, soft) = tokio::task::spawn_blocking(move || {
-        let inst = Instance::new(&net, month);
-        let out = touban_solver::generate(&inst, &history, &opts)?;
-        let unfilled = touban_solver::explain(&inst, &out.assignments, &history).len();
-        let soft = check(&inst, &out.assignments, &history).soft_total();
-        Ok::<_, anyhow::Error>((out, unfilled, soft))
-    })
-    .await??;
-    let saved = st
-        .store()
-        .save_rota(&NewRota {
-            region: region.clone(),
-            month,
-            created_by: actor.to_string(),
-            note: Some(format!(
-                "generated in {:.1} s ({:?}), job {id}",
-                out.elapsed.as_secs_f64(),
-                out.quality
-            )),
-            based_on: None,
-            assignments: out.assignments,
-            overridden: Vec::new(),
-        })
-        .await?;
-    Ok(serde_json::json!({
-        "version": saved.version,
-        "unfilled": unfilled,
-        "soft_cost": (soft * 100.0).round() / 100.0,
-        "seconds": out.elapsed.as_secs_f64(),
-        "quality": out.quality,
-    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "rotas",

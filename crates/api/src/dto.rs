@@ -120,6 +120,8 @@ pub struct JobDto {
     pub created_by: String,
     pub finished_at: Option<DateTime<Utc>>,
     /// On success: `{version, unfilled, soft_cost, seconds, quality}`.
+    /// While running: `{progress: {parts_done, parts, shifts_done, shifts,
+    /// objective, gap, unfilled, seconds}}`, updated after each part.
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     pub error: Option<String>,

@@ -685,7 +685,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    serve_with(store, config, listener, shutdown, Router::new()).await
+    let jobs = touban_app::jobs::Jobs::new(config.max_jobs_per_region);
+    serve_with(store, config, listener, shutdown, Router::new(), jobs).await
 }
 
 /// [`serve`], with `extra` routes beside the API (the web app at `/`).
@@ -695,8 +696,9 @@ pub async fn serve_with(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     extra: Router,
+    jobs: Arc<touban_app::jobs::Jobs>,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(store, config).await?;
+    let state = AppState::with_jobs(store, config, jobs).await?;
     // Jobs left queued or running by an earlier run can no longer end: they
     // are marked failed (not re-queued: the coordinator may have generated
     // again since, and a month's solve is cheap to start again).
@@ -721,11 +723,7 @@ pub async fn serve_with(
     escalation.abort();
     // Jobs still running at shutdown (SIGTERM) are marked at once, so that
     // nobody waits for them.
-    let running: Vec<i64> = state
-        .jobs
-        .lock()
-        .map(|j| j.iter().copied().collect())
-        .unwrap_or_default();
+    let running = state.jobs.running();
     if !running.is_empty() {
         state
             .store()

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::sync::Semaphore;
 use touban_domain::{Network, RegionId};
 use touban_store::Store;
 
@@ -74,16 +73,15 @@ pub struct Inner {
     pub config: ApiConfig,
     pub verifier: Verifier,
     pub oncall: OnCallCache,
-    /// One solve at a time: HiGHS uses the machine's cores.
-    pub solver: Semaphore,
+    /// Generate jobs and the solver's permit (one solve at a time: HiGHS
+    /// uses the machine's cores), shared with the web app.
+    pub jobs: Arc<touban_app::jobs::Jobs>,
     /// Key for signed offer links, shared through the database.
     pub link_key: Vec<u8>,
     networks: Mutex<HashMap<RegionId, (Arc<Network>, Instant)>>,
     /// One repair at a time per region and month, so that each builds on
     /// the one before (see [`AppState::repair_lock`]).
     repairs: Mutex<HashMap<(RegionId, touban_domain::Month), RepairLock>>,
-    /// Jobs this server is running, marked failed if it stops before they end.
-    pub jobs: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -95,19 +93,28 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: ApiConfig) -> anyhow::Result<Self> {
+        let jobs = touban_app::jobs::Jobs::new(config.max_jobs_per_region);
+        Self::with_jobs(store, config, jobs).await
+    }
+
+    /// [`AppState::new`], sharing `jobs` with the web app.
+    pub async fn with_jobs(
+        store: Arc<dyn Store>,
+        config: ApiConfig,
+        jobs: Arc<touban_app::jobs::Jobs>,
+    ) -> anyhow::Result<Self> {
         let link_key = store
             .server_secret("offer-links", &crate::auth::random_bytes(32))
             .await?;
         Ok(Self(Arc::new(Inner {
             verifier: Verifier::new(Duration::from_secs(config.token_cache_seconds)),
             oncall: OnCallCache::new(Duration::from_secs(config.oncall_refresh_seconds)),
-            solver: Semaphore::new(1),
+            jobs,
             link_key,
             store,
             config,
             networks: Mutex::new(HashMap::new()),
             repairs: Mutex::new(HashMap::new()),
-            jobs: Mutex::new(std::collections::HashSet::new()),
         })))
     }
 

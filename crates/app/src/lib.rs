@@ -6,8 +6,10 @@
 //! - [`ops`]: the month's context (history), generate, repair, publish (with
 //!   its checks), the lineage of versions, who is on duty when;
 //! - [`edit`]: a coordinator's manual edit, checked;
+//! - [`fairness`]: each person's load against their fair share;
 //! - [`cover`]: ranking people for emergency cover, and whether a person may
 //!   still take it;
+//! - [`jobs`]: generate jobs in the background, with their progress;
 //! - [`ical`]: calendar feeds and the events of e-mailed calendar files;
 //! - [`links`]: signed links (cover offers, web sign-in);
 //! - [`tokens`]: credentials and random bytes.
@@ -17,7 +19,9 @@ use touban_store::StoreError;
 
 pub mod cover;
 pub mod edit;
+pub mod fairness;
 pub mod ical;
+pub mod jobs;
 pub mod links;
 pub mod ops;
 pub mod tokens;

@@ -175,48 +175,12 @@ pub fn fairness(
     assignments: &[Assignment],
     history: &touban_solver::History,
 ) -> String {
-    let mut per: HashMap<usize, [f64; 5]> = HashMap::new();
-    for a in assignments {
-        let (Some(&si), Some(&p)) = (
-            inst.shift_index.get(&a.shift),
-            inst.staff_index.get(&a.staff),
-        ) else {
-            continue;
-        };
-        let info = &inst.shifts[si];
-        let e = per.entry(p).or_default();
-        e[0] += 1.0;
-        e[1] += f64::from(u8::from(info.night));
-        e[2] += f64::from(u8::from(info.holiday_like()));
-        e[3] += f64::from(u8::from(info.year_end()));
-        if info.counts {
-            e[4] += info.hours();
-        }
-    }
-    let mut bands: HashMap<(usize, usize), (f64, f64, bool)> = HashMap::new();
-    for pool in touban_solver::soft::pools(inst) {
-        for &(p, share) in &pool.members {
-            let carry = history
-                .carry
-                .get(&inst.staff[p].id)
-                .map_or(0.0, |c| c[pool.category]);
-            let (lo, hi) = touban_solver::soft::fair_band(share, pool.total, carry);
-            bands.insert((p, pool.category), (lo, hi, pool.capped.contains(&p)));
-        }
-    }
-    let mut any_capped = false;
-    let mut band = |p: usize, c: usize| {
-        bands
-            .get(&(p, c))
-            .map_or("-".to_string(), |&(lo, hi, capped)| {
-                any_capped |= capped;
-                let mark = if capped { "*" } else { "" };
-                if lo == hi {
-                    format!("{lo}{mark}")
-                } else {
-                    format!("{lo}〜{hi}{mark}")
-                }
-            })
+    let loads = touban_app::fairness::loads(inst, assignments, history);
+    let any_capped = loads
+        .iter()
+        .any(|l| l.bands.iter().flatten().any(|b| b.capped));
+    let band = |l: &touban_app::fairness::Load, c: usize| {
+        l.bands[c].map_or("-".to_string(), |b| b.label())
     };
     let mut s = String::new();
     let _ = writeln!(
@@ -236,24 +200,23 @@ pub fn fairness(
         "目標",
         "年末"
     );
-    for (p, person) in inst.staff.iter().enumerate() {
-        let e = per.get(&p).copied().unwrap_or_default();
-        if e[0] == 0.0 && !bands.contains_key(&(p, 0)) && !bands.contains_key(&(p, 1)) {
+    for l in &loads {
+        if l.duties() == 0.0 && l.bands[0].is_none() && l.bands[1].is_none() {
             continue;
         }
         let _ = writeln!(
             s,
             "  {} {:>4.1} {:>4} {:>6} {:>4} {:>6} {:>4} {:>6} {:>6}   {:.1} h",
-            pad(&person.name, 16),
-            person.fte.get(),
-            e[0],
-            band(p, 3),
-            e[1],
-            band(p, 0),
-            e[2],
-            band(p, 1),
-            e[3],
-            e[4]
+            pad(&l.name, 16),
+            l.fte,
+            l.counts[3],
+            band(l, 3),
+            l.counts[0],
+            band(l, 0),
+            l.counts[1],
+            band(l, 1),
+            l.counts[2],
+            l.hours
         );
     }
     if any_capped {

@@ -72,7 +72,14 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
     // default loopback one not answering) sign-in links are printed here
     // too, so the demo works on a laptop without mail.
     let print_links = !smtp_reachable(&cfg.smtp.url).await;
-    let web = touban_web::WebState::new(store.clone(), &cfg.api.public_url, print_links).await?;
+    let jobs = touban_app::jobs::Jobs::new(cfg.api.max_jobs_per_region);
+    let web = touban_web::WebState::new(
+        store.clone(),
+        &cfg.api.public_url,
+        print_links,
+        jobs.clone(),
+    )
+    .await?;
     eprintln!(
         "touban serve: web app at {}/ (sign in with a coordinator's address{})",
         cfg.api.public_url.trim_end_matches('/'),
@@ -88,6 +95,7 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
         listener,
         shutdown_signal(),
         touban_web::router(web),
+        jobs,
     )
     .await?;
     let _ = stop_tx.send(true);

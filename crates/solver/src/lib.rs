@@ -19,4 +19,6 @@ pub use check::{CheckReport, Violation, check};
 pub use explain::{Unfilled, explain};
 pub use instance::{History, Instance, PastDuty, Rule, ShiftInfo};
 pub use soft::SoftCost;
-pub use solve::{Outcome, Quality, SolveError, SolveOptions, generate, repair};
+pub use solve::{
+    Outcome, Progress, Quality, SolveError, SolveOptions, generate, generate_reporting, repair,
+};

@@ -64,6 +64,26 @@ pub struct Outcome {
     pub gap: f64,
 }
 
+/// How far a solve has got, reported once when the month is split and then
+/// after each part (for a job's live progress page).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Progress {
+    /// Parts solved so far.
+    pub parts_done: usize,
+    /// Parts in all (independent groups of people and shifts).
+    pub parts: usize,
+    /// Shifts of the parts solved so far, and in all.
+    pub shifts_done: usize,
+    pub shifts: usize,
+    /// The soft cost of the parts solved so far.
+    pub objective: f64,
+    /// The largest relative MIP gap over the parts solved so far.
+    pub gap: f64,
+    /// Places short of their minimum in the parts solved so far.
+    pub unfilled: f64,
+    pub seconds: f64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
     #[error("the solver failed: {0}")]
@@ -340,6 +360,7 @@ fn run(
     history: &History,
     opts: &SolveOptions,
     lexicographic: bool,
+    report: &dyn Fn(&Progress),
 ) -> Result<Outcome, SolveError> {
     let started = Instant::now();
     // Repair: shifts already under way keep their people; they bind the
@@ -386,6 +407,18 @@ fn run(
     let mut objective = 0.0;
     let mut gap: f64 = 0.0;
     let mut done = 0;
+    let mut unfilled = 0.0;
+    let progress = |parts_done, shifts_done, objective, gap, unfilled| Progress {
+        parts_done,
+        parts: parts.len(),
+        shifts_done,
+        shifts: total,
+        objective,
+        gap,
+        unfilled,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    report(&progress(0, 0, 0.0, 0.0, 0.0));
     for (i, part) in parts.iter().enumerate() {
         let remaining = (opts.time_limit - started.elapsed().as_secs_f64()).max(1.0);
         let share = remaining * part.len() as f64 / (total - done).max(1) as f64;
@@ -466,6 +499,8 @@ fn run(
             }
         }
         done += part.len();
+        unfilled += short;
+        report(&progress(i + 1, done, objective, gap, unfilled));
         if opts.progress {
             eprintln!(
                 "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}, gap {:.2} %{}",
@@ -513,7 +548,18 @@ pub fn generate(
     history: &History,
     opts: &SolveOptions,
 ) -> Result<Outcome, SolveError> {
-    run(inst, history, opts, false)
+    run(inst, history, opts, false, &|_| {})
+}
+
+/// [`generate`], telling `report` how far it has got: once when the month
+/// is split into parts, then after each part.
+pub fn generate_reporting(
+    inst: &Instance<'_>,
+    history: &History,
+    opts: &SolveOptions,
+    report: &dyn Fn(&Progress),
+) -> Result<Outcome, SolveError> {
+    run(inst, history, opts, false, report)
 }
 
 /// A new version after the network changed (an absence): lexicographically,
@@ -524,5 +570,5 @@ pub fn repair(
     history: &History,
     opts: &SolveOptions,
 ) -> Result<Outcome, SolveError> {
-    run(inst, history, opts, true)
+    run(inst, history, opts, true, &|_| {})
 }

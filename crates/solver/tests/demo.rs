@@ -188,3 +188,33 @@ fn checker_finds_hand_made_mistakes() {
     ));
     assert!(found(Rule::Coverage, "0 of at least 1 assigned"));
 }
+
+/// A job's live progress: one report when the month is split, then one per
+/// part, counting up to every shift; the last agrees with the outcome.
+#[test]
+fn generate_reports_its_progress_part_by_part() {
+    let net = demo();
+    let inst = Instance::new(&net, Month::new(2027, 1).unwrap());
+    let seen = std::sync::Mutex::new(Vec::new());
+    let out = touban_solver::generate_reporting(
+        &inst,
+        &History::default(),
+        &SolveOptions::default(),
+        &|p| seen.lock().unwrap().push(p.clone()),
+    )
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), out.parts + 1, "{seen:?}");
+    assert_eq!((seen[0].parts_done, seen[0].shifts_done), (0, 0));
+    for w in seen.windows(2) {
+        assert_eq!(w[1].parts_done, w[0].parts_done + 1);
+        assert!(w[1].shifts_done > w[0].shifts_done);
+        assert!(w[1].seconds >= w[0].seconds);
+    }
+    let last = seen.last().unwrap();
+    assert_eq!(last.parts_done, out.parts);
+    assert_eq!(last.shifts_done, inst.shifts.len());
+    assert_eq!(last.shifts, inst.shifts.len());
+    assert!((last.objective - out.objective).abs() < 1e-6);
+    assert!((last.gap - out.gap).abs() < 1e-9);
+}

@@ -39,6 +39,12 @@ struct Candidate {
     reason: String,
     duties: usize,
     hours: String,
+    /// This month's count in the shift's fairness category (nights,
+    /// holidays or all duties) and the fair target for it.
+    count: f64,
+    target: Option<String>,
+    /// The count is outside the target: `above` or `below`.
+    off: Option<&'static str>,
 }
 
 /// What the cell panel shows: who is on the shift, and every candidate —
@@ -104,6 +110,20 @@ async fn cell_page(
             }
         }
     }
+    // The fair targets need every person's candidate shifts (the pools).
+    let full = Instance::new(&net, month);
+    let category = if info.night {
+        0
+    } else if info.holiday_like() {
+        1
+    } else {
+        3
+    };
+    let fair: std::collections::HashMap<String, (f64, Option<touban_app::fairness::Band>)> =
+        touban_app::fairness::loads(&full, &rota.assignments, &history)
+            .into_iter()
+            .map(|l| (l.staff, (l.counts[category], l.bands[category])))
+            .collect();
     let candidates: Vec<Candidate> = touban_solver::explain::candidates(
         &inst,
         &rota.assignments,
@@ -114,7 +134,11 @@ async fn cell_page(
     .into_iter()
     .map(|b| {
         let (n, h) = load.get(&b.staff).copied().unwrap_or_default();
+        let (count, band) = fair.get(b.staff.as_str()).copied().unwrap_or_default();
         Candidate {
+            count,
+            target: band.map(|b| b.label()),
+            off: band.and_then(|b| b.off(count)),
             id: b.staff.to_string(),
             name: b.name,
             ok: b.rule.is_none(),
@@ -156,6 +180,17 @@ async fn cell_page(
     p.set("holders", holders);
     p.set("replacing", replacing.map(|s| s.to_string()));
     p.set("candidates", candidates);
+    p.set(
+        "category",
+        match (category, me.lang == "en") {
+            (0, false) => "夜間",
+            (0, true) => "nights",
+            (1, false) => "休日",
+            (1, true) => "holidays",
+            (_, false) => "当番",
+            (_, true) => "duties",
+        },
+    );
     if let Some((vs, tried)) = refused {
         p.set(
             "violations",

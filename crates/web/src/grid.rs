@@ -40,6 +40,8 @@ pub struct Cell {
     pub missing: usize,
     pub service: String,
     pub template: String,
+    /// Its people differ from the version compared with.
+    pub changed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +68,18 @@ fn family(name: &str) -> &str {
     name.split([' ', '　']).next().unwrap_or(name)
 }
 
+/// The grid with family names (the screen and the printout).
 pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Grid {
+    build_named(inst, assignments, lang, false)
+}
+
+/// The grid, with full names when `full` (downloads).
+pub fn build_named(
+    inst: &Instance<'_>,
+    assignments: &[Assignment],
+    lang: &str,
+    full: bool,
+) -> Grid {
     let net = inst.net;
     let mut on: HashMap<&ShiftKey, Vec<&Assignment>> = HashMap::new();
     for a in assignments {
@@ -119,6 +132,7 @@ pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Gri
                             missing: 0,
                             service: c.service.clone(),
                             template: c.template.clone(),
+                            changed: false,
                         };
                     };
                     let info = &inst.shifts[si];
@@ -134,7 +148,13 @@ pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Gri
                             Person {
                                 name: net.staff_member(&a.staff).map_or_else(
                                     || a.staff.to_string(),
-                                    |p| family(&p.name).to_string(),
+                                    |p| {
+                                        if full {
+                                            p.name.clone()
+                                        } else {
+                                            family(&p.name).to_string()
+                                        }
+                                    },
                                 ),
                                 backup: a.role == Role::Backup,
                                 absent,
@@ -149,6 +169,7 @@ pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Gri
                         missing,
                         service: c.service.clone(),
                         template: c.template.clone(),
+                        changed: false,
                     }
                 })
                 .collect();
@@ -167,5 +188,14 @@ pub fn build(inst: &Instance<'_>, assignments: &[Assignment], lang: &str) -> Gri
         rows,
         unfilled,
         absent_on_duty,
+    }
+}
+
+/// Marks the cells of `keys` (service, template, date) as changed.
+pub fn mark_changed(g: &mut Grid, keys: &std::collections::HashSet<(String, String, String)>) {
+    for r in &mut g.rows {
+        for c in &mut r.cells {
+            c.changed = keys.contains(&(c.service.clone(), c.template.clone(), r.date.clone()));
+        }
     }
 }

@@ -42,6 +42,13 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "cell.html",
     "print.html",
     "audit.html",
+    "generate.html",
+    "job.html",
+    "job_status.html",
+    "versions.html",
+    "diff.html",
+    "fairness.html",
+    "person.html",
 );
 
 pub fn environment() -> anyhow::Result<Environment<'static>> {

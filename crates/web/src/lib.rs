@@ -16,11 +16,14 @@ use touban_store::Store;
 
 mod audit;
 mod cell;
+mod downloads;
+mod fairness;
 mod grid;
 mod i18n;
 mod pages;
 pub mod session;
 mod sign_in;
+mod versions;
 
 pub use session::SignedIn;
 
@@ -38,6 +41,8 @@ pub struct WebState {
     /// No SMTP server is set: sign-in links are also printed to the
     /// server's log, so the demo works on a laptop without mail.
     pub print_links: bool,
+    /// Generate jobs, shared with the API (one solve at a time).
+    pub jobs: Arc<touban_app::jobs::Jobs>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -53,6 +58,7 @@ impl WebState {
         store: Arc<dyn Store>,
         public_url: &str,
         print_links: bool,
+        jobs: Arc<touban_app::jobs::Jobs>,
     ) -> anyhow::Result<Self> {
         let key = store
             .server_secret("offer-links", &touban_app::tokens::random_bytes(32))
@@ -64,6 +70,7 @@ impl WebState {
             secure: public_url.starts_with("https://"),
             public_url: public_url.trim_end_matches('/').to_string(),
             print_links,
+            jobs,
         })
     }
 }
@@ -124,6 +131,18 @@ pub fn router(state: WebState) -> Router {
         .route("/months/{month}/edit", post(cell::edit))
         .route("/months/{month}/publish", post(pages::publish))
         .route("/months/{month}/print", get(pages::print))
+        .route("/months/{month}/rota.csv", get(downloads::csv))
+        .route("/months/{month}/rota.xlsx", get(downloads::xlsx))
+        .route(
+            "/months/{month}/generate",
+            get(versions::form).post(versions::start),
+        )
+        .route("/months/{month}/versions", get(versions::versions))
+        .route("/months/{month}/fairness", get(fairness::page))
+        .route("/people/{id}", get(fairness::person))
+        .route("/months/{month}/diff", get(versions::diff))
+        .route("/jobs/{id}", get(versions::job))
+        .route("/jobs/{id}/status", get(versions::job_status))
         .route("/audit", get(audit::page))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/touban.css", get(css))

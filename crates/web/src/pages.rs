@@ -234,7 +234,7 @@ async fn home(st: &WebState, me: &SignedIn) -> Response {
 
 #[derive(Debug, Deserialize)]
 pub struct VersionQuery {
-    version: Option<u32>,
+    pub(crate) version: Option<u32>,
 }
 
 /// The version asked for (default: the newest) and the month's versions.
@@ -270,7 +270,7 @@ pub(crate) fn not_found(st: &WebState, lang: &str) -> Response {
 
 /// The month and version a page shows, with the network; or the page to
 /// show instead.
-async fn shown(
+pub(crate) async fn shown(
     st: &WebState,
     me: &SignedIn,
     m: &str,
