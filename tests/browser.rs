@@ -554,6 +554,105 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     );
     assert_eq!(xlsx[2], serde_json::json!([0x50, 0x4B]), "a zip (xlsx)");
 
+    // The staff list, searched by family name.
+    c.goto(&format!("{base}/network")).await.unwrap();
+    let q = c.find(Locator::Id("q")).await.unwrap();
+    q.send_keys(family).await.unwrap();
+    click(&c, Locator::Id("search")).await;
+    let list = text_of(&c, wait_for_locator(&c, "table#staff").await).await;
+    assert!(list.contains(&ok.name), "{list}");
+    assert!(
+        !list.contains(&away.name) || away.name.starts_with(family),
+        "{list}"
+    );
+    shot(&c, "08g-staff").await;
+
+    // A network file with a mistake: every problem with its line, nothing
+    // stored. Then the demo file itself: checked, applied.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(demo()).unwrap().replacen(
+            "profession = \"physician\"",
+            "profession = \"surgeon\"",
+            1,
+        ),
+    )
+    .unwrap();
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, Locator::Id("check")).await;
+    let problems = text_of(&c, wait_for_locator(&c, "table#problems").await).await;
+    assert!(
+        problems.contains("surgeon") && problems.contains("profession"),
+        "{problems}"
+    );
+    shot(&c, "08h-network-problems").await;
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(demo().to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, Locator::Id("check")).await;
+    click(&c, wait_for_locator(&c, "button#apply").await).await;
+    let applied = text_of(&c, wait_for_locator(&c, "section#applied").await).await;
+    assert!(applied.contains("反映しました"), "{applied}");
+
+    // An absence recorded on a person's page: a missing date is refused
+    // next to its field; a real one repairs January (a draft waits for the
+    // coordinator) and says who takes over.
+    c.goto(&format!("{base}/people/{}?month=2027-01", ok.id))
+        .await
+        .unwrap();
+    c.execute(
+        "document.getElementById('absence-to').value = '2027-01-14'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("absence-kind"))
+        .await
+        .unwrap()
+        .select_by_value("sickness")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("add-absence-button")).await;
+    let err = text_of(&c, wait_for_locator(&c, "#absence-from-error").await).await;
+    assert!(err.contains("日付を入れてください"), "{err}");
+    assert!(
+        c.source().await.unwrap().contains("2027年1月"),
+        "the same month again"
+    );
+    c.execute(
+        "document.getElementById('add-absence').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "08i-absence-refused").await;
+    assert!(
+        !c.source().await.unwrap().contains("第4版"),
+        "nothing stored, nothing repaired"
+    );
+    c.execute(
+        "document.getElementById('absence-from').value = '2027-01-14'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, Locator::Id("add-absence-button")).await;
+    let repair = text_of(&c, wait_for_locator(&c, "section.repair").await).await;
+    assert!(
+        repair.contains("第3版 → 第4版") && repair.contains("1月14日") && repair.contains(&ok.name),
+        "{repair}"
+    );
+    shot(&c, "08j-absence-repaired").await;
+
     // The audit log has the coordinator's changes, with who made them.
     c.goto(&format!("{base}/audit?q=publish")).await.unwrap();
     let audit = text_of(&c, Locator::Css("table.audit")).await;

@@ -12,7 +12,6 @@ use crate::conv::{self, region_id};
 use crate::dto::*;
 use crate::error::{ApiResult, Problem, ProblemDetails};
 use crate::state::AppState;
-use touban_app::ops;
 
 #[utoipa::path(get, path = "/api/v1/regions", tag = "network",
     responses((status = 200, body = RegionList), (status = 401, body = ProblemDetails)),
@@ -232,57 +231,18 @@ pub async fn add_absence(
     let absence = Absence::new(staff.clone(), body.start, body.end, kind, body.reason)
         .map_err(|e| Problem::invalid("/end", e.0))?;
     let actor = caller.actor();
-    let id = st.store().add_absence(&region, &absence, &actor).await?;
-    st.forget(&region);
-    let net = st.network(&region).await?;
-    let mut repairs = Vec::new();
-    for month in ops::months_touched(&net, absence.start, absence.end)? {
-        // Under the month's lock, the base is read after any repair that
-        // was running finished, so it keeps that repair's changes.
-        let lock = st.repair_lock(&region, month);
-        let _serial = lock.lock().await;
-        let Some(previous) = ops::repair_base(st.store(), &region, month).await? else {
-            continue;
-        };
-        if !ops::on_duty_during(&net, &previous, &staff, absence.start, absence.end) {
-            continue;
-        }
-        let _permit = st.jobs.solver.acquire().await.map_err(Problem::internal)?;
-        let r = ops::repair_month(
-            st.store(),
-            &region,
-            month,
-            previous,
-            touban_solver::SolveOptions {
-                time_limit: 30.0,
-                ..Default::default()
-            },
-            &actor,
-            net.policy.auto_publish_repairs,
-        )
+    let reported = touban_app::absences::report(st.store(), &st.jobs, &region, &absence, &actor)
         .await
-        .map_err(Problem::internal)?;
-        if !r.published {
-            // The coordinators hear at once (not in the daily digest) that a
-            // repair waits; on-call answers give its replacements meanwhile.
-            let msg = touban_store::outbox::repair_pending_message(
-                &region,
-                &touban_store::outbox::RepairPayload {
-                    month,
-                    from: r.from.version,
-                    to: r.to.version,
-                    absent: staff.clone(),
-                    start: absence.start,
-                    end: absence.end,
-                    changes: r.changes.len(),
-                    unfilled: r.unfilled.len(),
-                },
-                chrono::Utc::now(),
-            );
-            st.store().enqueue(&[msg]).await?;
-        }
-        repairs.push(RepairDto {
-            month: month.to_string(),
+        .map_err(|e| match e {
+            touban_app::AppError::Store(e) => Problem::from(e),
+            e => Problem::internal(e),
+        })?;
+    let id = reported.id;
+    let repairs = reported
+        .repairs
+        .iter()
+        .map(|r| RepairDto {
+            month: r.month.to_string(),
             from_version: r.from.version,
             version: r.to.version,
             published: r.published,
@@ -292,8 +252,8 @@ pub async fn add_absence(
                 .iter()
                 .map(|u| u.trim_end().to_string())
                 .collect(),
-        });
-    }
+        })
+        .collect();
     st.forget(&region);
     let stored = st
         .store()

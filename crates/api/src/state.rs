@@ -61,9 +61,6 @@ impl Default for ApiConfig {
     }
 }
 
-/// Held while a month's repair is computed and saved.
-pub type RepairLock = Arc<tokio::sync::Mutex<()>>;
-
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
 
@@ -79,9 +76,6 @@ pub struct Inner {
     /// Key for signed offer links, shared through the database.
     pub link_key: Vec<u8>,
     networks: Mutex<HashMap<RegionId, (Arc<Network>, Instant)>>,
-    /// One repair at a time per region and month, so that each builds on
-    /// the one before (see [`AppState::repair_lock`]).
-    repairs: Mutex<HashMap<(RegionId, touban_domain::Month), RepairLock>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -106,7 +100,7 @@ impl AppState {
         let link_key = store
             .server_secret("offer-links", &crate::auth::random_bytes(32))
             .await?;
-        Ok(Self(Arc::new(Inner {
+        let state = Self(Arc::new(Inner {
             verifier: Verifier::new(Duration::from_secs(config.token_cache_seconds)),
             oncall: OnCallCache::new(Duration::from_secs(config.oncall_refresh_seconds)),
             jobs,
@@ -114,8 +108,16 @@ impl AppState {
             store,
             config,
             networks: Mutex::new(HashMap::new()),
-            repairs: Mutex::new(HashMap::new()),
-        })))
+        }));
+        // A change made through the web app drops this server's cached
+        // views at once, as one made through the API does.
+        let weak = Arc::downgrade(&state.0);
+        state.jobs.on_change(Box::new(move |region| {
+            if let Some(inner) = weak.upgrade() {
+                AppState(inner).forget(region);
+            }
+        }));
+        Ok(state)
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -137,17 +139,6 @@ impl AppState {
             m.insert(region.clone(), (net.clone(), Instant::now()));
         }
         Ok(net)
-    }
-
-    /// The lock that serialises repairs of one region's month in this
-    /// server: absences reported at the same moment are repaired one after
-    /// the other, each from the version the previous repair left.
-    pub fn repair_lock(&self, region: &RegionId, month: touban_domain::Month) -> RepairLock {
-        let mut m = self
-            .repairs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.entry((region.clone(), month)).or_default().clone()
     }
 
     /// Drops cached views of a region after this server changed it.

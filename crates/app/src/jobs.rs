@@ -2,7 +2,7 @@
 //! time on this server, its progress written to the job's record as it goes
 //! (so a page or a program on any server sharing the database can follow it).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -14,14 +14,32 @@ use crate::ops;
 
 /// The generate jobs of this server: the solver's permit (HiGHS uses the
 /// machine's cores, so one solve at a time) and the jobs running here.
-#[derive(Debug)]
 pub struct Jobs {
     /// Held while a month is solved (generate and repair).
     pub solver: tokio::sync::Semaphore,
     running: Mutex<HashSet<i64>>,
     /// Generate jobs a region may have queued or running at once.
     pub max_per_region: usize,
+    /// One repair at a time per region and month (see [`Jobs::repair_lock`]).
+    repairs: Mutex<HashMap<(RegionId, Month), RepairLock>>,
+    /// Told when a region's network or rotas changed here, so that cached
+    /// views (the API's on-call index) are dropped at once.
+    on_change: std::sync::OnceLock<OnChange>,
 }
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("max_per_region", &self.max_per_region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to do when a region changed on this server.
+pub type OnChange = Box<dyn Fn(&RegionId) + Send + Sync>;
+
+/// Held while a month's repair is computed and saved.
+pub type RepairLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -64,7 +82,33 @@ impl Jobs {
             solver: tokio::sync::Semaphore::new(1),
             running: Mutex::new(HashSet::new()),
             max_per_region,
+            repairs: Mutex::new(HashMap::new()),
+            on_change: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The lock that serialises repairs of one region's month in this
+    /// server: absences reported at the same moment are repaired one after
+    /// the other, each from the version the previous repair left.
+    pub fn repair_lock(&self, region: &RegionId, month: Month) -> RepairLock {
+        let mut m = self
+            .repairs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.entry((region.clone(), month)).or_default().clone()
+    }
+
+    /// Sets what to do when a region changed (once; later calls are
+    /// ignored).
+    pub fn on_change(&self, f: OnChange) {
+        let _ = self.on_change.set(f);
+    }
+
+    /// Says that a region's network or rotas changed on this server.
+    pub fn changed(&self, region: &RegionId) {
+        if let Some(f) = self.on_change.get() {
+            f(region);
+        }
     }
 
     /// The jobs this server is running now.

@@ -5,6 +5,7 @@
 //!
 //! - [`ops`]: the month's context (history), generate, repair, publish (with
 //!   its checks), the lineage of versions, who is on duty when;
+//! - [`absences`]: an absence reported, and the repairs it causes;
 //! - [`edit`]: a coordinator's manual edit, checked;
 //! - [`fairness`]: each person's load against their fair share;
 //! - [`cover`]: ranking people for emergency cover, and whether a person may
@@ -17,6 +18,7 @@
 
 use touban_store::StoreError;
 
+pub mod absences;
 pub mod cover;
 pub mod edit;
 pub mod fairness;

@@ -69,8 +69,8 @@ fn line(l: &Load) -> Line {
 
 #[derive(Debug, Deserialize)]
 pub struct Shown {
-    version: Option<u32>,
-    month: Option<String>,
+    pub version: Option<u32>,
+    pub month: Option<String>,
 }
 
 /// `GET /months/{m}/fairness?version=N`.
@@ -129,17 +129,40 @@ pub async fn person(
     Path(id): Path<String>,
     Query(q): Query<Shown>,
 ) -> Response {
+    person_page(&st, &me, &id, &q, None).await
+}
+
+/// The absence form as sent back with its errors, field by field.
+#[derive(Debug, Default, Serialize)]
+pub struct AbsenceForm {
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub reason: String,
+    pub errors: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// The person's page, with the absence form as sent when it was refused.
+pub async fn person_page(
+    st: &WebState,
+    me: &SignedIn,
+    id: &str,
+    q: &Shown,
+    form: Option<AbsenceForm>,
+) -> Response {
+    let st = st.clone();
     let net = match st.store.load_network(&me.region).await {
         Ok(n) => n,
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };
-    let Some(person) = StaffId::parse(&id)
+    let Some(person) = StaffId::parse(id)
         .ok()
         .and_then(|id| net.staff_member(&id).cloned())
     else {
         return not_found(&st, me.lang);
     };
     let tz = net.region.time_zone;
+    let en = me.lang == "en";
     let month = match q.month.as_deref().map(parse_month) {
         Some(Some(m)) => m,
         Some(None) => return not_found(&st, me.lang),
@@ -154,12 +177,23 @@ pub async fn person(
             }
         }
     };
-    let en = me.lang == "en";
     let institution = |i: &touban_domain::InstitutionId| {
         net.institution(i)
             .map_or_else(|| i.to_string(), |x| x.name.clone())
     };
-    let mut p = Page::signed_in(&st, &me).await;
+    let mut p = Page::signed_in(&st, me).await;
+    let refused = form.is_some();
+    p.set("absence", form.unwrap_or_default());
+    p.set("refused", refused);
+    p.set(
+        "kinds",
+        touban_domain::AbsenceKind::ALL
+            .iter()
+            .map(|k| {
+                serde_json::json!({"id": k.as_str(), "label": if en { k.as_str() } else { k.label_ja() }})
+            })
+            .collect::<Vec<_>>(),
+    );
     p.set("month", month.to_string());
     p.set("month_label", i18n::month(month, me.lang));
     p.set("prev", month.prev().to_string());

@@ -49,6 +49,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "diff.html",
     "fairness.html",
     "person.html",
+    "absence_done.html",
+    "network.html",
 );
 
 pub fn environment() -> anyhow::Result<Environment<'static>> {
@@ -76,6 +78,11 @@ pub async fn switch(Path(to): Path<String>, jar: CookieJar, headers: HeaderMap) 
         .unwrap_or("/")
         .to_string();
     (jar.add(c), Redirect::to(&back)).into_response()
+}
+
+/// The English text when `en`, else the Japanese.
+pub fn pick(en: bool, ja: &'static str, en_text: &'static str) -> &'static str {
+    if en { en_text } else { ja }
 }
 
 const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];

@@ -14,12 +14,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use touban_store::Store;
 
+mod absences;
 mod audit;
 mod cell;
 mod downloads;
 mod fairness;
 mod grid;
 mod i18n;
+mod network;
 mod pages;
 pub mod session;
 mod sign_in;
@@ -139,7 +141,11 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/months/{month}/versions", get(versions::versions))
         .route("/months/{month}/fairness", get(fairness::page))
+        .route("/network", get(network::page))
+        .route("/network/check", post(network::upload))
+        .route("/network/apply", post(network::apply))
         .route("/people/{id}", get(fairness::person))
+        .route("/people/{id}/absences", post(absences::add))
         .route("/months/{month}/diff", get(versions::diff))
         .route("/jobs/{id}", get(versions::job))
         .route("/jobs/{id}/status", get(versions::job_status))

@@ -1,0 +1,88 @@
+//! Reporting an absence: stored, then every month whose rota has the person
+//! on duty during it is repaired with the fewest changes, published at once
+//! if the network's policy says so, else left as a draft and the
+//! coordinators told at once. The API, the web app and (later) clinics'
+//! and staff's own reports all go through here.
+
+use touban_domain::{Absence, RegionId};
+use touban_store::Store;
+
+use crate::AppError;
+use crate::jobs::Jobs;
+use crate::ops::{self, Repaired};
+
+/// What reporting an absence did.
+#[derive(Debug)]
+pub struct Reported {
+    /// The stored absence's id.
+    pub id: i64,
+    /// The months repaired, in order.
+    pub repairs: Vec<Repaired>,
+}
+
+/// Stores `absence` and repairs the months it touches (see the module).
+pub async fn report(
+    store: &dyn Store,
+    jobs: &Jobs,
+    region: &RegionId,
+    absence: &Absence,
+    actor: &str,
+) -> Result<Reported, AppError> {
+    let id = store.add_absence(region, absence, actor).await?;
+    jobs.changed(region);
+    let net = store.load_network(region).await?;
+    let mut repairs = Vec::new();
+    for month in ops::months_touched(&net, absence.start, absence.end)? {
+        // Under the month's lock, the base is read after any repair that
+        // was running finished, so it keeps that repair's changes.
+        let lock = jobs.repair_lock(region, month);
+        let _serial = lock.lock().await;
+        let Some(previous) = ops::repair_base(store, region, month).await? else {
+            continue;
+        };
+        if !ops::on_duty_during(&net, &previous, &absence.staff, absence.start, absence.end) {
+            continue;
+        }
+        let _permit = jobs
+            .solver
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let r = ops::repair_month(
+            store,
+            region,
+            month,
+            previous,
+            touban_solver::SolveOptions {
+                time_limit: 30.0,
+                ..Default::default()
+            },
+            actor,
+            net.policy.auto_publish_repairs,
+        )
+        .await
+        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+        if !r.published {
+            // The coordinators hear at once (not in the daily digest) that a
+            // repair waits; on-call answers give its replacements meanwhile.
+            let msg = touban_store::outbox::repair_pending_message(
+                region,
+                &touban_store::outbox::RepairPayload {
+                    month,
+                    from: r.from.version,
+                    to: r.to.version,
+                    absent: absence.staff.clone(),
+                    start: absence.start,
+                    end: absence.end,
+                    changes: r.changes.len(),
+                    unfilled: r.unfilled.len(),
+                },
+                chrono::Utc::now(),
+            );
+            store.enqueue(&[msg]).await?;
+        }
+        repairs.push(r);
+    }
+    jobs.changed(region);
+    Ok(Reported { id, repairs })
+}
