@@ -603,6 +603,63 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let applied = text_of(&c, wait_for_locator(&c, "section#applied").await).await;
     assert!(applied.contains("反映しました"), "{applied}");
 
+    // The network downloaded as a file: it validates, and it is the network
+    // imported (absences reported since are kept apart, not in the file).
+    let text = c
+        .execute(
+            "return fetch('/network/download').then(r => r.text())",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let again = touban_netfile::parse("downloaded.toml", text.as_str().unwrap())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, net, "the round trip keeps the network");
+
+    // Editing a person: each wrong field is refused next to it with the
+    // network file's own rule, nothing stored; a right one is saved.
+    c.goto(&format!("{base}/people/{}/edit", ok.id))
+        .await
+        .unwrap();
+    let fte = c.find(Locator::Id("fte")).await.unwrap();
+    fte.clear().await.unwrap();
+    fte.send_keys("1.5").await.unwrap();
+    let phone = c.find(Locator::Id("phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("12").await.unwrap();
+    click(&c, Locator::Id("save-person")).await;
+    let fte_err = text_of(&c, wait_for_locator(&c, "#fte-error").await).await;
+    let phone_err = text_of(&c, Locator::Css("#phone-error")).await;
+    assert!(fte_err.contains("1.5"), "{fte_err}");
+    assert!(phone_err.contains("12"), "{phone_err}");
+    shot(&c, "08k-person-edit-refused").await;
+    let stored = touban_netfile::parse(
+        "downloaded.toml",
+        c.execute(
+            "return fetch('/network/download').then(r => r.text())",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored, net, "nothing stored");
+    let fte = c.find(Locator::Id("fte")).await.unwrap();
+    fte.clear().await.unwrap();
+    fte.send_keys("0.6").await.unwrap();
+    let phone = c.find(Locator::Id("phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("090-0000-9999").await.unwrap();
+    click(&c, Locator::Id("save-person")).await;
+    let facts = text_of(&c, wait_for_locator(&c, "dl.facts").await).await;
+    assert!(
+        facts.contains("090-0000-9999") && facts.contains("0.6"),
+        "{facts}"
+    );
+    assert!(c.source().await.unwrap().contains("保存しました"));
+
     // An absence recorded on a person's page: a missing date is refused
     // next to its field; a real one repairs January (a draft waits for the
     // coordinator) and says who takes over.

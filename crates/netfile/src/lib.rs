@@ -12,6 +12,7 @@ mod read_service;
 mod read_staff;
 mod source;
 mod summary;
+mod write;
 
 use std::path::Path;
 
@@ -21,6 +22,7 @@ use touban_domain::Network;
 pub use problem::{Problem, Problems};
 pub use read_misc::{When, end_instant, parse_when, start_instant};
 pub use summary::summary;
+pub use write::write;
 
 use crate::check::Origins;
 use crate::fields::Ctx;

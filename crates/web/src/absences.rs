@@ -122,6 +122,7 @@ pub async fn add(
     }
     let Some(absence) = absence.filter(|_| form.errors.is_empty()) else {
         let shown = Shown {
+            saved: None,
             version: None,
             month: Some(f.month.clone())
                 .filter(|m| crate::pages::parse_month(m).is_some())

@@ -71,6 +71,9 @@ fn line(l: &Load) -> Line {
 pub struct Shown {
     pub version: Option<u32>,
     pub month: Option<String>,
+    /// The page comes back from a saved edit.
+    #[serde(default)]
+    pub saved: Option<String>,
 }
 
 /// `GET /months/{m}/fairness?version=N`.
@@ -185,6 +188,7 @@ pub async fn person_page(
     let refused = form.is_some();
     p.set("absence", form.unwrap_or_default());
     p.set("refused", refused);
+    p.set("saved", q.saved.is_some());
     p.set(
         "kinds",
         touban_domain::AbsenceKind::ALL

@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "person.html",
     "absence_done.html",
     "network.html",
+    "staff_edit.html",
 );
 
 pub fn environment() -> anyhow::Result<Environment<'static>> {

@@ -25,6 +25,7 @@ mod network;
 mod pages;
 pub mod session;
 mod sign_in;
+mod staff_edit;
 mod versions;
 
 pub use session::SignedIn;
@@ -144,8 +145,13 @@ pub fn router(state: WebState) -> Router {
         .route("/network", get(network::page))
         .route("/network/check", post(network::upload))
         .route("/network/apply", post(network::apply))
+        .route("/network/download", get(network::download))
         .route("/people/{id}", get(fairness::person))
         .route("/people/{id}/absences", post(absences::add))
+        .route(
+            "/people/{id}/edit",
+            get(staff_edit::form).post(staff_edit::save),
+        )
         .route("/months/{month}/diff", get(versions::diff))
         .route("/jobs/{id}", get(versions::job))
         .route("/jobs/{id}/status", get(versions::job_status))

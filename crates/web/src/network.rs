@@ -6,7 +6,7 @@
 use axum::Form;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use touban_domain::Network;
 
@@ -274,4 +274,31 @@ pub async fn apply(State(st): State<WebState>, me: SignedIn, Form(f): Form<Apply
             .collect::<Vec<_>>(),
     );
     render(&st, "network.html", p, StatusCode::OK)
+}
+
+/// `GET /network/download`: the stored network as a network file that
+/// validates and imports again without change. Absences reported since the
+/// import (by the app, the API or the CLI) are kept apart by the store and
+/// left out, as a re-import keeps them anyway.
+pub async fn download(State(st): State<WebState>, me: SignedIn) -> Response {
+    let net = match crate::staff_edit::file_network(&st, &me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let text = touban_netfile::write(&net);
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.toml\"", me.region),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        text,
+    )
+        .into_response()
 }
