@@ -74,6 +74,57 @@ async fn wait_port(port: u16) {
     }
 }
 
+/// The sign-in link of the `n`-th sign-in e-mail, once it has arrived.
+async fn sign_in_link(sink: &Sink, n: usize) -> String {
+    let start = Instant::now();
+    loop {
+        let links: Vec<String> = sink
+            .messages()
+            .iter()
+            .filter_map(|raw| {
+                let m = mail_parser::MessageParser::default().parse(raw)?;
+                let text = m.body_text(0)?.into_owned();
+                text.split_whitespace()
+                    .find(|w| w.contains("/sign-in/"))
+                    .map(str::to_string)
+            })
+            .collect();
+        if let Some(l) = links.get(n) {
+            return l.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no sign-in e-mail"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Signs out, then asks for a new sign-in link for `email`.
+async fn sign_out_and_ask_again(c: &Client, email: &str) {
+    click(c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(c, Locator::Id("email")).await;
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    click(c, Locator::Css("form.card button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+}
+
+/// The authenticator app: the code of `secret` `ahead` steps from now.
+fn code(secret: &str, ahead: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.into()).to_bytes().unwrap();
+    let t = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    t.generate(now + 30 * ahead)
+}
+
 /// `Page.printToPDF` through chromedriver, honouring the page's own
 /// `@page` size (WebDriver's print command would impose its own paper).
 #[derive(Debug)]
@@ -216,24 +267,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .unwrap();
     click(&c, Locator::Css("form.card button")).await;
     wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let start = Instant::now();
-    let link = loop {
-        let found = sink.messages().iter().find_map(|raw| {
-            let m = mail_parser::MessageParser::default().parse(raw)?;
-            let text = m.body_text(0)?.into_owned();
-            text.split_whitespace()
-                .find(|w| w.contains("/sign-in/"))
-                .map(str::to_string)
-        });
-        if let Some(l) = found {
-            break l;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no sign-in e-mail"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let link = sign_in_link(&sink, 0).await;
     assert!(link.starts_with(&base), "{link}");
     assert!(
         sink.messages()
@@ -766,6 +800,110 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     c.goto(&format!("{base}/")).await.unwrap();
     shot(&c, "11-home-phone").await;
     c.set_window_size(1280, 800).await.unwrap();
+
+    // A second factor: set up with an authenticator app (a wrong code is
+    // refused next to the field), then asked for after the e-mail link.
+    c.goto(&format!("{base}/account")).await.unwrap();
+    click(&c, Locator::Id("set-up")).await;
+    let secret = text_of(&c, wait_for_locator(&c, "#secret").await).await;
+    assert!(
+        c.find(Locator::Css("img[alt*='QR']")).await.is_ok(),
+        "a QR code"
+    );
+    shot(&c, "12-second-factor-set-up").await;
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys("000000")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("code-button")).await;
+    let err = text_of(&c, wait_for_locator(&c, "#code-error").await).await;
+    assert!(err.contains("コードが違う"), "{err}");
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(&code(&secret, 0))
+        .await
+        .unwrap();
+    click(&c, Locator::Id("code-button")).await;
+    let account = text_of(&c, wait_for_locator(&c, "section#second-factor").await).await;
+    assert!(account.contains("設定済み"), "{account}");
+    sign_out_and_ask_again(&c, net.policy.coordinator_emails[0].as_str()).await;
+    let second = sign_in_link(&sink, 1).await;
+    c.goto(&second).await.unwrap();
+    click(&c, Locator::Id("sign-in-button")).await;
+    wait_for(&c, Locator::Id("code")).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
+    assert!(
+        c.find(Locator::Id("secret")).await.is_err(),
+        "the key is not shown again"
+    );
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/second-factor",
+        "nothing opens before the code"
+    );
+    shot(&c, "13-second-factor-asked").await;
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(&code(&secret, 1))
+        .await
+        .unwrap();
+    click(&c, Locator::Id("code-button")).await;
+    wait_for(&c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+
+    // The region requires a second factor: turned off, the coordinator is
+    // made to set one up at the next sign-in, and cannot turn it off.
+    c.goto(&format!("{base}/account")).await.unwrap();
+    click(&c, Locator::Id("remove-factor")).await;
+    wait_for(&c, Locator::Id("set-up")).await;
+    let required = dir.path().join("required.toml");
+    std::fs::write(
+        &required,
+        std::fs::read_to_string(demo()).unwrap().replacen(
+            "[policy]\n",
+            "[policy]\nrequire_second_factor = true\n",
+            1,
+        ),
+    )
+    .unwrap();
+    c.goto(&format!("{base}/network")).await.unwrap();
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(required.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, Locator::Id("check")).await;
+    click(&c, wait_for_locator(&c, "button#apply").await).await;
+    wait_for(&c, Locator::Css("section#applied")).await;
+    sign_out_and_ask_again(&c, net.policy.coordinator_emails[0].as_str()).await;
+    c.goto(&sign_in_link(&sink, 2).await).await.unwrap();
+    click(&c, Locator::Id("sign-in-button")).await;
+    let secret = text_of(&c, wait_for_locator(&c, "#secret").await).await;
+    assert!(
+        c.source().await.unwrap().contains("この地域では"),
+        "told why"
+    );
+    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
+    shot(&c, "14-second-factor-required").await;
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(&code(&secret, 0))
+        .await
+        .unwrap();
+    click(&c, Locator::Id("code-button")).await;
+    let account = text_of(&c, wait_for_locator(&c, "section#second-factor").await).await;
+    assert!(
+        account.contains("設定済み") && account.contains("必須"),
+        "{account}"
+    );
+    assert!(c.find(Locator::Id("remove-factor")).await.is_err());
 
     // Sign out: the month needs signing in again.
     c.goto(&format!("{base}/")).await.unwrap();

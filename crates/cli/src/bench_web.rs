@@ -40,6 +40,7 @@ async fn start(store: Arc<dyn Store>, net: &Network) -> anyhow::Result<Server> {
             last_seen_at: now,
             expires_at: now + chrono::Duration::hours(1),
             ended_at: None,
+            verified_at: Some(now),
         })
         .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -75,6 +75,9 @@ pub struct Policy {
     /// The coordinators' telephone, printed in every e-mail beside their
     /// address (the region's `fallback_phone` when not set).
     pub coordinator_phone: Option<crate::Phone>,
+    /// Coordinators must pass a second factor (TOTP) after the e-mail link
+    /// to open the web app; they set one up at their next sign-in.
+    pub require_second_factor: bool,
 }
 
 impl Default for Policy {
@@ -86,6 +89,7 @@ impl Default for Policy {
             reminders: true,
             coordinator_emails: Vec::new(),
             coordinator_phone: None,
+            require_second_factor: false,
         }
     }
 }

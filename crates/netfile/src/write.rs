@@ -104,6 +104,10 @@ pub fn write(net: &Network) -> String {
         "coordinator_phone",
         p.coordinator_phone.as_ref().map(s),
     );
+    policy.insert(
+        "require_second_factor".into(),
+        Value::Boolean(p.require_second_factor),
+    );
     root.insert("policy".into(), Value::Table(policy));
 
     let mut travel = Table::new();

@@ -422,7 +422,8 @@ macro_rules! conformance_suite {
             claims_are_exclusive_and_leases_expire,
             retries_failures_and_keys,
             cover_events_queue_messages,
-            sign_in_links_and_sessions
+            sign_in_links_and_sessions,
+            second_factors_confirm_and_codes_work_once
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

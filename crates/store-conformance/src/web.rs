@@ -89,11 +89,18 @@ pub async fn sign_in_links_and_sessions(store: &dyn Store) {
         last_seen_at: now,
         expires_at: now + Duration::hours(24),
         ended_at: None,
+        verified_at: (h != "s3").then_some(now),
     };
     for h in ["s1", "s2", "s3"] {
         store.create_session(&session(h)).await.unwrap();
     }
     assert_eq!(store.session("s1").await.unwrap(), session("s1"));
+    assert_eq!(store.session("s3").await.unwrap().verified_at, None);
+    store.verify_session("s3", later_of(now)).await.unwrap();
+    assert_eq!(
+        store.session("s3").await.unwrap().verified_at,
+        Some(later_of(now))
+    );
     let later = now + Duration::minutes(5);
     store.touch_session("s1", later).await.unwrap();
     assert_eq!(store.session("s1").await.unwrap().last_seen_at, later);
@@ -118,4 +125,52 @@ pub async fn sign_in_links_and_sessions(store: &dyn Store) {
         store.session("gone").await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+fn later_of(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    t + Duration::minutes(1)
+}
+
+/// A second factor is set up unconfirmed, confirmed by its first code, and
+/// then cannot be replaced without removing it; a time step works once.
+pub async fn second_factors_confirm_and_codes_work_once(store: &dyn Store) {
+    let now = Utc::now().trunc_subsecs(6);
+    let who = "renkei@example.jp";
+    assert_eq!(store.second_factor(who).await.unwrap(), None);
+    store.begin_second_factor(who, "AAAA", now).await.unwrap();
+    // Set up again before confirming: the new secret replaces the old.
+    store.begin_second_factor(who, "BBBB", now).await.unwrap();
+    let f = store.second_factor(who).await.unwrap().unwrap();
+    assert_eq!(
+        (f.secret.as_str(), f.confirmed_at, f.last_step),
+        ("BBBB", None, 0)
+    );
+    assert!(store.use_second_factor_step(who, 100, now).await.unwrap());
+    let f = store.second_factor(who).await.unwrap().unwrap();
+    assert_eq!((f.confirmed_at, f.last_step), (Some(now), 100));
+    assert!(
+        !store.use_second_factor_step(who, 100, now).await.unwrap(),
+        "a code works once"
+    );
+    assert!(
+        !store.use_second_factor_step(who, 99, now).await.unwrap(),
+        "nor an older one"
+    );
+    assert!(store.use_second_factor_step(who, 101, now).await.unwrap());
+    assert!(matches!(
+        store.begin_second_factor(who, "CCCC", now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.second_factor(who).await.unwrap().unwrap().secret,
+        "BBBB"
+    );
+    store.remove_second_factor(who).await.unwrap();
+    assert_eq!(store.second_factor(who).await.unwrap(), None);
+    assert!(
+        !store
+            .use_second_factor_step("nobody@example.jp", 1, now)
+            .await
+            .unwrap()
+    );
 }

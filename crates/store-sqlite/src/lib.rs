@@ -479,6 +479,36 @@ impl Store for SqliteStore {
         web::end_sessions(&self.pool, email, only, now).await
     }
 
+    async fn verify_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        web::verify_session(&self.pool, id_hash, now).await
+    }
+
+    async fn second_factor(&self, email: &str) -> Result<Option<touban_store::web::SecondFactor>> {
+        web::second_factor(&self.pool, email).await
+    }
+
+    async fn begin_second_factor(
+        &self,
+        email: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        web::begin_second_factor(&self.pool, email, secret, now).await
+    }
+
+    async fn use_second_factor_step(
+        &self,
+        email: &str,
+        step: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        web::use_second_factor_step(&self.pool, email, step, now).await
+    }
+
+    async fn remove_second_factor(&self, email: &str) -> Result<()> {
+        web::remove_second_factor(&self.pool, email).await
+    }
+
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         records::server_secret(&self.pool, name, candidate).await
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-use touban_store::web::{Login, Session};
+use touban_store::web::{Login, SecondFactor, Session};
 use touban_store::{NewMessage, Result, StoreError};
 
 use crate::records::{opt_time, ts};
@@ -29,6 +29,7 @@ fn session_row(r: &SqliteRow) -> Result<Session> {
         last_seen_at: parse_time(r.get("last_seen_at"))?,
         expires_at: parse_time(r.get("expires_at"))?,
         ended_at: opt_time(r, "ended_at")?,
+        verified_at: opt_time(r, "verified_at")?,
     })
 }
 
@@ -109,8 +110,8 @@ pub async fn use_login(pool: &SqlitePool, id: &str, now: DateTime<Utc>) -> Resul
 
 pub async fn create_session(pool: &SqlitePool, s: &Session) -> Result<()> {
     sqlx::query(
-        "INSERT INTO web_sessions (id_hash, email, grant_json, created_at, last_seen_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO web_sessions (id_hash, email, grant_json, created_at, last_seen_at, expires_at, verified_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.id_hash)
     .bind(&s.email)
@@ -118,6 +119,7 @@ pub async fn create_session(pool: &SqlitePool, s: &Session) -> Result<()> {
     .bind(ts(s.created_at))
     .bind(ts(s.last_seen_at))
     .bind(ts(s.expires_at))
+    .bind(s.verified_at.map(ts))
     .execute(pool)
     .await
     .map_err(db_err)?;
@@ -161,4 +163,85 @@ pub async fn end_sessions(
     .await
     .map_err(db_err)?;
     Ok(usize::try_from(r.rows_affected()).unwrap_or(usize::MAX))
+}
+
+pub async fn verify_session(pool: &SqlitePool, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE web_sessions SET verified_at = ? WHERE id_hash = ? AND ended_at IS NULL")
+        .bind(ts(now))
+        .bind(id_hash)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub async fn second_factor(pool: &SqlitePool, email: &str) -> Result<Option<SecondFactor>> {
+    let row = sqlx::query("SELECT * FROM web_second_factors WHERE email = ?")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    row.map(|r| {
+        Ok(SecondFactor {
+            email: r.get("email"),
+            secret: r.get("secret"),
+            created_at: parse_time(r.get("created_at"))?,
+            confirmed_at: opt_time(&r, "confirmed_at")?,
+            last_step: r.get("last_step"),
+        })
+    })
+    .transpose()
+}
+
+pub async fn begin_second_factor(
+    pool: &SqlitePool,
+    email: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let r = sqlx::query(
+        "INSERT INTO web_second_factors (email, secret, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (email) DO UPDATE SET secret = ?2, created_at = ?3, last_step = 0
+         WHERE web_second_factors.confirmed_at IS NULL",
+    )
+    .bind(email)
+    .bind(secret)
+    .bind(ts(now))
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "{email} has a confirmed second factor; remove it first"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn use_second_factor_step(
+    pool: &SqlitePool,
+    email: &str,
+    step: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE web_second_factors SET last_step = ?1, confirmed_at = COALESCE(confirmed_at, ?2)
+         WHERE email = ?3 AND last_step < ?1",
+    )
+    .bind(step)
+    .bind(ts(now))
+    .bind(email)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn remove_second_factor(pool: &SqlitePool, email: &str) -> Result<()> {
+    sqlx::query("DELETE FROM web_second_factors WHERE email = ?")
+        .bind(email)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }

@@ -380,4 +380,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         only: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<usize>;
+
+    /// Records that a session passed its second factor.
+    async fn verify_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()>;
+
+    /// The second factor of an address, confirmed or not.
+    async fn second_factor(&self, email: &str) -> Result<Option<web::SecondFactor>>;
+
+    /// Sets up a new, unconfirmed second factor; refused (`Conflict`) when
+    /// a confirmed one exists (it must be removed first).
+    async fn begin_second_factor(
+        &self,
+        email: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Uses time step `step` of the address's factor: true (and recorded,
+    /// confirming the factor if it was not) only when the step is newer than
+    /// every step used before, so that a code works once.
+    async fn use_second_factor_step(
+        &self,
+        email: &str,
+        step: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// Removes the address's second factor.
+    async fn remove_second_factor(&self, email: &str) -> Result<()>;
 }

@@ -30,4 +30,21 @@ pub struct Session {
     /// The absolute end; the idle end is `last_seen_at` plus the idle time.
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// When the session passed the second factor its sign-in needed (at
+    /// creation when none was needed); until then it opens only the second
+    /// factor's pages.
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// A person's second factor (TOTP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactor {
+    pub email: String,
+    /// The shared secret, base32 (RFC 4648, no padding).
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+    /// Set by the first right code; an unconfirmed factor is not asked for.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The newest time step used: a code of this step or older is refused.
+    pub last_step: i64,
 }

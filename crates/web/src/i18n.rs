@@ -52,6 +52,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "absence_done.html",
     "network.html",
     "staff_edit.html",
+    "second_factor.html",
+    "account.html",
 );
 
 pub fn environment() -> anyhow::Result<Environment<'static>> {

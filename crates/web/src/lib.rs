@@ -23,6 +23,7 @@ mod grid;
 mod i18n;
 mod network;
 mod pages;
+mod second_factor;
 pub mod session;
 mod sign_in;
 mod staff_edit;
@@ -46,6 +47,8 @@ pub struct WebState {
     pub print_links: bool,
     /// Generate jobs, shared with the API (one solve at a time).
     pub jobs: Arc<touban_app::jobs::Jobs>,
+    /// Wrong second-factor codes per session (by the cookie's hash).
+    wrong_codes: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -74,7 +77,28 @@ impl WebState {
             public_url: public_url.trim_end_matches('/').to_string(),
             print_links,
             jobs,
+            wrong_codes: Arc::default(),
         })
+    }
+
+    /// Counts a wrong second-factor code of a session; how many so far.
+    fn wrong_code(&self, session: &str) -> u32 {
+        let mut m = self
+            .wrong_codes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        let n = m.entry(session.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+
+    fn forget_wrong(&self, session: &str) {
+        if let Ok(mut m) = self.wrong_codes.lock() {
+            m.remove(session);
+        }
     }
 }
 
@@ -128,6 +152,12 @@ pub fn router(state: WebState) -> Router {
             get(sign_in::confirm).post(sign_in::open),
         )
         .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/second-factor",
+            get(second_factor::form).post(second_factor::check),
+        )
+        .route("/account", get(second_factor::account))
+        .route("/account/second-factor/remove", post(second_factor::remove))
         .route("/lang/{lang}", post(i18n::switch))
         .route("/months/{month}", get(pages::month))
         .route("/months/{month}/cell", get(cell::cell))

@@ -77,17 +77,45 @@ impl SignedIn {
     }
 }
 
-/// Not signed in (or the session ended): to the sign-in page.
+/// Not signed in (or the session ended): to the sign-in page; signed in by
+/// the e-mail link but the second factor not passed yet: to its page.
 #[derive(Debug)]
-pub struct SignInFirst;
+pub struct SignInFirst {
+    to: &'static str,
+}
 
 impl IntoResponse for SignInFirst {
     fn into_response(self) -> Response {
-        Redirect::to("/sign-in").into_response()
+        Redirect::to(self.to).into_response()
     }
 }
 
+const SIGN_IN: SignInFirst = SignInFirst { to: "/sign-in" };
+
 impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = SignInFirst;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, SignInFirst> {
+        let me = Pending::from_request_parts(parts, state).await?.0;
+        if me.session.verified_at.is_none() {
+            return Err(SignInFirst {
+                to: "/second-factor",
+            });
+        }
+        Ok(me)
+    }
+}
+
+/// A live session, whether or not it passed its second factor yet (for
+/// the second factor's own pages).
+#[derive(Debug, Clone)]
+pub struct Pending(pub SignedIn);
+
+impl<S> FromRequestParts<S> for Pending
 where
     S: Send + Sync,
     WebState: FromRef<S>,
@@ -100,27 +128,27 @@ where
         let value = jar
             .get(COOKIE)
             .map(|c| c.value().to_string())
-            .ok_or(SignInFirst)?;
+            .ok_or(SIGN_IN)?;
         let id_hash = hash(&value);
-        let session = st.store.session(&id_hash).await.map_err(|_| SignInFirst)?;
+        let session = st.store.session(&id_hash).await.map_err(|_| SIGN_IN)?;
         let now = Utc::now();
         if session.ended_at.is_some()
             || now >= session.expires_at
             || now >= session.last_seen_at + IDLE
         {
-            return Err(SignInFirst);
+            return Err(SIGN_IN);
         }
         let Grant::Coordinator { region } = &session.grant else {
-            return Err(SignInFirst);
+            return Err(SIGN_IN);
         };
         if now - session.last_seen_at > Duration::minutes(1) {
             let _ = st.store.touch_session(&id_hash, now).await;
         }
-        Ok(Self {
+        Ok(Self(SignedIn {
             region: region.clone(),
             csrf: csrf_token(&st.key, &id_hash),
             lang: crate::i18n::lang(&jar),
             session,
-        })
+        }))
     }
 }

@@ -16,7 +16,7 @@ use touban_store::web::{Login, Session};
 use touban_store::{Grant, MessageKind, NewMessage};
 
 use crate::pages::{Page, render};
-use crate::session::{self, ABSOLUTE, SignedIn};
+use crate::session::{self, ABSOLUTE};
 use crate::{WebState, i18n};
 
 /// How long a sign-in link works.
@@ -201,6 +201,12 @@ pub async fn open(
         Ok(Some(r)) => r,
         _ => return Redirect::to("/sign-in").into_response(),
     };
+    // A second factor is asked for when the person has one, or the region
+    // requires one (they set it up first).
+    let needs_factor = match crate::second_factor::needed(&st, &login.email, &region).await {
+        Ok(n) => n,
+        Err(e) => return crate::pages::failure(&st, lang, &e.to_string()),
+    };
     let (value, id_hash) = session::new_id();
     let s = Session {
         id_hash,
@@ -210,13 +216,14 @@ pub async fn open(
         last_seen_at: now,
         expires_at: now + ABSOLUTE,
         ended_at: None,
+        verified_at: (!needs_factor).then_some(now),
     };
     if let Err(e) = st.store.create_session(&s).await {
         return crate::pages::failure(&st, lang, &e.to_string());
     }
     (
         jar.add(session::cookie(&value, st.secure)),
-        Redirect::to("/"),
+        Redirect::to(if needs_factor { "/second-factor" } else { "/" }),
     )
         .into_response()
 }
@@ -231,7 +238,7 @@ pub struct SignOutForm {
 pub async fn sign_out(
     State(st): State<WebState>,
     jar: CookieJar,
-    me: SignedIn,
+    session::Pending(me): session::Pending,
     Form(f): Form<SignOutForm>,
 ) -> Response {
     if !me.csrf_ok(&f.csrf) {
