@@ -744,6 +744,42 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     );
     shot(&c, "08j-absence-repaired").await;
 
+    // A new staff member: a wrong id is refused next to it, then added.
+    c.goto(&format!("{base}/network")).await.unwrap();
+    click(&c, Locator::Id("add-person")).await;
+    for (field, value) in [
+        ("id", "Shinjin Taro"),
+        ("name", "新人 太郎"),
+        ("email", "shinjin@example.jp"),
+    ] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("profession"))
+        .await
+        .unwrap()
+        .select_by_value("nurse")
+        .await
+        .unwrap();
+    click(&c, Locator::Id("save-person")).await;
+    let id_err = text_of(&c, wait_for_locator(&c, "#id-error").await).await;
+    assert!(id_err.contains("Shinjin Taro"), "{id_err}");
+    shot(&c, "08l-add-person-refused").await;
+    let id = c.find(Locator::Id("id")).await.unwrap();
+    id.clear().await.unwrap();
+    id.send_keys("shinjin-taro").await.unwrap();
+    click(&c, Locator::Id("save-person")).await;
+    wait_for(&c, Locator::XPath("//h1[contains(., '新人 太郎')]")).await;
+    assert!(c.source().await.unwrap().contains("保存しました"));
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/people/shinjin-taro"
+    );
+
     // The audit log has the coordinator's changes, with who made them.
     c.goto(&format!("{base}/audit?q=publish")).await.unwrap();
     let audit = text_of(&c, Locator::Css("table.audit")).await;

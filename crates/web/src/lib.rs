@@ -176,6 +176,10 @@ pub fn router(state: WebState) -> Router {
         .route("/network/check", post(network::upload))
         .route("/network/apply", post(network::apply))
         .route("/network/download", get(network::download))
+        .route(
+            "/people/new",
+            get(staff_edit::new_form).post(staff_edit::create),
+        )
         .route("/people/{id}", get(fairness::person))
         .route("/people/{id}/absences", post(absences::add))
         .route(

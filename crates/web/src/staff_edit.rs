@@ -45,6 +45,11 @@ pub struct Posted {
     max_nights_per_month: String,
     #[serde(default)]
     reminders: Option<String>,
+    /// A new person's id and profession (not changed by an edit).
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    profession: String,
 }
 
 /// The network as stored, with only the absences of the file (reported
@@ -97,6 +102,8 @@ fn form_of(p: &touban_domain::StaffMember) -> Posted {
             .map(|n| n.to_string())
             .unwrap_or_default(),
         reminders: p.reminders.then(|| "1".to_string()),
+        id: p.id.to_string(),
+        profession: p.profession.as_str().to_string(),
     }
 }
 
@@ -104,15 +111,29 @@ async fn page(
     st: &WebState,
     me: &SignedIn,
     net: &Network,
-    id: &StaffId,
+    id: Option<&StaffId>,
     f: &Posted,
     (errors, general): (&BTreeMap<String, String>, &[String]),
     status: StatusCode,
 ) -> Response {
     let en = me.lang == "en";
     let mut p = Page::signed_in(st, me).await;
-    p.set("id", id.as_str());
-    p.set("person_name", net.staff_member(id).map(|x| x.name.clone()));
+    p.set("id", id.map(StaffId::as_str));
+    p.set("is_new", id.is_none());
+    p.set(
+        "person_name",
+        id.and_then(|id| net.staff_member(id)).map_or_else(
+            || i18n::pick(en, "新しい職員", "New staff member").to_string(),
+            |x| x.name.clone(),
+        ),
+    );
+    p.set(
+        "professions",
+        touban_domain::Profession::ALL
+            .iter()
+            .map(|x| serde_json::json!({"id": x.as_str(), "label": if en { x.as_str() } else { x.label_ja() }}))
+            .collect::<Vec<_>>(),
+    );
     p.set(
         "f",
         serde_json::json!({
@@ -120,6 +141,7 @@ async fn page(
             "institution": f.institution, "also_at": f.also_at, "skills": f.skills,
             "fte": f.fte, "regime": f.regime, "min_days_off": f.min_days_off,
             "max_nights_per_month": f.max_nights_per_month, "reminders": f.reminders.is_some(),
+            "id": f.id, "profession": f.profession,
         }),
     );
     p.set("errors", errors);
@@ -166,7 +188,7 @@ pub async fn form(State(st): State<WebState>, me: SignedIn, Path(id): Path<Strin
         &st,
         &me,
         &net,
-        &person.id,
+        Some(&person.id),
         &form_of(&person),
         (&BTreeMap::new(), &[]),
         StatusCode::OK,
@@ -179,6 +201,41 @@ fn text(v: &str) -> Option<Value> {
     (!v.is_empty()).then(|| Value::String(v.to_string()))
 }
 
+/// `GET /people/new`: the form for a new person.
+pub async fn new_form(State(st): State<WebState>, me: SignedIn) -> Response {
+    let net = match st.store.load_network(&me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let f = Posted {
+        fte: "1".into(),
+        regime: "a".into(),
+        min_days_off: "4".into(),
+        reminders: Some("1".into()),
+        institution: net
+            .institutions
+            .first()
+            .map(|i| i.id.to_string())
+            .unwrap_or_default(),
+        ..Posted::default()
+    };
+    page(
+        &st,
+        &me,
+        &net,
+        None,
+        &f,
+        (&BTreeMap::new(), &[]),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /people/new`: adds a person, checked as an edit is.
+pub async fn create(State(st): State<WebState>, me: SignedIn, Form(f): Form<Posted>) -> Response {
+    apply(st, me, None, f).await
+}
+
 /// `POST /people/{id}/edit`.
 pub async fn save(
     State(st): State<WebState>,
@@ -186,6 +243,10 @@ pub async fn save(
     Path(id): Path<String>,
     Form(f): Form<Posted>,
 ) -> Response {
+    apply(st, me, Some(id), f).await
+}
+
+async fn apply(st: WebState, me: SignedIn, id: Option<String>, f: Posted) -> Response {
     if !me.csrf_ok(&f.csrf) {
         return csrf_refused(&st, me.lang);
     }
@@ -194,12 +255,20 @@ pub async fn save(
         Ok(n) => n,
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };
-    let Some(sid) = StaffId::parse(&id)
-        .ok()
-        .filter(|s| net.staff_member(s).is_some())
-    else {
-        return not_found(&st, me.lang);
+    let existing = match &id {
+        Some(id) => match StaffId::parse(id)
+            .ok()
+            .filter(|s| net.staff_member(s).is_some())
+        {
+            Some(s) => Some(s),
+            None => return not_found(&st, me.lang),
+        },
+        None => None,
     };
+    // The entry's id as the file will carry it.
+    let entry_id = existing
+        .as_ref()
+        .map_or_else(|| f.id.trim().to_string(), ToString::to_string);
     let mut errors: BTreeMap<String, String> = BTreeMap::new();
     let number = |v: &str, field: &str, errors: &mut BTreeMap<String, String>| {
         let v = v.trim();
@@ -234,15 +303,23 @@ pub async fn save(
         Ok(t) => t,
         Err(e) => return failure(&st, me.lang, &format!("network as a file: {e}")),
     };
-    let Some(entry) = root
-        .get_mut("staff")
-        .and_then(Value::as_array_mut)
-        .and_then(|a| {
-            a.iter_mut()
-                .filter_map(Value::as_table_mut)
-                .find(|t| t.get("id").and_then(Value::as_str) == Some(sid.as_str()))
-        })
-    else {
+    let Some(staff) = root.get_mut("staff").and_then(Value::as_array_mut) else {
+        return failure(&st, me.lang, "network as a file: no staff");
+    };
+    if existing.is_none() {
+        let mut t = toml::Table::new();
+        t.insert("id".into(), Value::String(entry_id.clone()));
+        t.insert("profession".into(), Value::String(f.profession.clone()));
+        staff.push(Value::Table(t));
+    }
+    let Some(entry) = (if existing.is_none() {
+        staff.last_mut().and_then(Value::as_table_mut)
+    } else {
+        staff
+            .iter_mut()
+            .filter_map(Value::as_table_mut)
+            .find(|t| t.get("id").and_then(Value::as_str) == Some(entry_id.as_str()))
+    }) else {
         return not_found(&st, me.lang);
     };
     let mut set = |k: &str, v: Option<Value>| match v {
@@ -299,10 +376,15 @@ pub async fn save(
         Ok(n) if errors.is_empty() => Some(n),
         Ok(_) => None,
         Err(problems) => {
-            let mine = format!("staff \"{sid}\"");
+            let mine = format!("staff \"{entry_id}\"");
+            // A new entry whose id is itself wrong is named by its place.
+            let by_place = format!("staff[{}]", net.staff.len() + 1);
             for p in problems.iter() {
+                let is_mine = p.entry == mine
+                    || p.entry.starts_with(&format!("{mine},"))
+                    || (existing.is_none() && p.entry == by_place);
                 match &p.field {
-                    Some(field) if p.entry == mine || p.entry.starts_with(&format!("{mine},")) => {
+                    Some(field) if is_mine => {
                         errors
                             .entry(field.clone())
                             .or_insert_with(|| p.message.clone());
@@ -324,7 +406,7 @@ pub async fn save(
             &st,
             &me,
             &net,
-            &sid,
+            existing.as_ref(),
             &f,
             (&errors, &general),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -335,5 +417,5 @@ pub async fn save(
         return failure(&st, me.lang, &e.to_string());
     }
     st.jobs.changed(&me.region);
-    Redirect::to(&format!("/people/{sid}?saved=1")).into_response()
+    Redirect::to(&format!("/people/{entry_id}?saved=1")).into_response()
 }
