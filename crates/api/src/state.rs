@@ -143,6 +143,7 @@ impl AppState {
 
     /// Drops cached views of a region after this server changed it.
     pub fn forget(&self, region: &RegionId) {
+        self.jobs.bump(region);
         if let Ok(mut m) = self.networks.lock() {
             m.remove(region);
         }

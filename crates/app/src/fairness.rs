@@ -74,6 +74,43 @@ impl Load {
     }
 }
 
+/// Each pool member's fair band per category, by index in the instance.
+fn bands_by_index(
+    inst: &Instance<'_>,
+    history: &History,
+) -> HashMap<usize, [Option<Band>; CATEGORIES]> {
+    let mut bands: HashMap<usize, [Option<Band>; CATEGORIES]> = HashMap::new();
+    for pool in pools(inst) {
+        for &(p, share) in &pool.members {
+            let carry = history
+                .carry
+                .get(&inst.staff[p].id)
+                .map_or(0.0, |c| c[pool.category]);
+            let (lo, hi) = fair_band(share, pool.total, carry);
+            bands.entry(p).or_default()[pool.category] = Some(Band {
+                lo,
+                hi,
+                capped: pool.capped.contains(&p),
+            });
+        }
+    }
+    bands
+}
+
+/// Each person's fair band per category (nights, holidays, year-end, all
+/// duties), by staff id. The bands depend on the network and the months
+/// before, not on the version, so a caller may keep them while neither
+/// changes.
+pub fn bands(
+    inst: &Instance<'_>,
+    history: &History,
+) -> HashMap<String, [Option<Band>; CATEGORIES]> {
+    bands_by_index(inst, history)
+        .into_iter()
+        .map(|(p, b)| (inst.staff[p].id.to_string(), b))
+        .collect()
+}
+
 /// Everyone's load: people with a duty or a fair share, in the network's
 /// order.
 pub fn loads(inst: &Instance<'_>, assignments: &[Assignment], history: &History) -> Vec<Load> {
@@ -96,21 +133,7 @@ pub fn loads(inst: &Instance<'_>, assignments: &[Assignment], history: &History)
         }
         works.entry((p, info.shift.date)).or_default().push(si);
     }
-    let mut bands: HashMap<usize, [Option<Band>; CATEGORIES]> = HashMap::new();
-    for pool in pools(inst) {
-        for &(p, share) in &pool.members {
-            let carry = history
-                .carry
-                .get(&inst.staff[p].id)
-                .map_or(0.0, |c| c[pool.category]);
-            let (lo, hi) = fair_band(share, pool.total, carry);
-            bands.entry(p).or_default()[pool.category] = Some(Band {
-                lo,
-                hi,
-                capped: pool.capped.contains(&p),
-            });
-        }
-    }
+    let bands = bands_by_index(inst, history);
     let mut met: HashMap<usize, (usize, usize)> = HashMap::new();
     for r in &inst.net.requests {
         let Some(&p) = inst.staff_index.get(&r.staff) else {

@@ -25,6 +25,9 @@ pub struct Jobs {
     /// Told when a region's network or rotas changed here, so that cached
     /// views (the API's on-call index) are dropped at once.
     on_change: std::sync::OnceLock<OnChange>,
+    /// Counts the changes of each region made on this server, so that
+    /// views computed from a region can tell they are stale.
+    generations: Mutex<HashMap<RegionId, u64>>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -84,6 +87,7 @@ impl Jobs {
             max_per_region,
             repairs: Mutex::new(HashMap::new()),
             on_change: std::sync::OnceLock::new(),
+            generations: Mutex::new(HashMap::new()),
         })
     }
 
@@ -106,9 +110,25 @@ impl Jobs {
 
     /// Says that a region's network or rotas changed on this server.
     pub fn changed(&self, region: &RegionId) {
+        self.bump(region);
         if let Some(f) = self.on_change.get() {
             f(region);
         }
+    }
+
+    /// Counts a change of the region (without telling the caches: for the
+    /// API, which drops its own).
+    pub fn bump(&self, region: &RegionId) {
+        if let Ok(mut g) = self.generations.lock() {
+            *g.entry(region.clone()).or_default() += 1;
+        }
+    }
+
+    /// How many changes of the region this server has seen.
+    pub fn generation(&self, region: &RegionId) -> u64 {
+        self.generations
+            .lock()
+            .map_or(0, |g| g.get(region).copied().unwrap_or_default())
     }
 
     /// The jobs this server is running now.

@@ -324,6 +324,38 @@ impl<'n> Instance<'n> {
         inst
     }
 
+    /// [`Instance::new`] with candidates only for the shifts of one
+    /// profession's services (the others have none): enough for that
+    /// profession's fair shares (`soft::pools`), at a fraction of the
+    /// checks on a large network.
+    pub fn for_profession(
+        net: &'n Network,
+        month: Month,
+        profession: touban_domain::Profession,
+    ) -> Self {
+        let mut inst = Self::shifts_only(net, month);
+        let candidates = inst
+            .shifts
+            .iter()
+            .map(|info| {
+                let svc = &net.services[info.service];
+                if svc.profession != profession {
+                    return Vec::new();
+                }
+                inst.staff
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        p.profession == profession && static_block(net, svc, info, p).is_none()
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        inst.candidates = candidates;
+        inst
+    }
+
     /// The month's shifts without the candidates of each (which take a
     /// check per person and shift): enough to draw, print or look up the
     /// month, not to solve or check it.

@@ -218,3 +218,42 @@ fn generate_reports_its_progress_part_by_part() {
     assert!((last.objective - out.objective).abs() < 1e-6);
     assert!((last.gap - out.gap).abs() < 1e-9);
 }
+
+/// The fair shares of one profession are the same whether the instance has
+/// everyone's candidates or only that profession's (the cell panel's
+/// shortcut on large networks).
+#[test]
+fn one_professions_pools_need_only_its_candidates() {
+    let net = demo();
+    let month = Month::new(2027, 1).unwrap();
+    let full = Instance::new(&net, month);
+    for prof in [
+        touban_domain::Profession::Physician,
+        touban_domain::Profession::Nurse,
+        touban_domain::Profession::Pharmacist,
+    ] {
+        let part = Instance::for_profession(&net, month, prof);
+        let key = |p: &touban_solver::soft::Pool| {
+            (
+                p.category,
+                p.shifts.clone(),
+                p.members
+                    .iter()
+                    .map(|(i, s)| (*i, (s * 1e9).round() as i64))
+                    .collect::<Vec<_>>(),
+                p.capped.clone(),
+                (p.total * 1e9).round() as i64,
+            )
+        };
+        let of = |inst: &Instance<'_>| {
+            touban_solver::soft::pools(inst)
+                .iter()
+                .filter(|p| p.profession == prof && !p.members.is_empty())
+                .map(key)
+                .collect::<Vec<_>>()
+        };
+        let want = of(&full);
+        assert!(!want.is_empty(), "{prof}");
+        assert_eq!(of(&part), want, "{prof}");
+    }
+}

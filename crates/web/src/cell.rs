@@ -110,8 +110,14 @@ async fn cell_page(
             }
         }
     }
-    // The fair targets need every person's candidate shifts (the pools).
-    let full = Instance::new(&net, month);
+    // The fair targets need the candidate shifts of the profession's people
+    // (their pools), not of everyone; they do not depend on the version, and
+    // are kept while the region does not change.
+    let profession = net.services[info.service].profession;
+    let bands = st.fair_bands((me.region.clone(), month, profession), || {
+        let part = Instance::for_profession(&net, month, profession);
+        touban_app::fairness::bands(&part, &history)
+    });
     let category = if info.night {
         0
     } else if info.holiday_like() {
@@ -119,11 +125,14 @@ async fn cell_page(
     } else {
         3
     };
-    let fair: std::collections::HashMap<String, (f64, Option<touban_app::fairness::Band>)> =
-        touban_app::fairness::loads(&full, &rota.assignments, &history)
-            .into_iter()
-            .map(|l| (l.staff, (l.counts[category], l.bands[category])))
-            .collect();
+    let mut counts: std::collections::HashMap<&str, f64> = Default::default();
+    for a in &rota.assignments {
+        if let Some(&i) = inst.shift_index.get(&a.shift)
+            && touban_solver::soft::in_category(&inst.shifts[i], category)
+        {
+            *counts.entry(a.staff.as_str()).or_default() += 1.0;
+        }
+    }
     let candidates: Vec<Candidate> = touban_solver::explain::candidates(
         &inst,
         &rota.assignments,
@@ -134,7 +143,8 @@ async fn cell_page(
     .into_iter()
     .map(|b| {
         let (n, h) = load.get(&b.staff).copied().unwrap_or_default();
-        let (count, band) = fair.get(b.staff.as_str()).copied().unwrap_or_default();
+        let count = counts.get(b.staff.as_str()).copied().unwrap_or_default();
+        let band = bands.get(b.staff.as_str()).and_then(|x| x[category]);
         Candidate {
             count,
             target: band.map(|b| b.label()),

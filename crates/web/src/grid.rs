@@ -41,6 +41,7 @@ pub struct Cell {
     pub service: String,
     pub template: String,
     /// Its people differ from the version compared with.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub changed: bool,
 }
 

@@ -47,6 +47,9 @@ pub struct WebState {
     pub print_links: bool,
     /// Generate jobs, shared with the API (one solve at a time).
     pub jobs: Arc<touban_app::jobs::Jobs>,
+    /// Fair bands by region, month and profession, with when they were
+    /// computed and the region's change count then (see [`WebState::fair_bands`]).
+    fair: Arc<std::sync::Mutex<std::collections::HashMap<FairKey, FairEntry>>>,
     /// Wrong second-factor codes per session (by the cookie's hash).
     wrong_codes: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
 }
@@ -78,7 +81,31 @@ impl WebState {
             print_links,
             jobs,
             wrong_codes: Arc::default(),
+            fair: Arc::default(),
         })
+    }
+
+    /// The fair bands of a profession's people in a month: computed once
+    /// (a second on a 1,000-person network) and kept while the region does
+    /// not change on this server, for at most [`FAIR_TTL`] (a change made by
+    /// another server or the CLI shows after that).
+    pub(crate) fn fair_bands(&self, key: FairKey, compute: impl FnOnce() -> Bands) -> Arc<Bands> {
+        let generation = self.jobs.generation(&key.0);
+        if let Ok(m) = self.fair.lock()
+            && let Some((at, g, b)) = m.get(&key)
+            && *g == generation
+            && at.elapsed() < FAIR_TTL
+        {
+            return b.clone();
+        }
+        let b = Arc::new(compute());
+        if let Ok(mut m) = self.fair.lock() {
+            if m.len() > 1_000 {
+                m.clear();
+            }
+            m.insert(key, (std::time::Instant::now(), generation, b.clone()));
+        }
+        b
     }
 
     /// Counts a wrong second-factor code of a session; how many so far.
@@ -101,6 +128,20 @@ impl WebState {
         }
     }
 }
+
+/// Fair bands by staff id (see `touban_app::fairness::bands`).
+pub(crate) type Bands = std::collections::HashMap<
+    String,
+    [Option<touban_app::fairness::Band>; touban_solver::soft::CATEGORIES],
+>;
+pub(crate) type FairKey = (
+    touban_domain::RegionId,
+    touban_domain::Month,
+    touban_domain::Profession,
+);
+type FairEntry = (std::time::Instant, u64, Arc<Bands>);
+/// How long fair bands are kept at most.
+const FAIR_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const CSS: &str = include_str!("../static/touban.css");
