@@ -306,22 +306,7 @@ pub struct Instance<'n> {
 
 impl<'n> Instance<'n> {
     pub fn new(net: &'n Network, month: Month) -> Self {
-        let mut inst = Self::shifts_only(net, month);
-        let candidates = inst
-            .shifts
-            .iter()
-            .map(|info| {
-                let svc = &net.services[info.service];
-                inst.staff
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| static_block(net, svc, info, p).is_none())
-                    .map(|(i, _)| i)
-                    .collect()
-            })
-            .collect();
-        inst.candidates = candidates;
-        inst
+        Self::with_candidates(net, month, |_| true)
     }
 
     /// [`Instance::new`] with candidates only for the shifts of one
@@ -333,20 +318,30 @@ impl<'n> Instance<'n> {
         month: Month,
         profession: touban_domain::Profession,
     ) -> Self {
+        Self::with_candidates(net, month, |p| p == profession)
+    }
+
+    /// The shifts, with the candidates of those whose service's profession
+    /// `keep` accepts (a person of another profession is never one).
+    fn with_candidates(
+        net: &'n Network,
+        month: Month,
+        keep: impl Fn(touban_domain::Profession) -> bool,
+    ) -> Self {
         let mut inst = Self::shifts_only(net, month);
         let candidates = inst
             .shifts
             .iter()
             .map(|info| {
                 let svc = &net.services[info.service];
-                if svc.profession != profession {
+                if !keep(svc.profession) {
                     return Vec::new();
                 }
                 inst.staff
                     .iter()
                     .enumerate()
                     .filter(|(_, p)| {
-                        p.profession == profession && static_block(net, svc, info, p).is_none()
+                        p.profession == svc.profession && static_block(net, svc, info, p).is_none()
                     })
                     .map(|(i, _)| i)
                     .collect()
