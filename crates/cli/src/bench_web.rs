@@ -25,7 +25,8 @@ struct Server {
 async fn start(store: Arc<dyn Store>, net: &Network) -> anyhow::Result<Server> {
     let jobs = touban_app::jobs::Jobs::new(3);
     let web =
-        touban_web::WebState::new(store.clone(), "http://127.0.0.1", false, jobs.clone()).await?;
+        touban_web::WebState::new(store.clone(), "http://127.0.0.1", false, jobs.clone(), None)
+            .await?;
     let key = store.server_secret("offer-links", b"unused").await?;
     let (value, id_hash) = touban_web::session::new_id();
     let now = Utc::now();

@@ -22,6 +22,8 @@ pub struct Config {
     pub smtp: touban_notify::SmtpConfig,
     #[serde(default)]
     pub notify: touban_notify::NotifyConfig,
+    #[serde(default)]
+    pub web: touban_web::WebConfig,
 }
 
 #[derive(Debug, Deserialize)]

@@ -78,6 +78,7 @@ pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Re
         &cfg.api.public_url,
         print_links,
         jobs.clone(),
+        cfg.web.templates_dir.as_deref(),
     )
     .await?;
     eprintln!(

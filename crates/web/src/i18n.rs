@@ -56,10 +56,17 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "account.html",
 );
 
-pub fn environment() -> anyhow::Result<Environment<'static>> {
+/// The built-in templates, with those in `dir` (if any) in their place,
+/// by file name (as the notifier's `templates_dir`).
+pub fn environment(dir: Option<&std::path::Path>) -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     for (name, src) in TEMPLATES {
-        env.add_template(name, src)
+        let src = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+            Some(p) => std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("reading template {}: {e}", p.display()))?,
+            None => (*src).to_string(),
+        };
+        env.add_template_owned(*name, src)
             .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
     }
     env.add_function("t", t);
@@ -111,5 +118,29 @@ pub fn month(m: touban_domain::Month, lang: &str) -> String {
         m.first_day().format("%B %Y").to_string()
     } else {
         format!("{}年{}月", m.year, m.month)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_template_in_the_directory_replaces_the_built_in_one() {
+        let dir = std::env::temp_dir().join(format!("touban-web-tpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("bare.html"),
+            "<p>{{ t('当院の表示', 'our wording') }}</p>",
+        )
+        .unwrap();
+        let env = super::environment(Some(&dir)).unwrap();
+        let out = env
+            .get_template("bare.html")
+            .unwrap()
+            .render(minijinja::context! { lang => "ja" })
+            .unwrap();
+        assert_eq!(out, "<p>当院の表示</p>");
+        let built_in = super::environment(None).unwrap();
+        assert!(built_in.get_template("layout.html").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -31,6 +31,15 @@ mod versions;
 
 pub use session::SignedIn;
 
+/// The web app's settings (`[web]` in the configuration).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// A directory whose templates replace the built-in ones of the same
+    /// file name (`crates/web/templates/`).
+    pub templates_dir: Option<std::path::PathBuf>,
+}
+
 /// What the web app needs.
 #[derive(Clone)]
 pub struct WebState {
@@ -68,6 +77,7 @@ impl WebState {
         public_url: &str,
         print_links: bool,
         jobs: Arc<touban_app::jobs::Jobs>,
+        templates_dir: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
         let key = store
             .server_secret("offer-links", &touban_app::tokens::random_bytes(32))
@@ -75,7 +85,7 @@ impl WebState {
         Ok(Self {
             store,
             key: Arc::new(key),
-            env: Arc::new(i18n::environment()?),
+            env: Arc::new(i18n::environment(templates_dir)?),
             secure: public_url.starts_with("https://"),
             public_url: public_url.trim_end_matches('/').to_string(),
             print_links,
