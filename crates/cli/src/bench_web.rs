@@ -140,15 +140,6 @@ async fn measure(
         .await?;
     let s = start(store.clone(), net).await?;
     let c = reqwest::Client::new();
-    let (t, size, status) = get(&c, &s, &format!("/months/{month}?version=1"), runs).await?;
-    anyhow::ensure!(status.is_success(), "month page answered {status}");
-    println!(
-        "{label}: month grid ({} staff, {} shifts): {}, {:.0} KB as sent (gzip)",
-        net.staff.len(),
-        inst.shifts.len(),
-        stats(t),
-        size as f64 / 1024.0
-    );
     // The busiest cell: the shift with the most people of its profession.
     let key: &ShiftKey = &rota
         .assignments
@@ -164,10 +155,19 @@ async fn measure(
         "/months/{month}/cell?version=1&service={}&template={}&date={}",
         key.service, key.template, key.date
     );
-    // The first opening computes the month's fair targets of the
-    // profession (kept until the region changes); the others reuse them.
+    // The first opening of a cell computes the month's fair targets of its
+    // profession (kept until the region changes); later ones reuse them.
     let (first, _, status) = get(&c, &s, &cell, 1).await?;
     anyhow::ensure!(status.is_success(), "cell panel answered {status}");
+    let (t, size, status) = get(&c, &s, &format!("/months/{month}?version=1"), runs).await?;
+    anyhow::ensure!(status.is_success(), "month page answered {status}");
+    println!(
+        "{label}: month grid ({} staff, {} shifts): {}, {:.0} KB as sent (gzip)",
+        net.staff.len(),
+        inst.shifts.len(),
+        stats(t),
+        size as f64 / 1024.0
+    );
     let (t, _, status) = get(&c, &s, &cell, runs).await?;
     anyhow::ensure!(status.is_success(), "cell panel answered {status}");
     let i = inst.shift_index[key];
