@@ -13,7 +13,7 @@ use serde::Deserialize;
 use touban_domain::{Absence, AbsenceKind, StaffId};
 
 use crate::fairness::{AbsenceForm, Shown, person_page};
-use crate::pages::{Page, csrf_refused, failure, not_found, render};
+use crate::pages::{Page, csrf_refused, failure, render};
 use crate::session::SignedIn;
 use crate::{WebState, i18n};
 
@@ -40,15 +40,9 @@ pub async fn add(
     if !me.csrf_ok(&f.csrf) {
         return csrf_refused(&st, me.lang);
     }
-    let net = match st.store.load_network(&me.region).await {
-        Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
-    };
-    let Some(person) = StaffId::parse(&id)
-        .ok()
-        .and_then(|s| net.staff_member(&s).cloned())
-    else {
-        return not_found(&st, me.lang);
+    let (net, person) = match crate::staff_edit::person_of(&st, &me, &id).await {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let en = me.lang == "en";
     let mut form = AbsenceForm {

@@ -70,6 +70,28 @@ fn attachment(kind: &'static str, name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// The month and version asked for, with the network and the grid with
+/// full names; or the page to show instead.
+async fn full_grid(
+    st: &WebState,
+    me: &SignedIn,
+    m: &str,
+    version: Option<u32>,
+) -> Result<
+    (
+        touban_domain::Month,
+        touban_domain::Rota,
+        touban_domain::Network,
+        Grid,
+    ),
+    Box<Response>,
+> {
+    let (month, rota, _, net) = shown(st, me, m, version).await?;
+    let inst = Instance::shifts_only(&net, month);
+    let g = grid::build_named(&inst, &rota.assignments, me.lang, true);
+    Ok((month, rota, net, g))
+}
+
 /// `GET /months/{m}/rota.csv?version=N`.
 pub async fn csv(
     State(st): State<WebState>,
@@ -77,12 +99,10 @@ pub async fn csv(
     Path(m): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Response {
-    let (month, rota, _, net) = match shown(&st, &me, &m, q.version).await {
+    let (month, rota, _, g) = match full_grid(&st, &me, &m, q.version).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let inst = Instance::shifts_only(&net, month);
-    let g = grid::build_named(&inst, &rota.assignments, me.lang, true);
     let en = me.lang == "en";
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let mut head = vec![
@@ -128,12 +148,10 @@ pub async fn xlsx(
     Path(m): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Response {
-    let (month, rota, _, net) = match shown(&st, &me, &m, q.version).await {
+    let (month, rota, net, g) = match full_grid(&st, &me, &m, q.version).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let inst = Instance::shifts_only(&net, month);
-    let g = grid::build_named(&inst, &rota.assignments, me.lang, true);
     let title = format!(
         "{} {} {}",
         net.region.name,

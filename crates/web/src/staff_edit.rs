@@ -70,6 +70,25 @@ pub(crate) async fn file_network(
     Ok(net)
 }
 
+/// The region's network and one of its people, or the page to show
+/// instead (not found, or a failure).
+pub(crate) async fn person_of(
+    st: &WebState,
+    me: &SignedIn,
+    id: &str,
+) -> Result<(Network, touban_domain::StaffMember), Box<Response>> {
+    let net = st
+        .store
+        .load_network(&me.region)
+        .await
+        .map_err(|e| Box::new(failure(st, me.lang, &e.to_string())))?;
+    let person = StaffId::parse(id)
+        .ok()
+        .and_then(|s| net.staff_member(&s).cloned())
+        .ok_or_else(|| Box::new(not_found(st, me.lang)))?;
+    Ok((net, person))
+}
+
 fn form_of(p: &touban_domain::StaffMember) -> Posted {
     Posted {
         csrf: String::new(),
@@ -174,15 +193,9 @@ async fn page(
 
 /// `GET /people/{id}/edit`.
 pub async fn form(State(st): State<WebState>, me: SignedIn, Path(id): Path<String>) -> Response {
-    let net = match st.store.load_network(&me.region).await {
-        Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
-    };
-    let Some(person) = StaffId::parse(&id)
-        .ok()
-        .and_then(|s| net.staff_member(&s).cloned())
-    else {
-        return not_found(&st, me.lang);
+    let (net, person) = match person_of(&st, &me, &id).await {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     page(
         &st,
