@@ -13,12 +13,11 @@ mod harness;
 #[path = "support/cli.rs"]
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use browser::*;
-use fantoccini::{ClientBuilder, Locator};
-use harness::{Sink, free_port};
+use fantoccini::Locator;
+
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,82 +32,38 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     );
     let net = touban_netfile::load(&demo()).unwrap();
 
-    // The real server, with a real SMTP server for the sign-in link.
-    let sink = Sink::start(free_port(), &[]);
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Killed(
-        Command::new(env!("CARGO_BIN_EXE_touban"))
-            .args([
-                "serve",
-                "--db",
-                dbs,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .current_dir(root())
-            .env(
-                "TOUBAN_SMTP__URL",
-                format!("smtp://127.0.0.1:{}", sink.port),
-            )
-            .env("TOUBAN_API__PUBLIC_URL", &base)
-            .env("TOUBAN_NOTIFY__POLL_INTERVAL_MS", "50")
-            .env_remove("TOUBAN_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (scripts/setup.sh installs chromium-driver)"),
-    );
-    wait_port(port).await;
-    wait_port(driver_port).await;
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", "--lang=ja"]}),
-    );
-    // chromedriver is on loopback: plain HTTP, no TLS stack.
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a WebDriver session");
+    // The real server, with a real SMTP server for the sign-in link, and
+    // the browser.
+    let w = Web::start(dbs).await;
+    let (c, sink, base) = (&w.c, &w.sink, w.base.clone());
 
     // Sign in: a wrong address is refused next to the field; the right one
     // gets a link by e-mail.
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
-    shot(&c, "01-sign-in").await;
+    shot(c, "01-sign-in").await;
     c.find(Locator::Id("email"))
         .await
         .unwrap()
         .send_keys("renkei-at-example")
         .await
         .unwrap();
-    click(&c, Locator::Css("form.card button")).await;
-    let err = wait_for(&c, Locator::Id("email-error")).await;
+    click(c, Locator::Css("form.card button")).await;
+    let err = wait_for(c, Locator::Id("email-error")).await;
     assert!(
         err.text()
             .await
             .unwrap()
             .contains("メールアドレスの形ではありません")
     );
-    shot(&c, "02-sign-in-bad-address").await;
+    shot(c, "02-sign-in-bad-address").await;
     // An address nobody has gets the very same answer (and no e-mail).
     let email = c.find(Locator::Id("email")).await.unwrap();
     email.clear().await.unwrap();
     email.send_keys("stranger@example.jp").await.unwrap();
-    click(&c, Locator::Css("form.card button")).await;
-    wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let unknown_answer = text_of(&c, Locator::Css("main p")).await;
+    click(c, Locator::Css("form.card button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    let unknown_answer = text_of(c, Locator::Css("main p")).await;
     assert!(
         unknown_answer.contains("stranger@example.jp"),
         "{unknown_answer}"
@@ -119,9 +74,9 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .send_keys(net.policy.coordinator_emails[0].as_str())
         .await
         .unwrap();
-    click(&c, Locator::Css("form.card button")).await;
-    wait_for(&c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let link = sign_in_link(&sink, 0).await;
+    click(c, Locator::Css("form.card button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    let link = sign_in_link(sink, 0).await;
     assert!(link.starts_with(&base), "{link}");
     assert!(
         sink.messages()
@@ -130,9 +85,9 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         "nothing is sent to an unknown address"
     );
     c.goto(&link).await.unwrap();
-    click(&c, Locator::Id("sign-in-button")).await;
-    wait_for(&c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
-    shot(&c, "03-home").await;
+    click(c, Locator::Id("sign-in-button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+    shot(c, "03-home").await;
     // The link works once.
     c.goto(&link).await.unwrap();
     assert!(c.source().await.unwrap().contains("このリンクは使えません"));
@@ -143,12 +98,12 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     c.goto(&format!("{base}/months/2027-01/generate"))
         .await
         .unwrap();
-    shot(&c, "03b-generate").await;
+    shot(c, "03b-generate").await;
     let seconds = c.find(Locator::Id("seconds")).await.unwrap();
     seconds.clear().await.unwrap();
     seconds.send_keys("abc").await.unwrap();
-    click(&c, Locator::Id("generate")).await;
-    let err = wait_for(&c, Locator::Id("seconds-error")).await;
+    click(c, Locator::Id("generate")).await;
+    let err = wait_for(c, Locator::Id("seconds-error")).await;
     assert!(
         err.text().await.unwrap().contains("5から600"),
         "next to the field"
@@ -162,10 +117,10 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let seconds = c.find(Locator::Id("seconds")).await.unwrap();
     seconds.clear().await.unwrap();
     seconds.send_keys("30").await.unwrap();
-    click(&c, Locator::Id("generate")).await;
-    wait_for(&c, Locator::Css("section#job")).await;
+    click(c, Locator::Id("generate")).await;
+    wait_for(c, Locator::Css("section#job")).await;
     assert!(c.current_url().await.unwrap().path().starts_with("/jobs/"));
-    shot(&c, "03c-generating").await;
+    shot(c, "03c-generating").await;
     let start = Instant::now();
     let open = loop {
         if let Ok(a) = c.find(Locator::Id("open-version")).await {
@@ -178,12 +133,12 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let job = text_of(&c, Locator::Css("section#job")).await;
+    let job = text_of(c, Locator::Css("section#job")).await;
     assert!(job.contains("第1版") && job.contains("未定の枠"), "{job}");
-    shot(&c, "03d-generated").await;
+    shot(c, "03d-generated").await;
     open.click().await.unwrap();
     wait_for(
-        &c,
+        c,
         Locator::XPath("//span[@class='state'][contains(., '下書き 第1版')]"),
     )
     .await;
@@ -233,47 +188,47 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         src.contains("2027年1月") && src.contains("元日"),
         "holidays named"
     );
-    shot(&c, "04-month").await;
+    shot(c, "04-month").await;
 
     // The home-care night of the 14th: its panel.
     let cell =
         "a[href*='service=homecare-oncall'][href*='template=night'][href*='date=2027-01-14']";
-    click(&c, Locator::Css(cell)).await;
-    wait_for(&c, Locator::Id("cell-title")).await;
-    let panel = text_of(&c, Locator::Id("panel")).await;
+    click(c, Locator::Css(cell)).await;
+    wait_for(c, Locator::Id("cell-title")).await;
+    let panel = text_of(c, Locator::Id("panel")).await;
     assert!(panel.contains("担当する人"), "{panel}");
     assert!(
         panel.contains(&away.name) && panel.contains("規則3"),
         "the absent physician, with the rule: {panel}"
     );
-    shot(&c, "05-cell-panel").await;
+    shot(c, "05-cell-panel").await;
 
     // Choosing the absent physician is refused, with the rule.
-    click(&c, Locator::Id(&format!("c-{}", away.id))).await;
-    click(&c, Locator::Id("save-edit")).await;
-    let refused = wait_for(&c, Locator::Css(".refused")).await;
+    click(c, Locator::Id(&format!("c-{}", away.id))).await;
+    click(c, Locator::Id("save-edit")).await;
+    let refused = wait_for(c, Locator::Css(".refused")).await;
     let why = refused.text().await.unwrap();
     assert!(
         why.contains("保存していません") && why.contains("不在"),
         "{why}"
     );
-    shot(&c, "06-edit-refused").await;
+    shot(c, "06-edit-refused").await;
     assert!(
         !c.source().await.unwrap().contains("第2版"),
         "nothing saved"
     );
 
     // A valid edit: a physician free that night. A new draft, version 2.
-    click(&c, Locator::Id(&format!("c-{}", ok.id))).await;
-    click(&c, Locator::Id("save-edit")).await;
+    click(c, Locator::Id(&format!("c-{}", ok.id))).await;
+    click(c, Locator::Id("save-edit")).await;
     c.wait()
         .for_url(&url::Url::parse(&format!("{base}/months/2027-01?version=2")).unwrap())
         .await
         .unwrap();
     let family = ok.name.split(' ').next().unwrap();
-    let row = text_of(&c, Locator::XPath("//tr[th[contains(., '1月14日')]]")).await;
+    let row = text_of(c, Locator::XPath("//tr[th[contains(., '1月14日')]]")).await;
     assert!(row.contains(family), "{family} on the 14th: {row}");
-    shot(&c, "07-month-v2").await;
+    shot(c, "07-month-v2").await;
 
     // A form without this session's token is refused (CSRF).
     let status = c
@@ -321,16 +276,16 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         "{}",
         String::from_utf8_lossy(&other.stderr)
     );
-    click(&c, Locator::Css(cell)).await;
-    wait_for(&c, Locator::Id("cell-title")).await;
-    click(&c, Locator::Css("ul.candidates li.ok input")).await;
-    click(&c, Locator::Id("save-edit")).await;
+    click(c, Locator::Css(cell)).await;
+    wait_for(c, Locator::Id("cell-title")).await;
+    click(c, Locator::Css("ul.candidates li.ok input")).await;
+    click(c, Locator::Id("save-edit")).await;
     wait_for(
-        &c,
+        c,
         Locator::XPath("//h1[contains(., 'ほかの人が先に変更しました')]"),
     )
     .await;
-    shot(&c, "07b-stale-edit").await;
+    shot(c, "07b-stale-edit").await;
     let back = c
         .find(Locator::XPath("//a[contains(., '戻る')]"))
         .await
@@ -347,25 +302,25 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     assert!(c.source().await.unwrap().contains("下書き 第3版"));
 
     // Publish the newest version, 3.
-    click(&c, Locator::Id("publish")).await;
+    click(c, Locator::Id("publish")).await;
     wait_for(
-        &c,
+        c,
         Locator::XPath("//span[@class='state'][contains(., '公開中 第3版')]"),
     )
     .await;
-    shot(&c, "08-published").await;
+    shot(c, "08-published").await;
 
     // The versions, and what changed from the generated version to the
     // published one: the edited cell is marked, the people named.
     c.goto(&format!("{base}/months/2027-01/versions"))
         .await
         .unwrap();
-    let versions = text_of(&c, Locator::Css("table.list")).await;
+    let versions = text_of(c, Locator::Css("table.list")).await;
     assert!(
         versions.contains("第3版") && versions.contains("公開中") && versions.contains("第1版"),
         "{versions}"
     );
-    shot(&c, "08c-versions").await;
+    shot(c, "08c-versions").await;
     let from = c.find(Locator::Id("from")).await.unwrap();
     from.select_by_value("1").await.unwrap();
     c.find(Locator::Id("to"))
@@ -374,8 +329,8 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .select_by_value("3")
         .await
         .unwrap();
-    click(&c, Locator::Id("compare")).await;
-    let changes = text_of(&c, wait_for_locator(&c, "table#changes").await).await;
+    click(c, Locator::Id("compare")).await;
+    let changes = text_of(c, wait_for_locator(c, "table#changes").await).await;
     assert!(
         changes.contains("1月14日") && changes.contains(&ok.name),
         "the edited night, with who took it: {changes}"
@@ -384,25 +339,25 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         c.find(Locator::Css("td.changed")).await.is_ok(),
         "changed cells marked in the grid"
     );
-    shot(&c, "08d-diff").await;
+    shot(c, "08d-diff").await;
 
     // Fairness: every person's load against their fair target; a person's
     // page with their duties.
     c.goto(&format!("{base}/months/2027-01/fairness?version=3"))
         .await
         .unwrap();
-    let fair = text_of(&c, Locator::Css("table#fairness")).await;
+    let fair = text_of(c, Locator::Css("table#fairness")).await;
     assert!(fair.contains(&ok.name) && fair.contains("/"), "{fair}");
-    let costs = text_of(&c, Locator::Css("table#costs")).await;
+    let costs = text_of(c, Locator::Css("table#costs")).await;
     assert!(
         costs.contains("希望の不一致") && costs.contains("合計"),
         "{costs}"
     );
-    shot(&c, "08e-fairness").await;
-    click(&c, Locator::LinkText(&ok.name)).await;
-    let duties = text_of(&c, wait_for_locator(&c, "table#duties").await).await;
+    shot(c, "08e-fairness").await;
+    click(c, Locator::LinkText(&ok.name)).await;
+    let duties = text_of(c, wait_for_locator(c, "table#duties").await).await;
     assert!(duties.contains("1月14日"), "{duties}");
-    shot(&c, "08f-person").await;
+    shot(c, "08f-person").await;
 
     // Downloads: CSV with a BOM and the month's names; an Excel workbook.
     let csv = c
@@ -446,14 +401,14 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     c.goto(&format!("{base}/network")).await.unwrap();
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys(family).await.unwrap();
-    click(&c, Locator::Id("search")).await;
-    let list = text_of(&c, wait_for_locator(&c, "table#staff").await).await;
+    click(c, Locator::Id("search")).await;
+    let list = text_of(c, wait_for_locator(c, "table#staff").await).await;
     assert!(list.contains(&ok.name), "{list}");
     assert!(
         !list.contains(&away.name) || away.name.starts_with(family),
         "{list}"
     );
-    shot(&c, "08g-staff").await;
+    shot(c, "08g-staff").await;
 
     // A network file with a mistake: every problem with its line, nothing
     // stored. Then the demo file itself: checked, applied.
@@ -473,22 +428,22 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .send_keys(bad.to_str().unwrap())
         .await
         .unwrap();
-    click(&c, Locator::Id("check")).await;
-    let problems = text_of(&c, wait_for_locator(&c, "table#problems").await).await;
+    click(c, Locator::Id("check")).await;
+    let problems = text_of(c, wait_for_locator(c, "table#problems").await).await;
     assert!(
         problems.contains("surgeon") && problems.contains("profession"),
         "{problems}"
     );
-    shot(&c, "08h-network-problems").await;
+    shot(c, "08h-network-problems").await;
     c.find(Locator::Id("file"))
         .await
         .unwrap()
         .send_keys(demo().to_str().unwrap())
         .await
         .unwrap();
-    click(&c, Locator::Id("check")).await;
-    click(&c, wait_for_locator(&c, "button#apply").await).await;
-    let applied = text_of(&c, wait_for_locator(&c, "section#applied").await).await;
+    click(c, Locator::Id("check")).await;
+    click(c, wait_for_locator(c, "button#apply").await).await;
+    let applied = text_of(c, wait_for_locator(c, "section#applied").await).await;
     assert!(applied.contains("反映しました"), "{applied}");
 
     // The network downloaded as a file: it validates, and it is the network
@@ -515,12 +470,12 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let phone = c.find(Locator::Id("phone")).await.unwrap();
     phone.clear().await.unwrap();
     phone.send_keys("12").await.unwrap();
-    click(&c, Locator::Id("save-person")).await;
-    let fte_err = text_of(&c, wait_for_locator(&c, "#fte-error").await).await;
-    let phone_err = text_of(&c, Locator::Css("#phone-error")).await;
+    click(c, Locator::Id("save-person")).await;
+    let fte_err = text_of(c, wait_for_locator(c, "#fte-error").await).await;
+    let phone_err = text_of(c, Locator::Css("#phone-error")).await;
     assert!(fte_err.contains("1.5"), "{fte_err}");
     assert!(phone_err.contains("12"), "{phone_err}");
-    shot(&c, "08k-person-edit-refused").await;
+    shot(c, "08k-person-edit-refused").await;
     let stored = touban_netfile::parse(
         "downloaded.toml",
         c.execute(
@@ -540,8 +495,8 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let phone = c.find(Locator::Id("phone")).await.unwrap();
     phone.clear().await.unwrap();
     phone.send_keys("090-0000-9999").await.unwrap();
-    click(&c, Locator::Id("save-person")).await;
-    let facts = text_of(&c, wait_for_locator(&c, "dl.facts").await).await;
+    click(c, Locator::Id("save-person")).await;
+    let facts = text_of(c, wait_for_locator(c, "dl.facts").await).await;
     assert!(
         facts.contains("090-0000-9999") && facts.contains("0.6"),
         "{facts}"
@@ -566,8 +521,8 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .select_by_value("sickness")
         .await
         .unwrap();
-    click(&c, Locator::Id("add-absence-button")).await;
-    let err = text_of(&c, wait_for_locator(&c, "#absence-from-error").await).await;
+    click(c, Locator::Id("add-absence-button")).await;
+    let err = text_of(c, wait_for_locator(c, "#absence-from-error").await).await;
     assert!(err.contains("日付を入れてください"), "{err}");
     assert!(
         c.source().await.unwrap().contains("2027年1月"),
@@ -579,7 +534,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     )
     .await
     .unwrap();
-    shot(&c, "08i-absence-refused").await;
+    shot(c, "08i-absence-refused").await;
     assert!(
         !c.source().await.unwrap().contains("第4版"),
         "nothing stored, nothing repaired"
@@ -590,17 +545,17 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     )
     .await
     .unwrap();
-    click(&c, Locator::Id("add-absence-button")).await;
-    let repair = text_of(&c, wait_for_locator(&c, "section.repair").await).await;
+    click(c, Locator::Id("add-absence-button")).await;
+    let repair = text_of(c, wait_for_locator(c, "section.repair").await).await;
     assert!(
         repair.contains("第3版 → 第4版") && repair.contains("1月14日") && repair.contains(&ok.name),
         "{repair}"
     );
-    shot(&c, "08j-absence-repaired").await;
+    shot(c, "08j-absence-repaired").await;
 
     // A new staff member: a wrong id is refused next to it, then added.
     c.goto(&format!("{base}/network")).await.unwrap();
-    click(&c, Locator::Id("add-person")).await;
+    click(c, Locator::Id("add-person")).await;
     for (field, value) in [
         ("id", "Shinjin Taro"),
         ("name", "新人 太郎"),
@@ -619,15 +574,15 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .select_by_value("nurse")
         .await
         .unwrap();
-    click(&c, Locator::Id("save-person")).await;
-    let id_err = text_of(&c, wait_for_locator(&c, "#id-error").await).await;
+    click(c, Locator::Id("save-person")).await;
+    let id_err = text_of(c, wait_for_locator(c, "#id-error").await).await;
     assert!(id_err.contains("Shinjin Taro"), "{id_err}");
-    shot(&c, "08l-add-person-refused").await;
+    shot(c, "08l-add-person-refused").await;
     let id = c.find(Locator::Id("id")).await.unwrap();
     id.clear().await.unwrap();
     id.send_keys("shinjin-taro").await.unwrap();
-    click(&c, Locator::Id("save-person")).await;
-    wait_for(&c, Locator::XPath("//h1[contains(., '新人 太郎')]")).await;
+    click(c, Locator::Id("save-person")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., '新人 太郎')]")).await;
     assert!(c.source().await.unwrap().contains("保存しました"));
     assert_eq!(
         c.current_url().await.unwrap().path(),
@@ -636,43 +591,22 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
 
     // The audit log has the coordinator's changes, with who made them.
     c.goto(&format!("{base}/audit?q=publish")).await.unwrap();
-    let audit = text_of(&c, Locator::Css("table.audit")).await;
+    let audit = text_of(c, Locator::Css("table.audit")).await;
     assert!(
         audit.contains(&format!("web:{}", net.policy.coordinator_emails[0]))
             && audit.contains("POST /months/{month}/publish"),
         "{audit}"
     );
-    shot(&c, "08b-audit").await;
+    shot(c, "08b-audit").await;
 
     // Print: A4 landscape, the month on it.
     c.goto(&format!("{base}/months/2027-01/print?version=3"))
         .await
         .unwrap();
-    shot(&c, "09-print").await;
-    let out = c.issue_cmd(PrintCssPdf).await.unwrap();
-    let data = out["data"].as_str().expect("PDF data");
-    let pdf = shots().join("month-2027-01.pdf");
-    use base64::Engine;
-    std::fs::write(
-        &pdf,
-        base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .unwrap(),
-    )
-    .unwrap();
-    let (info, text) = text_of_pdf(&pdf);
-    let size = info
-        .lines()
-        .find(|l| l.starts_with("Page size:"))
-        .unwrap_or_default();
-    let dims: Vec<f64> = size
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    assert!(
-        size.contains("(A4)") && dims.len() == 2 && dims[0] > dims[1],
-        "A4 landscape: {info}"
-    );
+    shot(c, "09-print").await;
+    let (info, text) = w.pdf("month-2027-01").await;
+    let (width, height, a4) = page_size(&info);
+    assert!(a4 && width > height, "A4 landscape: {info}");
     assert!(
         info.lines()
             .any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 1")),
@@ -686,29 +620,29 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     // Phone width.
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/months/2027-01")).await.unwrap();
-    shot(&c, "10-month-phone").await;
+    shot(c, "10-month-phone").await;
     c.goto(&format!("{base}/")).await.unwrap();
-    shot(&c, "11-home-phone").await;
+    shot(c, "11-home-phone").await;
     c.set_window_size(1280, 800).await.unwrap();
 
     // A second factor: set up with an authenticator app (a wrong code is
     // refused next to the field), then asked for after the e-mail link.
     c.goto(&format!("{base}/account")).await.unwrap();
-    click(&c, Locator::Id("set-up")).await;
-    let secret = text_of(&c, wait_for_locator(&c, "#secret").await).await;
+    click(c, Locator::Id("set-up")).await;
+    let secret = text_of(c, wait_for_locator(c, "#secret").await).await;
     assert!(
         c.find(Locator::Css("img[alt*='QR']")).await.is_ok(),
         "a QR code"
     );
-    shot(&c, "12-second-factor-set-up").await;
+    shot(c, "12-second-factor-set-up").await;
     c.find(Locator::Id("code"))
         .await
         .unwrap()
         .send_keys("000000")
         .await
         .unwrap();
-    click(&c, Locator::Id("code-button")).await;
-    let err = text_of(&c, wait_for_locator(&c, "#code-error").await).await;
+    click(c, Locator::Id("code-button")).await;
+    let err = text_of(c, wait_for_locator(c, "#code-error").await).await;
     assert!(err.contains("コードが違う"), "{err}");
     c.find(Locator::Id("code"))
         .await
@@ -716,14 +650,14 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .send_keys(&code(&secret, 0))
         .await
         .unwrap();
-    click(&c, Locator::Id("code-button")).await;
-    let account = text_of(&c, wait_for_locator(&c, "section#second-factor").await).await;
+    click(c, Locator::Id("code-button")).await;
+    let account = text_of(c, wait_for_locator(c, "section#second-factor").await).await;
     assert!(account.contains("設定済み"), "{account}");
-    sign_out_and_ask_again(&c, net.policy.coordinator_emails[0].as_str()).await;
-    let second = sign_in_link(&sink, 1).await;
+    sign_out_and_ask_again(c, net.policy.coordinator_emails[0].as_str()).await;
+    let second = sign_in_link(sink, 1).await;
     c.goto(&second).await.unwrap();
-    click(&c, Locator::Id("sign-in-button")).await;
-    wait_for(&c, Locator::Id("code")).await;
+    click(c, Locator::Id("sign-in-button")).await;
+    wait_for(c, Locator::Id("code")).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
     assert!(
         c.find(Locator::Id("secret")).await.is_err(),
@@ -735,21 +669,21 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         "/second-factor",
         "nothing opens before the code"
     );
-    shot(&c, "13-second-factor-asked").await;
+    shot(c, "13-second-factor-asked").await;
     c.find(Locator::Id("code"))
         .await
         .unwrap()
         .send_keys(&code(&secret, 1))
         .await
         .unwrap();
-    click(&c, Locator::Id("code-button")).await;
-    wait_for(&c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+    click(c, Locator::Id("code-button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
 
     // The region requires a second factor: turned off, the coordinator is
     // made to set one up at the next sign-in, and cannot turn it off.
     c.goto(&format!("{base}/account")).await.unwrap();
-    click(&c, Locator::Id("remove-factor")).await;
-    wait_for(&c, Locator::Id("set-up")).await;
+    click(c, Locator::Id("remove-factor")).await;
+    wait_for(c, Locator::Id("set-up")).await;
     let required = dir.path().join("required.toml");
     std::fs::write(
         &required,
@@ -767,28 +701,28 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .send_keys(required.to_str().unwrap())
         .await
         .unwrap();
-    click(&c, Locator::Id("check")).await;
-    click(&c, wait_for_locator(&c, "button#apply").await).await;
-    wait_for(&c, Locator::Css("section#applied")).await;
-    sign_out_and_ask_again(&c, net.policy.coordinator_emails[0].as_str()).await;
-    c.goto(&sign_in_link(&sink, 2).await).await.unwrap();
-    click(&c, Locator::Id("sign-in-button")).await;
-    let secret = text_of(&c, wait_for_locator(&c, "#secret").await).await;
+    click(c, Locator::Id("check")).await;
+    click(c, wait_for_locator(c, "button#apply").await).await;
+    wait_for(c, Locator::Css("section#applied")).await;
+    sign_out_and_ask_again(c, net.policy.coordinator_emails[0].as_str()).await;
+    c.goto(&sign_in_link(sink, 2).await).await.unwrap();
+    click(c, Locator::Id("sign-in-button")).await;
+    let secret = text_of(c, wait_for_locator(c, "#secret").await).await;
     assert!(
         c.source().await.unwrap().contains("この地域では"),
         "told why"
     );
     c.goto(&format!("{base}/months/2027-01")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
-    shot(&c, "14-second-factor-required").await;
+    shot(c, "14-second-factor-required").await;
     c.find(Locator::Id("code"))
         .await
         .unwrap()
         .send_keys(&code(&secret, 0))
         .await
         .unwrap();
-    click(&c, Locator::Id("code-button")).await;
-    let account = text_of(&c, wait_for_locator(&c, "section#second-factor").await).await;
+    click(c, Locator::Id("code-button")).await;
+    let account = text_of(c, wait_for_locator(c, "section#second-factor").await).await;
     assert!(
         account.contains("設定済み") && account.contains("必須"),
         "{account}"
@@ -797,9 +731,9 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
 
     // Sign out: the month needs signing in again.
     c.goto(&format!("{base}/")).await.unwrap();
-    click(&c, Locator::Css("form.signout button:not([name])")).await;
-    wait_for(&c, Locator::Id("email")).await;
+    click(c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(c, Locator::Id("email")).await;
     c.goto(&format!("{base}/months/2027-01")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 }

@@ -2,6 +2,8 @@
 //! the test, screenshots, waits, the PDF print command, sign-in links from
 //! the SMTP sink, and an authenticator app.
 
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -156,5 +158,133 @@ pub fn text_of_pdf(pdf: &std::path::Path) -> (String, String) {
     (
         String::from_utf8_lossy(&info.stdout).into_owned(),
         String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+/// The real `touban serve` on a database, a real SMTP server for its
+/// e-mails, and a headless Chromium driven over WebDriver.
+pub struct Web {
+    pub base: String,
+    pub sink: Sink,
+    pub c: Client,
+    _server: Killed,
+    _driver: Killed,
+}
+
+impl Web {
+    pub async fn start(db: &str) -> Self {
+        let sink = Sink::start(crate::harness::free_port(), &[]);
+        let port = crate::harness::free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Killed(
+            Command::new(env!("CARGO_BIN_EXE_touban"))
+                .args([
+                    "serve",
+                    "--db",
+                    db,
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ])
+                .current_dir(root())
+                .env(
+                    "TOUBAN_SMTP__URL",
+                    format!("smtp://127.0.0.1:{}", sink.port),
+                )
+                .env("TOUBAN_API__PUBLIC_URL", &base)
+                .env("TOUBAN_NOTIFY__POLL_INTERVAL_MS", "50")
+                .env_remove("TOUBAN_DATABASE_URL")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let driver_port = crate::harness::free_port();
+        let driver = Killed(
+            Command::new("chromedriver")
+                .arg(format!("--port={driver_port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("chromedriver (scripts/setup.sh installs chromium-driver)"),
+        );
+        wait_port(port).await;
+        wait_port(driver_port).await;
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", "--lang=ja"]}),
+        );
+        // chromedriver is on loopback: plain HTTP, no TLS stack.
+        let c = fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session");
+        Self {
+            base,
+            sink,
+            c,
+            _server: server,
+            _driver: driver,
+        }
+    }
+
+    /// Signs `email` in by the `n`-th sign-in e-mail; on the home page after.
+    pub async fn sign_in(&self, email: &str, n: usize) {
+        let c = &self.c;
+        c.goto(&format!("{}/sign-in", self.base)).await.unwrap();
+        c.find(Locator::Id("email"))
+            .await
+            .unwrap()
+            .send_keys(email)
+            .await
+            .unwrap();
+        click(c, Locator::Css("form.card button")).await;
+        wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+        let link = sign_in_link(&self.sink, n).await;
+        c.goto(&link).await.unwrap();
+        click(c, Locator::Id("sign-in-button")).await;
+        wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+    }
+
+    pub async fn go(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Prints the page to `name`.pdf under the screenshots; its `pdfinfo`
+    /// and its text.
+    pub async fn pdf(&self, name: &str) -> (String, String) {
+        use base64::Engine;
+        let out = self.c.issue_cmd(PrintCssPdf).await.unwrap();
+        let data = out["data"].as_str().expect("PDF data");
+        let pdf = shots().join(format!("{name}.pdf"));
+        std::fs::write(
+            &pdf,
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap(),
+        )
+        .unwrap();
+        text_of_pdf(&pdf)
+    }
+}
+
+/// The page size of a `pdfinfo` report: (width, height) in points, and
+/// whether it is A4.
+pub fn page_size(info: &str) -> (f64, f64, bool) {
+    let size = info
+        .lines()
+        .find(|l| l.starts_with("Page size:"))
+        .unwrap_or_default();
+    let dims: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    (
+        dims.first().copied().unwrap_or_default(),
+        dims.get(1).copied().unwrap_or_default(),
+        size.contains("(A4)"),
     )
 }

@@ -4,7 +4,8 @@
 //! coordinators told at once. The API, the web app and (later) clinics'
 //! and staff's own reports all go through here.
 
-use touban_domain::{Absence, RegionId};
+use chrono::{DateTime, FixedOffset};
+use touban_domain::{Absence, RegionId, StaffId};
 use touban_store::Store;
 
 use crate::AppError;
@@ -30,9 +31,34 @@ pub async fn report(
 ) -> Result<Reported, AppError> {
     let id = store.add_absence(region, absence, actor).await?;
     jobs.changed(region);
+    let repairs = repair_for(
+        store,
+        jobs,
+        region,
+        &absence.staff,
+        (absence.start, absence.end),
+        actor,
+    )
+    .await?;
+    jobs.changed(region);
+    Ok(Reported { id, repairs })
+}
+
+/// Repairs every month whose rota has `staff` on duty during `when` (they
+/// became unavailable then: absent, or retired), under each month's repair
+/// lock; a repair the policy does not publish waits as a draft and the
+/// coordinators are told at once.
+pub async fn repair_for(
+    store: &dyn Store,
+    jobs: &Jobs,
+    region: &RegionId,
+    staff: &StaffId,
+    (start, end): (DateTime<FixedOffset>, DateTime<FixedOffset>),
+    actor: &str,
+) -> Result<Vec<Repaired>, AppError> {
     let net = store.load_network(region).await?;
     let mut repairs = Vec::new();
-    for month in ops::months_touched(&net, absence.start, absence.end)? {
+    for month in ops::months_touched(&net, start, end)? {
         // Under the month's lock, the base is read after any repair that
         // was running finished, so it keeps that repair's changes.
         let lock = jobs.repair_lock(region, month);
@@ -40,7 +66,7 @@ pub async fn report(
         let Some(previous) = ops::repair_base(store, region, month).await? else {
             continue;
         };
-        if !ops::on_duty_during(&net, &previous, &absence.staff, absence.start, absence.end) {
+        if !ops::on_duty_during(&net, &previous, staff, start, end) {
             continue;
         }
         let _permit = jobs
@@ -71,9 +97,9 @@ pub async fn report(
                     month,
                     from: r.from.version,
                     to: r.to.version,
-                    absent: absence.staff.clone(),
-                    start: absence.start,
-                    end: absence.end,
+                    absent: staff.clone(),
+                    start,
+                    end,
                     changes: r.changes.len(),
                     unfilled: r.unfilled.len(),
                 },
@@ -83,6 +109,5 @@ pub async fn report(
         }
         repairs.push(r);
     }
-    jobs.changed(region);
-    Ok(Reported { id, repairs })
+    Ok(repairs)
 }

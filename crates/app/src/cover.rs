@@ -237,6 +237,10 @@ pub async fn rank(
             ));
             continue;
         }
+        if let Some(d) = p.retired_from.filter(|d| req.end.date_naive() >= *d) {
+            excluded.push((p.id.clone(), format!("{d}から退職 / retired from {d}")));
+            continue;
+        }
         if let Some(a) = net
             .absences
             .iter()

@@ -7,6 +7,8 @@
 //!   its checks), the lineage of versions, who is on duty when;
 //! - [`absences`]: an absence reported, and the repairs it causes;
 //! - [`edit`]: a coordinator's manual edit, checked;
+//! - [`patients`]: the list of one service handed to patients;
+//! - [`staff`]: retiring a person, and the network as its file holds it;
 //! - [`fairness`]: each person's load against their fair share;
 //! - [`cover`]: ranking people for emergency cover, and whether a person may
 //!   still take it;
@@ -26,6 +28,8 @@ pub mod ical;
 pub mod jobs;
 pub mod links;
 pub mod ops;
+pub mod patients;
+pub mod staff;
 pub mod tokens;
 
 /// What a use-case refuses or fails with; each adapter says it its way (an

@@ -2,6 +2,7 @@
 //! loading configuration, opening the store, and calling the crates.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod bench;
 mod bench_web;
 mod commands;
@@ -168,6 +169,10 @@ enum Command {
     /// API tokens: create (printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// The web app's admins (they sign in by e-mail link and may work in
+    /// every region): add, remove, list.
+    #[command(subcommand)]
+    Admin(AdminCmd),
     /// E-mail notices: run the outbox worker alone, see message states,
     /// queue a failed message again.
     #[command(subcommand)]
@@ -322,6 +327,27 @@ enum TokenCmd {
     /// Revoke a token by its id (the part before the dot).
     Revoke {
         id: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCmd {
+    /// Make EMAIL an admin of the web app.
+    Add {
+        email: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Take EMAIL's admin rights away (their sessions end).
+    Remove {
+        email: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List the admins.
+    List {
         #[command(flatten)]
         db: DbArg,
     },
@@ -640,6 +666,11 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Token(TokenCmd::List { db }) => serve::token_list(&cfg, &db).await,
+            Command::Admin(AdminCmd::Add { email, db }) => admin::add(&cfg, &db, &email).await,
+            Command::Admin(AdminCmd::Remove { email, db }) => {
+                admin::remove(&cfg, &db, &email).await
+            }
+            Command::Admin(AdminCmd::List { db }) => admin::list(&cfg, &db).await,
             Command::Notify(NotifyCmd::Run { once, db }) => notify::run(&cfg, &db, once).await,
             Command::Notify(NotifyCmd::Status {
                 region,

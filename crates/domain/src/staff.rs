@@ -252,6 +252,10 @@ pub struct StaffMember {
     pub base: Option<LatLon>,
     /// Whether the person wants a reminder the day before a duty.
     pub reminders: bool,
+    /// Retired (退職) from this date on: no duty on or after it, offered no
+    /// cover; kept in the network so that past rotas still name them.
+    #[serde(default)]
+    pub retired_from: Option<chrono::NaiveDate>,
 }
 
 impl StaffMember {
@@ -260,6 +264,10 @@ impl StaffMember {
     }
     pub fn may_work_for(&self, inst: &InstitutionId) -> bool {
         &self.home_institution == inst || self.other_institutions.contains(inst)
+    }
+    /// Whether the person has retired by `date` (a duty on it is not theirs).
+    pub fn retired_on(&self, date: chrono::NaiveDate) -> bool {
+        self.retired_from.is_some_and(|d| date >= d)
     }
     pub fn institutions(&self) -> impl Iterator<Item = &InstitutionId> {
         std::iter::once(&self.home_institution).chain(self.other_institutions.iter())

@@ -19,6 +19,26 @@ fn rest_policy(s: &str) -> Result<RestPolicy, ParseError> {
     }
 }
 
+/// `retired_from`: a date (bare TOML date or a string), the first day the
+/// person no longer works.
+fn retired_from(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Option<chrono::NaiveDate> {
+    let text = match e.opt_value("retired_from")? {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => {
+            e.report(
+                ctx,
+                Some("retired_from"),
+                "expected a date such as 2027-04-01",
+            );
+            return None;
+        }
+    };
+    let parsed = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| ParseError::new(format!("\"{text}\" is not a date (expected 2027-04-01)")));
+    e.check(ctx, "retired_from", parsed)
+}
+
 pub fn read_staff(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<StaffMember> {
     let mut e = Entry::new(t, at("staff", i), format!("staff[{}]", i + 1));
     let id = e.id(ctx, "staff", StaffId::parse);
@@ -63,6 +83,7 @@ pub fn read_staff(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<StaffMember>
     let max_nights = e.opt_int_in(ctx, "max_nights_per_month", 0, 31);
     let base = read_location(ctx, &mut e);
     let reminders = e.opt_bool(ctx, "reminders").unwrap_or(true);
+    let retired_from = retired_from(ctx, &mut e);
     e.finish(ctx);
     let mut labour = labour?;
     labour.hours_elsewhere_this_year = elsewhere.unwrap_or(0.0);
@@ -85,5 +106,6 @@ pub fn read_staff(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<StaffMember>
         labour,
         base,
         reminders,
+        retired_from,
     })
 }

@@ -220,6 +220,7 @@ pub fn write(net: &Network) -> String {
         );
         location(&mut t, p.base);
         t.insert("reminders".into(), Value::Boolean(p.reminders));
+        opt(&mut t, "retired_from", p.retired_from.map(date));
         staff.push(t);
     }
     root.insert("staff".into(), tables(staff));

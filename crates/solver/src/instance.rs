@@ -220,6 +220,18 @@ pub fn static_block(
     info: &ShiftInfo,
     p: &StaffMember,
 ) -> Option<(Rule, Reason)> {
+    service_block(net, svc, p)
+        .or_else(|| shift_block(net.absences.iter().filter(|a| a.staff == p.id), info, p))
+}
+
+/// Why a person can take no shift of a service at all (profession, skills,
+/// institution): the part of [`static_block`] that does not depend on the
+/// shift.
+pub fn service_block(
+    net: &Network,
+    svc: &CoverageService,
+    p: &StaffMember,
+) -> Option<(Rule, Reason)> {
     if p.profession != svc.profession {
         return Some((
             Rule::Eligibility,
@@ -254,11 +266,27 @@ pub fn static_block(
             ),
         ));
     }
-    if let Some(a) = net
-        .absences
-        .iter()
-        .find(|a| a.staff == p.id && a.overlaps(info.shift.start, info.shift.end))
-    {
+    None
+}
+
+/// Why a person cannot take this shift whatever else they do, given their
+/// absences (retired by then, absent, a shift too long for their rest
+/// rules): the part of [`static_block`] that depends on the shift.
+pub fn shift_block<'a>(
+    mut absences: impl Iterator<Item = &'a touban_domain::Absence>,
+    info: &ShiftInfo,
+    p: &StaffMember,
+) -> Option<(Rule, Reason)> {
+    if let Some(d) = p.retired_from.filter(|_| p.retired_on(info.shift.date)) {
+        return Some((
+            Rule::Eligibility,
+            Reason::new(
+                format!("{}から退職", d.format("%Y-%m-%d")),
+                format!("retired from {}", d.format("%Y-%m-%d")),
+            ),
+        ));
+    }
+    if let Some(a) = absences.find(|a| a.overlaps(info.shift.start, info.shift.end)) {
         let (from, to) = (a.start.format("%m-%d %H:%M"), a.end.format("%m-%d %H:%M"));
         return Some((
             Rule::Absent,
@@ -329,11 +357,13 @@ impl<'n> Instance<'n> {
         keep: impl Fn(touban_domain::Profession) -> bool,
     ) -> Self {
         let mut inst = Self::shifts_only(net, month);
-        let candidates = inst
-            .shifts
+        // What does not depend on the shift is decided once per service and
+        // person, and each person's absences are looked up by person: the
+        // same answers as `static_block`, without its per-pair scans.
+        let pools: Vec<Vec<usize>> = net
+            .services
             .iter()
-            .map(|info| {
-                let svc = &net.services[info.service];
+            .map(|svc| {
                 if !keep(svc.profession) {
                     return Vec::new();
                 }
@@ -341,9 +371,28 @@ impl<'n> Instance<'n> {
                     .iter()
                     .enumerate()
                     .filter(|(_, p)| {
-                        p.profession == svc.profession && static_block(net, svc, info, p).is_none()
+                        p.profession == svc.profession && service_block(net, svc, p).is_none()
                     })
                     .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        let mut absences: Vec<Vec<&touban_domain::Absence>> = vec![Vec::new(); inst.staff.len()];
+        for a in &net.absences {
+            if let Some(&i) = inst.staff_index.get(&a.staff) {
+                absences[i].push(a);
+            }
+        }
+        let candidates = inst
+            .shifts
+            .iter()
+            .map(|info| {
+                pools[info.service]
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        shift_block(absences[i].iter().copied(), info, inst.staff[i]).is_none()
+                    })
                     .collect()
             })
             .collect();

@@ -135,6 +135,7 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
             labour: Labour::new(regime, RestPolicy::Enforced, 40.0 * fte).expect("valid"),
             base: None,
             reminders: true,
+            retired_from: None,
         });
     }
     // Services: cycle through the five kinds, each over a window of nearby

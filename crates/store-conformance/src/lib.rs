@@ -233,6 +233,43 @@ pub async fn absence_for_unknown_staff_is_refused(store: &dyn Store) {
     );
 }
 
+/// An absence is removed by its id, only in its region, and once.
+pub async fn absences_are_removed_by_id(store: &dyn Store) {
+    let net = demo_network();
+    store.import_network(&net, "test").await.unwrap();
+    let a = Absence::new(
+        StaffId::parse("suzuki-akiko").unwrap(),
+        "2027-01-12T08:00:00+09:00".parse().unwrap(),
+        "2027-01-13T08:00:00+09:00".parse().unwrap(),
+        AbsenceKind::Sudden,
+        None,
+    )
+    .unwrap();
+    let id = store.add_absence(&net.region.id, &a, "x").await.unwrap();
+    let other = RegionId::parse("elsewhere").unwrap();
+    assert!(matches!(
+        store.remove_absence(&other, id, "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let removed = store.remove_absence(&net.region.id, id, "x").await.unwrap();
+    assert_eq!(removed.absence, a);
+    assert_eq!(removed.source, AbsenceSource::Reported);
+    assert!(matches!(
+        store.remove_absence(&net.region.id, id, "x").await,
+        Err(StoreError::NotFound(ref m)) if m.contains(&id.to_string())
+    ));
+    let left = store.absences(&net.region.id).await.unwrap();
+    assert_eq!(left.len(), net.absences.len());
+    assert!(
+        !store
+            .load_network(&net.region.id)
+            .await
+            .unwrap()
+            .absences
+            .contains(&a)
+    );
+}
+
 /// An import that fails half-way leaves the store exactly as it was.
 pub async fn failed_import_changes_nothing(store: &dyn Store) {
     let net = demo_network();
@@ -407,6 +444,7 @@ macro_rules! conformance_suite {
             changed_import_applies_the_difference,
             reported_absences_survive_reimport,
             absence_for_unknown_staff_is_refused,
+            absences_are_removed_by_id,
             failed_import_changes_nothing,
             rota_versions_count_up,
             publish_supersedes_and_is_recorded,
@@ -423,7 +461,8 @@ macro_rules! conformance_suite {
             retries_failures_and_keys,
             cover_events_queue_messages,
             sign_in_links_and_sessions,
-            second_factors_confirm_and_codes_work_once
+            second_factors_confirm_and_codes_work_once,
+            admins_are_added_listed_and_removed
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

@@ -174,3 +174,29 @@ pub async fn second_factors_confirm_and_codes_work_once(store: &dyn Store) {
             .unwrap()
     );
 }
+
+/// Admins are added once, listed by address and removed once.
+pub async fn admins_are_added_listed_and_removed(store: &dyn Store) {
+    let now = Utc::now().trunc_subsecs(6);
+    assert!(store.admins().await.unwrap().is_empty());
+    let a = store.add_admin("b@example.jp", "cli", now).await.unwrap();
+    assert_eq!(a.email, "b@example.jp");
+    store.add_admin("a@example.jp", "cli", now).await.unwrap();
+    assert!(matches!(
+        store.add_admin("a@example.jp", "cli", now).await,
+        Err(StoreError::Conflict(ref m)) if m.contains("a@example.jp")
+    ));
+    let all = store.admins().await.unwrap();
+    assert_eq!(
+        all.iter().map(|a| a.email.as_str()).collect::<Vec<_>>(),
+        ["a@example.jp", "b@example.jp"]
+    );
+    assert_eq!(all[1].created_at, now);
+    assert_eq!(all[1].created_by, "cli");
+    store.remove_admin("a@example.jp").await.unwrap();
+    assert!(matches!(
+        store.remove_admin("a@example.jp").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.admins().await.unwrap().len(), 1);
+}

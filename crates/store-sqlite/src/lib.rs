@@ -288,6 +288,52 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn remove_absence(
+        &self,
+        region: &RegionId,
+        id: i64,
+        actor: &str,
+    ) -> Result<StoredAbsence> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
+        let row = sqlx::query("SELECT source, data FROM absences WHERE region_id = ? AND id = ?")
+            .bind(region.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("absence {id} in region \"{region}\"")))?;
+        let removed = StoredAbsence {
+            id,
+            source: if row.get::<&str, _>("source") == "file" {
+                AbsenceSource::File
+            } else {
+                AbsenceSource::Reported
+            },
+            absence: from_json(row.get("data"))?,
+        };
+        sqlx::query("DELETE FROM absences WHERE region_id = ? AND id = ?")
+            .bind(region.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let a = &removed.absence;
+        sqlx::query("INSERT INTO network_changes (region_id, at, actor, action, detail) VALUES (?, ?, ?, 'absence removed', ?)")
+            .bind(region.as_str())
+            .bind(now())
+            .bind(actor)
+            .bind(format!("{} no longer absent {} – {} ({})", a.staff, a.start, a.end, a.kind.as_str()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(removed)
+    }
+
     async fn save_rota(&self, rota: &NewRota) -> Result<Rota> {
         rota::save(&self.pool, rota, None).await
     }
@@ -507,6 +553,23 @@ impl Store for SqliteStore {
 
     async fn remove_second_factor(&self, email: &str) -> Result<()> {
         web::remove_second_factor(&self.pool, email).await
+    }
+
+    async fn add_admin(
+        &self,
+        email: &str,
+        actor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<touban_store::web::Admin> {
+        web::add_admin(&self.pool, email, actor, now).await
+    }
+
+    async fn remove_admin(&self, email: &str) -> Result<()> {
+        web::remove_admin(&self.pool, email).await
+    }
+
+    async fn admins(&self) -> Result<Vec<touban_store::web::Admin>> {
+        web::admins(&self.pool).await
     }
 
     async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {

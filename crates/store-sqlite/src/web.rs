@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-use touban_store::web::{Login, SecondFactor, Session};
+use touban_store::web::{Admin, Login, SecondFactor, Session};
 use touban_store::{NewMessage, Result, StoreError};
 
 use crate::records::{opt_time, ts};
@@ -244,4 +244,55 @@ pub async fn remove_second_factor(pool: &SqlitePool, email: &str) -> Result<()> 
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+pub async fn add_admin(
+    pool: &SqlitePool,
+    email: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Admin> {
+    sqlx::query("INSERT INTO web_admins (email, created_at, created_by) VALUES (?, ?, ?)")
+        .bind(email)
+        .bind(ts(now))
+        .bind(actor)
+        .execute(pool)
+        .await
+        .map_err(|e| match db_err(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("{email} is an admin already")),
+            other => other,
+        })?;
+    Ok(Admin {
+        email: email.to_string(),
+        created_at: parse_time(&ts(now))?,
+        created_by: actor.to_string(),
+    })
+}
+
+pub async fn remove_admin(pool: &SqlitePool, email: &str) -> Result<()> {
+    let r = sqlx::query("DELETE FROM web_admins WHERE email = ?")
+        .bind(email)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("admin {email}")));
+    }
+    Ok(())
+}
+
+pub async fn admins(pool: &SqlitePool) -> Result<Vec<Admin>> {
+    let rows = sqlx::query("SELECT email, created_at, created_by FROM web_admins ORDER BY email")
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Admin {
+                email: r.get("email"),
+                created_at: parse_time(r.get("created_at"))?,
+                created_by: r.get("created_by"),
+            })
+        })
+        .collect()
 }

@@ -157,6 +157,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn absences(&self, region: &RegionId) -> Result<Vec<StoredAbsence>>;
 
+    /// Removes one absence (reported, or from the file: a later import of
+    /// a file that still has it brings it back), recorded in the network's
+    /// history with `actor`. Returns what was removed; `NotFound` when the
+    /// region has no absence `id`.
+    async fn remove_absence(
+        &self,
+        region: &RegionId,
+        id: i64,
+        actor: &str,
+    ) -> Result<StoredAbsence>;
+
     /// Stores a rota as the next version of its month, as a draft.
     async fn save_rota(&self, rota: &NewRota) -> Result<Rota>;
 
@@ -408,4 +419,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Removes the address's second factor.
     async fn remove_second_factor(&self, email: &str) -> Result<()>;
+
+    /// Makes an address an admin of the web app; `Conflict` if it is one.
+    async fn add_admin(&self, email: &str, actor: &str, now: DateTime<Utc>) -> Result<web::Admin>;
+
+    /// Removes an admin; `NotFound` if the address is none.
+    async fn remove_admin(&self, email: &str) -> Result<()>;
+
+    /// The admins, by address.
+    async fn admins(&self) -> Result<Vec<web::Admin>>;
 }

@@ -48,3 +48,11 @@ pub struct SecondFactor {
     /// The newest time step used: a code of this step or older is refused.
     pub last_step: i64,
 }
+
+/// An admin of the web app (created with `touban admin add`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Admin {
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}

@@ -12,8 +12,8 @@ use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 use touban_domain::{Absence, AbsenceKind, StaffId};
 
-use crate::fairness::{AbsenceForm, Shown, person_page};
-use crate::pages::{Page, csrf_refused, failure, render};
+use crate::fairness::{AbsenceForm, Refused, Shown, person_page};
+use crate::pages::{Page, failure, render};
 use crate::session::SignedIn;
 use crate::{WebState, i18n};
 
@@ -37,10 +37,7 @@ pub async fn add(
     Path(id): Path<String>,
     Form(f): Form<Posted>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let (net, person) = match crate::staff_edit::person_of(&st, &me, &id).await {
+    let (net, person) = match crate::staff_edit::posted_person_of(&st, &me, &id, &f.csrf).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -122,7 +119,11 @@ pub async fn add(
                 .filter(|m| crate::pages::parse_month(m).is_some())
                 .or_else(|| from.or(to).map(|d| d.format("%Y-%m").to_string())),
         };
-        let mut r = person_page(&st, &me, &id, &shown, Some(form)).await;
+        let refused = Refused {
+            absence: Some(form),
+            ..Refused::default()
+        };
+        let mut r = person_page(&st, &me, &id, &shown, refused).await;
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return r;
     };
@@ -138,12 +139,30 @@ pub async fn add(
         Ok(r) => r,
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };
+    let period = format!(
+        "{} 〜 {}",
+        from.map(|d| i18n::date(d, me.lang)).unwrap_or_default(),
+        to.map(|d| i18n::date(d, me.lang)).unwrap_or_default()
+    );
+    done(&st, &me, &net, &person, &period, &reported.repairs, false).await
+}
+
+/// The page after a person became unavailable (absent or retired): each
+/// repair with its changes, whether it was published, and who is told.
+pub(crate) async fn done(
+    st: &WebState,
+    me: &SignedIn,
+    net: &touban_domain::Network,
+    person: &touban_domain::StaffMember,
+    period: &str,
+    repairs: &[touban_app::ops::Repaired],
+    retired: bool,
+) -> Response {
     let name = |s: &StaffId| {
         net.staff_member(s)
             .map_or_else(|| s.to_string(), |p| p.name.clone())
     };
-    let repairs: Vec<serde_json::Value> = reported
-        .repairs
+    let repairs: Vec<serde_json::Value> = repairs
         .iter()
         .map(|r| {
             let mut told = std::collections::BTreeSet::new();
@@ -174,19 +193,13 @@ pub async fn add(
             })
         })
         .collect();
-    let mut p = Page::signed_in(&st, &me).await;
+    let mut p = Page::signed_in(st, me).await;
+    p.set("retired", retired);
     p.set(
         "person",
         serde_json::json!({"id": person.id.to_string(), "name": person.name}),
     );
-    p.set(
-        "period",
-        format!(
-            "{} 〜 {}",
-            from.map(|d| i18n::date(d, me.lang)).unwrap_or_default(),
-            to.map(|d| i18n::date(d, me.lang)).unwrap_or_default()
-        ),
-    );
+    p.set("period", period);
     p.set("repairs", repairs);
     p.set(
         "coordinators",
@@ -196,5 +209,5 @@ pub async fn add(
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
     );
-    render(&st, "absence_done.html", p, StatusCode::OK)
+    render(st, "absence_done.html", p, StatusCode::OK)
 }

@@ -67,7 +67,7 @@ fn line(l: &Load) -> Line {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Shown {
     pub version: Option<u32>,
     pub month: Option<String>,
@@ -132,7 +132,22 @@ pub async fn person(
     Path(id): Path<String>,
     Query(q): Query<Shown>,
 ) -> Response {
-    person_page(&st, &me, &id, &q, None).await
+    person_page(&st, &me, &id, &q, Refused::default()).await
+}
+
+/// A small form sent back with its values and errors, field by field.
+#[derive(Debug, Default, Serialize)]
+pub struct SmallForm {
+    pub values: std::collections::BTreeMap<&'static str, String>,
+    pub errors: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// Which of the person page's forms was refused, as sent.
+#[derive(Debug, Default)]
+pub struct Refused {
+    pub absence: Option<AbsenceForm>,
+    pub request: Option<SmallForm>,
+    pub retire: Option<SmallForm>,
 }
 
 /// The absence form as sent back with its errors, field by field.
@@ -151,7 +166,7 @@ pub async fn person_page(
     me: &SignedIn,
     id: &str,
     q: &Shown,
-    form: Option<AbsenceForm>,
+    refused: Refused,
 ) -> Response {
     let st = st.clone();
     let net = match st.store.load_network(&me.region).await {
@@ -185,9 +200,29 @@ pub async fn person_page(
             .map_or_else(|| i.to_string(), |x| x.name.clone())
     };
     let mut p = Page::signed_in(&st, me).await;
-    let refused = form.is_some();
-    p.set("absence", form.unwrap_or_default());
-    p.set("refused", refused);
+    p.set(
+        "refused",
+        if refused.absence.is_some() {
+            "absence"
+        } else if refused.request.is_some() {
+            "request"
+        } else if refused.retire.is_some() {
+            "retire"
+        } else {
+            ""
+        },
+    );
+    p.set("absence", refused.absence.unwrap_or_default());
+    p.set("request_form", refused.request.unwrap_or_default());
+    p.set("retire_form", refused.retire.unwrap_or_default());
+    p.set(
+        "request_services",
+        net.services
+            .iter()
+            .filter(|s| net.eligible(&person, s))
+            .map(|s| serde_json::json!({"id": s.id.to_string(), "label": if en { s.name_en.clone().unwrap_or_else(|| s.name.clone()) } else { s.name.clone() }}))
+            .collect::<Vec<_>>(),
+    );
     p.set("saved", q.saved.is_some());
     p.set(
         "kinds",
@@ -216,24 +251,33 @@ pub async fn person_page(
             "fte": person.fte.get(),
             "skills": person.skills.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "cap": person.labour.monthly_cap_hours(),
+            "retired_from": person.retired_from.map(|d| i18n::date(d, me.lang)),
+            "retired_iso": person.retired_from.map(|d| d.to_string()),
         }),
     );
-    let absences: Vec<serde_json::Value> = net
-        .absences
+    let stored = match st.store.absences(&me.region).await {
+        Ok(a) => a,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let absences: Vec<serde_json::Value> = stored
         .iter()
-        .filter(|a| {
+        .filter(|x| {
+            let a = &x.absence;
             a.staff == person.id
                 && a.start.with_timezone(&tz).date_naive() < month.next().first_day()
                 && a.end.with_timezone(&tz).date_naive() >= month.first_day()
         })
-        .map(|a| {
+        .map(|x| {
+            let a = &x.absence;
             let s = a.start.with_timezone(&tz);
             let e = a.end.with_timezone(&tz);
             serde_json::json!({
+                "id": x.id,
                 "from": format!("{} {}", i18n::date(s.date_naive(), me.lang), s.format("%H:%M")),
                 "to": format!("{} {}", i18n::date(e.date_naive(), me.lang), e.format("%H:%M")),
                 "kind": if en { a.kind.as_str() } else { a.kind.label_ja() },
                 "reason": a.reason,
+                "file": x.source == touban_store::AbsenceSource::File,
             })
         })
         .collect();
@@ -245,6 +289,7 @@ pub async fn person_page(
     };
     let Some(rota) = rota else {
         p.set("version", None::<u32>);
+        p.set("requests", requests_of(&net, &person, month, None, me.lang));
         return render(&st, "person.html", p, StatusCode::OK);
     };
     let (_, history) = match touban_app::ops::context(st.store.as_ref(), &me.region, month).await {
@@ -282,27 +327,47 @@ pub async fn person_page(
         .into_iter()
         .find(|l| l.staff == person.id.as_str())
         .map(|l| line(&l));
-    let requests: Vec<serde_json::Value> = net
-        .requests
-        .iter()
-        .filter(|r| r.staff == person.id && month.contains(r.date))
-        .map(|r| {
-            let working = mine.iter().any(|a| {
-                a.shift.date == r.date && r.service.as_ref().is_none_or(|s| &a.shift.service == s)
-            });
-            let off = r.kind == touban_domain::RequestKind::Off;
-            serde_json::json!({
-                "date": i18n::date(r.date, me.lang),
-                "off": off,
-                "service": r.service.as_ref().and_then(|s| net.service(s)).map(|s| s.name.clone()),
-                "weight": r.weight,
-                "met": off != working,
-            })
-        })
-        .collect();
     p.set("version", rota.version);
     p.set("duties", duties);
     p.set("load", load);
-    p.set("requests", requests);
+    p.set(
+        "requests",
+        requests_of(&net, &person, month, Some(&mine), me.lang),
+    );
     render(&st, "person.html", p, StatusCode::OK)
+}
+
+/// The person's requests in the month, each met or not by `mine` (their
+/// duties in the version shown, when there is one).
+fn requests_of(
+    net: &touban_domain::Network,
+    person: &touban_domain::StaffMember,
+    month: touban_domain::Month,
+    mine: Option<&[&touban_domain::Assignment]>,
+    lang: &str,
+) -> Vec<serde_json::Value> {
+    net.requests
+        .iter()
+        .filter(|r| r.staff == person.id && month.contains(r.date))
+        .map(|r| {
+            let off = r.kind == touban_domain::RequestKind::Off;
+            let met = mine.map(|mine| {
+                let working = mine.iter().any(|a| {
+                    a.shift.date == r.date
+                        && r.service.as_ref().is_none_or(|s| &a.shift.service == s)
+                });
+                off != working
+            });
+            serde_json::json!({
+                "date": i18n::date(r.date, lang),
+                "iso": r.date.to_string(),
+                "kind": if off { "off" } else { "on" },
+                "service_id": r.service.as_ref().map(ToString::to_string),
+                "off": off,
+                "service": r.service.as_ref().and_then(|s| net.service(s)).map(|s| s.name.clone()),
+                "weight": r.weight,
+                "met": met,
+            })
+        })
+        .collect()
 }

@@ -54,6 +54,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "staff_edit.html",
     "second_factor.html",
     "account.html",
+    "patients.html",
 );
 
 /// The built-in templates, with those in `dir` (if any) in their place,
@@ -142,5 +143,21 @@ mod tests {
         let built_in = super::environment(None).unwrap();
         assert!(built_in.get_template("layout.html").is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_template_file_is_compiled_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut known: Vec<String> = super::TEMPLATES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        known.sort();
+        assert_eq!(files, known, "add new templates to TEMPLATES");
     }
 }

@@ -23,6 +23,8 @@ mod grid;
 mod i18n;
 mod network;
 mod pages;
+mod patients;
+mod person_forms;
 mod second_factor;
 pub mod session;
 mod sign_in;
@@ -155,6 +157,7 @@ const FAIR_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const CSS: &str = include_str!("../static/touban.css");
+const PATIENTS_CSS: &str = include_str!("../static/patients.css");
 
 async fn htmx() -> Response {
     static_file("text/javascript; charset=utf-8", HTMX)
@@ -162,6 +165,10 @@ async fn htmx() -> Response {
 
 async fn css() -> Response {
     static_file("text/css; charset=utf-8", CSS)
+}
+
+async fn patients_css() -> Response {
+    static_file("text/css; charset=utf-8", PATIENTS_CSS)
 }
 
 fn static_file(kind: &'static str, body: &'static str) -> Response {
@@ -203,6 +210,7 @@ pub fn router(state: WebState) -> Router {
             get(sign_in::confirm).post(sign_in::open),
         )
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/region", post(sign_in::switch_region))
         .route(
             "/second-factor",
             get(second_factor::form).post(second_factor::check),
@@ -215,6 +223,7 @@ pub fn router(state: WebState) -> Router {
         .route("/months/{month}/edit", post(cell::edit))
         .route("/months/{month}/publish", post(pages::publish))
         .route("/months/{month}/print", get(pages::print))
+        .route("/months/{month}/patients", get(patients::page))
         .route("/months/{month}/rota.csv", get(downloads::csv))
         .route("/months/{month}/rota.xlsx", get(downloads::xlsx))
         .route(
@@ -234,6 +243,16 @@ pub fn router(state: WebState) -> Router {
         .route("/people/{id}", get(fairness::person))
         .route("/people/{id}/absences", post(absences::add))
         .route(
+            "/people/{id}/absences/{absence}/remove",
+            post(person_forms::remove_absence),
+        )
+        .route("/people/{id}/requests", post(person_forms::add_request))
+        .route(
+            "/people/{id}/requests/remove",
+            post(person_forms::remove_request),
+        )
+        .route("/people/{id}/retire", post(person_forms::retire))
+        .route(
             "/people/{id}/edit",
             get(staff_edit::form).post(staff_edit::save),
         )
@@ -243,6 +262,7 @@ pub fn router(state: WebState) -> Router {
         .route("/audit", get(audit::page))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/touban.css", get(css))
+        .route("/static/patients.css", get(patients_css))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::record,

@@ -62,6 +62,7 @@ async fn list_page(st: &WebState, me: &SignedIn, net: &Network, f: Filter) -> Pa
                 "phone": p.phone.as_ref().map(ToString::to_string),
                 "email": p.email.to_string(),
                 "fte": p.fte.get(),
+                "retired": p.retired_from.map(|d| i18n::date(d, me.lang)),
             })
         })
         .collect();
@@ -281,7 +282,7 @@ pub async fn apply(State(st): State<WebState>, me: SignedIn, Form(f): Form<Apply
 /// import (by the app, the API or the CLI) are kept apart by the store and
 /// left out, as a re-import keeps them anyway.
 pub async fn download(State(st): State<WebState>, me: SignedIn) -> Response {
-    let net = match crate::staff_edit::file_network(&st, &me.region).await {
+    let net = match touban_app::staff::file_network(st.store.as_ref(), &me.region).await {
         Ok(n) => n,
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };

@@ -43,6 +43,20 @@ impl Page {
             .await
             .map_or_else(|_| me.region.to_string(), |n| n.region.name);
         p.set("region_name", name);
+        if me.admin {
+            p.set("admin", true);
+            p.set("region_id", me.region.as_str());
+            p.set(
+                "regions",
+                st.store
+                    .regions()
+                    .await
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| serde_json::json!({"id": r.id.as_str(), "name": r.name}))
+                    .collect::<Vec<_>>(),
+            );
+        }
         p
     }
 }

@@ -21,6 +21,8 @@ use touban_store::web::Session;
 use crate::WebState;
 
 pub const COOKIE: &str = "touban_session";
+/// The region an admin works in (admins may work in every region).
+pub const REGION_COOKIE: &str = "touban_region";
 /// Unused for this long, a session ends.
 pub const IDLE: Duration = Duration::hours(8);
 /// Whatever its use, a session ends this long after sign-in.
@@ -51,11 +53,13 @@ pub fn csrf_token(key: &[u8], id_hash: &str) -> String {
     touban_app::tokens::hex(&m.finalize().into_bytes())
 }
 
-/// A signed-in coordinator (part 1 of the web app is theirs).
+/// A signed-in coordinator, or an admin working in one region at a time.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub session: Session,
     pub region: RegionId,
+    /// An admin: may switch to any region.
+    pub admin: bool,
     pub csrf: String,
     pub lang: &'static str,
 }
@@ -138,14 +142,27 @@ where
         {
             return Err(SIGN_IN);
         }
-        let Grant::Coordinator { region } = &session.grant else {
-            return Err(SIGN_IN);
+        let (region, admin) = match &session.grant {
+            Grant::Coordinator { region } => (region.clone(), false),
+            Grant::Admin => {
+                // The region chosen (a cookie), else the first one.
+                let regions = st.store.regions().await.map_err(|_| SIGN_IN)?;
+                let chosen = jar.get(REGION_COOKIE).map(|c| c.value().to_string());
+                let r = regions
+                    .iter()
+                    .find(|r| Some(r.id.as_str()) == chosen.as_deref())
+                    .or(regions.first())
+                    .ok_or(SIGN_IN)?;
+                (r.id.clone(), true)
+            }
+            _ => return Err(SIGN_IN),
         };
         if now - session.last_seen_at > Duration::minutes(1) {
             let _ = st.store.touch_session(&id_hash, now).await;
         }
         Ok(Self(SignedIn {
-            region: region.clone(),
+            region,
+            admin,
             csrf: csrf_token(&st.key, &id_hash),
             lang: crate::i18n::lang(&jar),
             session,

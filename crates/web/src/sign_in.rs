@@ -36,15 +36,32 @@ pub struct AskForm {
     email: String,
 }
 
-/// The region whose coordinator this address is, if any.
-async fn coordinator_of(st: &WebState, email: &Email) -> anyhow::Result<Option<RegionId>> {
-    for r in st.store.regions().await? {
+/// What this address may do in the web app: a region's coordinator, or an
+/// admin (created with `touban admin add`); with the region its e-mails
+/// are filed under (an admin's: the first region).
+async fn grant_of(st: &WebState, email: &Email) -> anyhow::Result<Option<(Grant, RegionId)>> {
+    let regions = st.store.regions().await?;
+    for r in &regions {
         let net = st.store.load_network(&r.id).await?;
         if net.policy.coordinator_emails.iter().any(|e| e == email) {
-            return Ok(Some(r.id));
+            return Ok(Some((
+                Grant::Coordinator {
+                    region: r.id.clone(),
+                },
+                r.id.clone(),
+            )));
         }
     }
-    Ok(None)
+    let admin = st
+        .store
+        .admins()
+        .await?
+        .iter()
+        .any(|a| a.email.eq_ignore_ascii_case(email.as_str()));
+    Ok(match regions.first() {
+        Some(r) if admin => Some((Grant::Admin, r.id.clone())),
+        _ => None,
+    })
 }
 
 pub async fn ask(
@@ -95,8 +112,8 @@ pub async fn ask(
         return render(&st, "sign_in.html", p, StatusCode::TOO_MANY_REQUESTS);
     }
     // Known or not, the answer reads the same.
-    match coordinator_of(&st, &email).await {
-        Ok(Some(region)) if per_address < PER_ADDRESS => {
+    match grant_of(&st, &email).await {
+        Ok(Some((_, region))) if per_address < PER_ADDRESS => {
             let id = touban_app::tokens::hex(&touban_app::tokens::random_bytes(16));
             let login = Login {
                 id: id.clone(),
@@ -197,8 +214,8 @@ pub async fn open(
     let Ok(email) = Email::parse(&login.email) else {
         return Redirect::to("/sign-in").into_response();
     };
-    let region = match coordinator_of(&st, &email).await {
-        Ok(Some(r)) => r,
+    let (grant, region) = match grant_of(&st, &email).await {
+        Ok(Some(g)) => g,
         _ => return Redirect::to("/sign-in").into_response(),
     };
     // A second factor is asked for when the person has one, or the region
@@ -211,7 +228,7 @@ pub async fn open(
     let s = Session {
         id_hash,
         email: login.email,
-        grant: Grant::Coordinator { region },
+        grant,
         created_at: now,
         last_seen_at: now,
         expires_at: now + ABSOLUTE,
@@ -257,4 +274,39 @@ pub async fn sign_out(
         Redirect::to("/sign-in"),
     )
         .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegionForm {
+    csrf: String,
+    region: String,
+}
+
+/// `POST /region`: an admin chooses the region to work in (remembered in a
+/// cookie for the session's browser).
+pub async fn switch_region(
+    State(st): State<WebState>,
+    jar: CookieJar,
+    me: crate::SignedIn,
+    Form(f): Form<RegionForm>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return crate::pages::csrf_refused(&st, me.lang);
+    }
+    if !me.admin {
+        return crate::pages::not_found(&st, me.lang);
+    }
+    match st.store.regions().await {
+        Ok(rs) if rs.iter().any(|r| r.id.as_str() == f.region) => {}
+        Ok(_) => return crate::pages::not_found(&st, me.lang),
+        Err(e) => return crate::pages::failure(&st, me.lang, &e.to_string()),
+    }
+    let c = axum_extra::extract::cookie::Cookie::parse(format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
+        session::REGION_COOKIE,
+        f.region,
+        if st.secure { "; Secure" } else { "" }
+    ))
+    .expect("a well-formed cookie");
+    (jar.add(c), Redirect::to("/")).into_response()
 }

@@ -52,24 +52,6 @@ pub struct Posted {
     profession: String,
 }
 
-/// The network as stored, with only the absences of the file (reported
-/// ones are kept apart by the store and stay through an import).
-pub(crate) async fn file_network(
-    st: &WebState,
-    region: &touban_domain::RegionId,
-) -> Result<Network, touban_store::StoreError> {
-    let mut net = st.store.load_network(region).await?;
-    net.absences = st
-        .store
-        .absences(region)
-        .await?
-        .into_iter()
-        .filter(|a| a.source == touban_store::AbsenceSource::File)
-        .map(|a| a.absence)
-        .collect();
-    Ok(net)
-}
-
 /// The region's network and one of its people, or the page to show
 /// instead (not found, or a failure).
 pub(crate) async fn person_of(
@@ -87,6 +69,19 @@ pub(crate) async fn person_of(
         .and_then(|s| net.staff_member(&s).cloned())
         .ok_or_else(|| Box::new(not_found(st, me.lang)))?;
     Ok((net, person))
+}
+
+/// [`person_of`] for a posted form: its CSRF token checked first.
+pub(crate) async fn posted_person_of(
+    st: &WebState,
+    me: &SignedIn,
+    id: &str,
+    csrf: &str,
+) -> Result<(Network, touban_domain::StaffMember), Box<Response>> {
+    if !me.csrf_ok(csrf) {
+        return Err(Box::new(csrf_refused(st, me.lang)));
+    }
+    person_of(st, me, id).await
 }
 
 fn form_of(p: &touban_domain::StaffMember) -> Posted {
@@ -264,7 +259,7 @@ async fn apply(st: WebState, me: SignedIn, id: Option<String>, f: Posted) -> Res
         return csrf_refused(&st, me.lang);
     }
     let en = me.lang == "en";
-    let net = match file_network(&st, &me.region).await {
+    let net = match touban_app::staff::file_network(st.store.as_ref(), &me.region).await {
         Ok(n) => n,
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };

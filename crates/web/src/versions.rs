@@ -239,7 +239,7 @@ pub async fn versions(State(st): State<WebState>, me: SignedIn, Path(m): Path<St
                 "based_on": v.based_on,
                 "created": at(v.created_at),
                 "by": v.created_by,
-                "note": v.note,
+                "note": v.note.as_deref().map(|n| note(n, me.lang)),
                 "published": published,
                 "assignments": v.assignments,
             })
@@ -342,4 +342,81 @@ pub async fn diff(
     p.set("affected", names(&net, &affected));
     p.set("grid", g);
     render(&st, "diff.html", p, StatusCode::OK)
+}
+
+/// A version's note in the page's language. The store keeps the notes
+/// Touban writes in English ("generated in 0.7 s (Optimal), job 1",
+/// "manual edit of version 2: reason", "repair of version 3"); in Japanese
+/// they are said in Japanese, with the coordinator's own reason as typed.
+/// Anything else is shown as it is.
+pub(crate) fn note(n: &str, lang: &str) -> String {
+    if lang == "en" {
+        return n.to_string();
+    }
+    if let Some(rest) = n.strip_prefix("generated in ") {
+        // "0.7 s (Optimal), job 1" or "0.7 s (TimeLimit)".
+        let (secs, rest) = rest.split_once(" s (").unwrap_or((rest, ""));
+        let (quality, job) = rest.split_once(')').unwrap_or((rest, ""));
+        let quality = match quality {
+            "Optimal" => "最適解",
+            "TimeLimit" => "時間切れ・最良の解",
+            other => other,
+        };
+        let job = job.trim_start_matches(", job ").trim().to_string();
+        return if job.is_empty() {
+            format!("自動作成（{secs} 秒、{quality}）")
+        } else {
+            format!("自動作成（{secs} 秒、{quality}、ジョブ {job}）")
+        };
+    }
+    if let Some(rest) = n.strip_prefix("manual edit of version ") {
+        let (version, reason) = rest.split_once(": ").unwrap_or((rest, ""));
+        let (version, overridden) = match version.split_once(", overriding ") {
+            Some((v, o)) => (v, o.split(' ').next().unwrap_or("")),
+            None => (version, ""),
+        };
+        let mut out = format!("第{version}版を手で修正");
+        if !overridden.is_empty() {
+            out.push_str(&format!("（違反{overridden}件を承知で）"));
+        }
+        if !reason.is_empty() {
+            out.push_str(&format!("：{reason}"));
+        }
+        return out;
+    }
+    if let Some(v) = n.strip_prefix("repair of version ") {
+        return format!("第{v}版を修復（不在・退職による）");
+    }
+    n.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note;
+
+    #[test]
+    fn touban_s_notes_are_said_in_japanese() {
+        assert_eq!(
+            note("generated in 0.7 s (Optimal), job 1", "ja"),
+            "自動作成（0.7 秒、最適解、ジョブ 1）"
+        );
+        assert_eq!(
+            note("generated in 12.0 s (TimeLimit)", "ja"),
+            "自動作成（12.0 秒、時間切れ・最良の解）"
+        );
+        assert_eq!(note("manual edit of version 2", "ja"), "第2版を手で修正");
+        assert_eq!(
+            note(
+                "manual edit of version 2, overriding 1 violation(s): 本人了承",
+                "ja"
+            ),
+            "第2版を手で修正（違反1件を承知で）：本人了承"
+        );
+        assert_eq!(
+            note("repair of version 3", "ja"),
+            "第3版を修復（不在・退職による）"
+        );
+        assert_eq!(note("imported by hand", "ja"), "imported by hand");
+        assert_eq!(note("repair of version 3", "en"), "repair of version 3");
+    }
 }
