@@ -123,11 +123,24 @@ impl Verifier {
             )
         };
         let fp = fingerprint(token);
-        if let Ok(m) = self.seen.lock()
-            && let Some((c, at)) = m.get(&fp)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(c.clone());
+        let remembered = self.seen.lock().ok().and_then(|m| {
+            m.get(&fp)
+                .filter(|(_, at)| at.elapsed() < self.ttl)
+                .map(|(c, _)| c.clone())
+        });
+        if let Some(c) = remembered {
+            // The secret's check (Argon2, slow on purpose) is remembered;
+            // revocation is not: it is read each time, so that a token
+            // revoked by the web app, the CLI or another server stops at
+            // once.
+            return match store.credential(&c.credential).await {
+                Ok(cred) if cred.revoked_at.is_none() => Ok(c),
+                Ok(_) | Err(StoreError::NotFound(_)) => {
+                    self.forget(&c.credential);
+                    Err(denied())
+                }
+                Err(e) => Err(e.into()),
+            };
         }
         let (id, secret) = token.split_once('.').ok_or_else(denied)?;
         if id.len() > 64 || secret.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {

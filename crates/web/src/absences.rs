@@ -19,34 +19,46 @@ use crate::{WebState, i18n};
 
 #[derive(Debug, Deserialize)]
 pub struct Posted {
-    csrf: String,
-    from: String,
-    to: String,
-    kind: String,
+    pub(crate) csrf: String,
     #[serde(default)]
-    reason: String,
+    pub(crate) from: String,
+    #[serde(default)]
+    pub(crate) to: String,
+    #[serde(default)]
+    pub(crate) kind: String,
+    #[serde(default)]
+    pub(crate) reason: String,
     /// The month the page showed, shown again when the form is refused.
     #[serde(default)]
-    month: String,
+    pub(crate) month: String,
+    /// Who (a clinic's form; the person's page knows).
+    #[serde(default)]
+    pub(crate) staff: String,
 }
 
-/// `POST /people/{id}/absences`.
-pub async fn add(
-    State(st): State<WebState>,
-    me: SignedIn,
-    Path(id): Path<String>,
-    Form(f): Form<Posted>,
-) -> Response {
-    let (net, person) = match crate::staff_edit::posted_person_of(&st, &me, &id, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let en = me.lang == "en";
+/// The absence kinds for a form's select.
+pub(crate) fn kinds(en: bool) -> Vec<serde_json::Value> {
+    AbsenceKind::ALL
+        .iter()
+        .map(|k| serde_json::json!({"id": k.as_str(), "label": if en { k.as_str() } else { k.label_ja() }}))
+        .collect()
+}
+
+/// The absence a form describes for `staff` (whole days, in the region's
+/// time zone); or the form with each error next to its field, and the
+/// first day given (to show its month again).
+pub(crate) fn read(
+    f: &Posted,
+    staff: Option<&StaffId>,
+    tz: chrono_tz::Tz,
+    en: bool,
+) -> Result<Absence, Box<(AbsenceForm, Option<NaiveDate>)>> {
     let mut form = AbsenceForm {
         from: f.from.clone(),
         to: f.to.clone(),
         kind: f.kind.clone(),
         reason: f.reason.clone(),
+        staff: f.staff.clone(),
         errors: Default::default(),
     };
     let date =
@@ -84,14 +96,13 @@ pub async fn add(
             i18n::pick(en, "500文字までにしてください", "At most 500 characters").into(),
         );
     }
-    let tz = net.region.time_zone;
     let midnight = |d: NaiveDate| {
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
             .earliest()
             .map(|t| t.fixed_offset())
     };
     let mut absence = None;
-    if let (Some(a), Some(b), Some(k)) = (from, to, kind) {
+    if let (Some(a), Some(b), Some(k), Some(staff)) = (from, to, kind, staff) {
         if b < a {
             form.errors.insert(
                 "to",
@@ -103,7 +114,7 @@ pub async fn add(
             );
         } else if let (Some(start), Some(end)) = (midnight(a), b.succ_opt().and_then(midnight)) {
             let reason = Some(f.reason.trim().to_string()).filter(|r| !r.is_empty());
-            match Absence::new(person.id.clone(), start, end, k, reason) {
+            match Absence::new(staff.clone(), start, end, k, reason) {
                 Ok(x) => absence = Some(x),
                 Err(e) => {
                     form.errors.insert("to", e.0);
@@ -111,40 +122,81 @@ pub async fn add(
             }
         }
     }
-    let Some(absence) = absence.filter(|_| form.errors.is_empty()) else {
-        let shown = Shown {
-            saved: None,
-            version: None,
-            month: Some(f.month.clone())
-                .filter(|m| crate::pages::parse_month(m).is_some())
-                .or_else(|| from.or(to).map(|d| d.format("%Y-%m").to_string())),
-        };
-        let refused = Refused {
-            absence: Some(form),
-            ..Refused::default()
-        };
-        let mut r = person_page(&st, &me, &id, &shown, refused).await;
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return r;
+    match absence.filter(|_| form.errors.is_empty()) {
+        Some(a) => Ok(a),
+        None => Err(Box::new((form, from.or(to)))),
+    }
+}
+
+/// `POST /people/{id}/absences`.
+pub async fn add(
+    State(st): State<WebState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<Posted>,
+) -> Response {
+    let (net, person) = match crate::staff_edit::posted_person_of(&st, &me, &id, &f.csrf).await {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
+    let read = read(&f, Some(&person.id), net.region.time_zone, en);
+    let absence = match read {
+        Ok(a) => a,
+        Err(refused) => {
+            let (form, first) = *refused;
+            let shown = Shown {
+                saved: None,
+                version: None,
+                month: Some(f.month.clone())
+                    .filter(|m| crate::pages::parse_month(m).is_some())
+                    .or_else(|| first.map(|d| d.format("%Y-%m").to_string())),
+            };
+            let refused = Refused {
+                absence: Some(form),
+                ..Refused::default()
+            };
+            let mut r = person_page(&st, &me, &id, &shown, refused).await;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return r;
+        }
+    };
+    report_and_show(&st, &me, &net, &person, &absence).await
+}
+
+/// Reports the absence (the rota is repaired) and shows what was done.
+pub(crate) async fn report_and_show(
+    st: &WebState,
+    me: &SignedIn,
+    net: &touban_domain::Network,
+    person: &touban_domain::StaffMember,
+    absence: &Absence,
+) -> Response {
+    let tz = net.region.time_zone;
+    let (from, to) = (
+        absence.start.with_timezone(&tz).date_naive(),
+        (absence.end - chrono::Duration::seconds(1))
+            .with_timezone(&tz)
+            .date_naive(),
+    );
     let reported = match touban_app::absences::report(
         st.store.as_ref(),
         &st.jobs,
         &me.region,
-        &absence,
+        absence,
         &me.actor(),
     )
     .await
     {
         Ok(r) => r,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(e) => return failure(st, me.lang, &e.to_string()),
     };
     let period = format!(
         "{} 〜 {}",
-        from.map(|d| i18n::date(d, me.lang)).unwrap_or_default(),
-        to.map(|d| i18n::date(d, me.lang)).unwrap_or_default()
+        i18n::date(from, me.lang),
+        i18n::date(to, me.lang)
     );
-    done(&st, &me, &net, &person, &period, &reported.repairs, false).await
+    done(st, me, net, person, &period, &reported.repairs, false).await
 }
 
 /// The page after a person became unavailable (absent or retired): each

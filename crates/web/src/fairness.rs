@@ -153,6 +153,8 @@ pub struct Refused {
 /// The absence form as sent back with its errors, field by field.
 #[derive(Debug, Default, Serialize)]
 pub struct AbsenceForm {
+    /// Who (a clinic's form).
+    pub staff: String,
     pub from: String,
     pub to: String,
     pub kind: String,

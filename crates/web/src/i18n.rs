@@ -55,6 +55,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "second_factor.html",
     "account.html",
     "patients.html",
+    "me.html",
+    "me_calendar.html",
+    "me_absence.html",
+    "absence_form.html",
+    "clinic.html",
 );
 
 /// The built-in templates, with those in `dir` (if any) in their place,

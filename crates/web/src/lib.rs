@@ -17,10 +17,12 @@ use touban_store::Store;
 mod absences;
 mod audit;
 mod cell;
+mod clinic;
 mod downloads;
 mod fairness;
 mod grid;
 mod i18n;
+mod me;
 mod network;
 mod pages;
 mod patients;
@@ -158,6 +160,7 @@ const FAIR_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const CSS: &str = include_str!("../static/touban.css");
 const PATIENTS_CSS: &str = include_str!("../static/patients.css");
+const COPY_JS: &str = include_str!("../static/copy.js");
 
 async fn htmx() -> Response {
     static_file("text/javascript; charset=utf-8", HTMX)
@@ -165,6 +168,10 @@ async fn htmx() -> Response {
 
 async fn css() -> Response {
     static_file("text/css; charset=utf-8", CSS)
+}
+
+async fn copy_js() -> Response {
+    static_file("text/javascript; charset=utf-8", COPY_JS)
 }
 
 async fn patients_css() -> Response {
@@ -263,6 +270,18 @@ pub fn router(state: WebState) -> Router {
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/touban.css", get(css))
         .route("/static/patients.css", get(patients_css))
+        .route("/static/copy.js", get(copy_js))
+        .route("/me", get(me::duties))
+        .route("/me/calendar", get(me::calendar))
+        .route("/me/calendar/new", post(me::new_feed))
+        .route("/me/calendar/{id}/revoke", post(me::revoke_feed))
+        .route(
+            "/me/absence",
+            get(me::absence_form).post(me::report_absence),
+        )
+        .route("/clinic", get(clinic::home))
+        .route("/clinic/absence", post(clinic::report))
+        .route("/clinic/patients", get(clinic::patients))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::record,

@@ -4,7 +4,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use touban_app::ops::{self, PublishError};
@@ -43,6 +43,14 @@ impl Page {
             .await
             .map_or_else(|_| me.region.to_string(), |n| n.region.name);
         p.set("region_name", name);
+        p.set(
+            "role",
+            match me.who {
+                crate::session::Who::Staff(_) => "staff",
+                crate::session::Who::Institution(_) => "clinic",
+                _ => "coordinator",
+            },
+        );
         if me.admin {
             p.set("admin", true);
             p.set("region_id", me.region.as_str());
@@ -140,7 +148,7 @@ pub async fn root(
     me: Result<SignedIn, crate::session::SignInFirst>,
 ) -> Response {
     match me {
-        Err(_) => Redirect::to("/sign-in").into_response(),
+        Err(to) => to.into_response(),
         Ok(me) => home(&st, &me).await,
     }
 }

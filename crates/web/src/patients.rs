@@ -31,7 +31,6 @@ pub async fn page(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let en = me.lang == "en";
     let service = match q.service.as_deref() {
         None | Some("") => net.services.first().map(|s| s.id.clone()),
         Some(s) => match ServiceId::parse(s)
@@ -45,10 +44,27 @@ pub async fn page(
     let Some(service) = service else {
         return not_found(&st, me.lang);
     };
-    let svc = net.service(&service).expect("checked above");
-    let inst = Instance::shifts_only(&net, month);
+    render_list(&st, &me, &net, month, &rota, &service, true).await
+}
+
+/// The patient list of `service` in `rota`; `chooser`: with the form to
+/// pick another service (a coordinator's page).
+pub(crate) async fn render_list(
+    st: &WebState,
+    me: &SignedIn,
+    net: &touban_domain::Network,
+    month: touban_domain::Month,
+    rota: &touban_domain::Rota,
+    service: &ServiceId,
+    chooser: bool,
+) -> Response {
+    let en = me.lang == "en";
+    let Some(svc) = net.service(service) else {
+        return not_found(st, me.lang);
+    };
+    let inst = Instance::shifts_only(net, month);
     let tz = net.region.time_zone;
-    let rows: Vec<serde_json::Value> = touban_app::patients::rows(&inst, &rota.assignments, &service)
+    let rows: Vec<serde_json::Value> = touban_app::patients::rows(&inst, &rota.assignments, service)
         .iter()
         .map(|r| {
             let s = r.start.with_timezone(&tz);
@@ -67,7 +83,8 @@ pub async fn page(
             })
         })
         .collect();
-    let mut p = Page::signed_in(&st, &me).await;
+    let mut p = Page::signed_in(st, me).await;
+    p.set("chooser", chooser);
     p.set("month", month.to_string());
     p.set("month_label", i18n::month(month, me.lang));
     p.set("version", rota.version);
@@ -94,5 +111,5 @@ pub async fn page(
         i18n::date(Utc::now().with_timezone(&tz).date_naive(), me.lang),
     );
     p.set("rows", rows);
-    render(&st, "patients.html", p, StatusCode::OK)
+    render(st, "patients.html", p, StatusCode::OK)
 }

@@ -53,13 +53,25 @@ pub fn csrf_token(key: &[u8], id_hash: &str) -> String {
     touban_app::tokens::hex(&m.finalize().into_bytes())
 }
 
-/// A signed-in coordinator, or an admin working in one region at a time.
+/// Who a session is: the coordinators' pages are for coordinators and
+/// admins; staff and institutions have their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Coordinator,
+    Admin,
+    Staff(touban_domain::StaffId),
+    Institution(touban_domain::InstitutionId),
+}
+
+/// A signed-in person: a coordinator, an admin working in one region at a
+/// time, a staff member or an institution.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub session: Session,
     pub region: RegionId,
     /// An admin: may switch to any region.
     pub admin: bool,
+    pub who: Who,
     pub csrf: String,
     pub lang: &'static str,
 }
@@ -96,6 +108,28 @@ impl IntoResponse for SignInFirst {
 
 const SIGN_IN: SignInFirst = SignInFirst { to: "/sign-in" };
 
+/// A live session that passed its second factor (if it needs one).
+pub async fn verified<S>(parts: &mut Parts, state: &S) -> Result<SignedIn, SignInFirst>
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    let me = Pending::from_request_parts(parts, state).await?.0;
+    if me.session.verified_at.is_none() {
+        return Err(SignInFirst {
+            to: "/second-factor",
+        });
+    }
+    Ok(me)
+}
+
+impl SignInFirst {
+    /// To another page first.
+    pub const fn to(to: &'static str) -> Self {
+        Self { to }
+    }
+}
+
 impl<S> FromRequestParts<S> for SignedIn
 where
     S: Send + Sync,
@@ -104,13 +138,13 @@ where
     type Rejection = SignInFirst;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, SignInFirst> {
-        let me = Pending::from_request_parts(parts, state).await?.0;
-        if me.session.verified_at.is_none() {
-            return Err(SignInFirst {
-                to: "/second-factor",
-            });
+        let me = verified(parts, state).await?;
+        // Staff and institutions have pages of their own.
+        match me.who {
+            Who::Staff(_) => Err(SignInFirst { to: "/me" }),
+            Who::Institution(_) => Err(SignInFirst { to: "/clinic" }),
+            Who::Coordinator | Who::Admin => Ok(me),
         }
-        Ok(me)
     }
 }
 
@@ -142,8 +176,13 @@ where
         {
             return Err(SIGN_IN);
         }
-        let (region, admin) = match &session.grant {
-            Grant::Coordinator { region } => (region.clone(), false),
+        let (region, who) = match &session.grant {
+            Grant::Coordinator { region } => (region.clone(), Who::Coordinator),
+            Grant::Staff { region, staff } => (region.clone(), Who::Staff(staff.clone())),
+            Grant::Institution {
+                region,
+                institution,
+            } => (region.clone(), Who::Institution(institution.clone())),
             Grant::Admin => {
                 // The region chosen (a cookie), else the first one.
                 let regions = st.store.regions().await.map_err(|_| SIGN_IN)?;
@@ -153,7 +192,7 @@ where
                     .find(|r| Some(r.id.as_str()) == chosen.as_deref())
                     .or(regions.first())
                     .ok_or(SIGN_IN)?;
-                (r.id.clone(), true)
+                (r.id.clone(), Who::Admin)
             }
             _ => return Err(SIGN_IN),
         };
@@ -162,7 +201,8 @@ where
         }
         Ok(Self(SignedIn {
             region,
-            admin,
+            admin: who == Who::Admin,
+            who,
             csrf: csrf_token(&st.key, &id_hash),
             lang: crate::i18n::lang(&jar),
             session,

@@ -36,11 +36,13 @@ pub struct AskForm {
     email: String,
 }
 
-/// What this address may do in the web app: a region's coordinator, or an
-/// admin (created with `touban admin add`); with the region its e-mails
+/// What this address may do in the web app, in this order: a region's
+/// coordinator, an admin (created with `touban admin add`), an
+/// institution (its `email`), a staff member; with the region its e-mails
 /// are filed under (an admin's: the first region).
 async fn grant_of(st: &WebState, email: &Email) -> anyhow::Result<Option<(Grant, RegionId)>> {
     let regions = st.store.regions().await?;
+    let mut nets = Vec::new();
     for r in &regions {
         let net = st.store.load_network(&r.id).await?;
         if net.policy.coordinator_emails.iter().any(|e| e == email) {
@@ -51,6 +53,7 @@ async fn grant_of(st: &WebState, email: &Email) -> anyhow::Result<Option<(Grant,
                 r.id.clone(),
             )));
         }
+        nets.push(net);
     }
     let admin = st
         .store
@@ -58,10 +61,39 @@ async fn grant_of(st: &WebState, email: &Email) -> anyhow::Result<Option<(Grant,
         .await?
         .iter()
         .any(|a| a.email.eq_ignore_ascii_case(email.as_str()));
-    Ok(match regions.first() {
-        Some(r) if admin => Some((Grant::Admin, r.id.clone())),
-        _ => None,
-    })
+    if admin && let Some(r) = regions.first() {
+        return Ok(Some((Grant::Admin, r.id.clone())));
+    }
+    for net in &nets {
+        let region = net.region.id.clone();
+        if let Some(i) = net
+            .institutions
+            .iter()
+            .find(|i| i.email.as_ref() == Some(email))
+        {
+            return Ok(Some((
+                Grant::Institution {
+                    region: region.clone(),
+                    institution: i.id.clone(),
+                },
+                region,
+            )));
+        }
+        if let Some(p) = net
+            .staff
+            .iter()
+            .find(|p| &p.email == email && p.retired_from.is_none())
+        {
+            return Ok(Some((
+                Grant::Staff {
+                    region: region.clone(),
+                    staff: p.id.clone(),
+                },
+                region,
+            )));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn ask(
@@ -220,7 +252,9 @@ pub async fn open(
     };
     // A second factor is asked for when the person has one, or the region
     // requires one (they set it up first).
-    let needs_factor = match crate::second_factor::needed(&st, &login.email, &region).await {
+    let officer = matches!(grant, Grant::Coordinator { .. } | Grant::Admin);
+    let needs_factor = match crate::second_factor::needed(&st, &login.email, &region, officer).await
+    {
         Ok(n) => n,
         Err(e) => return crate::pages::failure(&st, lang, &e.to_string()),
     };

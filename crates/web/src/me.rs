@@ -1,0 +1,459 @@
+//! The staff's own pages (issue 16, phone first): my duties — the next
+//! ones first, with who else is on and who takes over after, then the
+//! month with hours, nights and holidays against the caps — and my
+//! calendar (a personal feed address, its QR code, how to add it, revoke).
+//! Staff see published versions only, and accepted cover as duties.
+
+use axum::Form;
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, Utc};
+use serde::Deserialize;
+use touban_domain::{Month, StaffId};
+use touban_solver::Instance;
+use touban_store::Grant;
+
+use crate::pages::{Page, csrf_refused, failure, not_found, render};
+use crate::session::{SignInFirst, SignedIn, Who};
+use crate::{WebState, i18n};
+
+/// A signed-in staff member.
+#[derive(Debug, Clone)]
+pub struct StaffIn(pub SignedIn, pub StaffId);
+
+impl<S> FromRequestParts<S> for StaffIn
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = SignInFirst;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, SignInFirst> {
+        let me = crate::session::verified(parts, state).await?;
+        match me.who.clone() {
+            Who::Staff(id) => Ok(Self(me, id)),
+            _ => Err(SignInFirst::to("/")),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+/// One duty as the page shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct DutyLine {
+    date: String,
+    iso: String,
+    time: String,
+    service: String,
+    template: String,
+    place: Option<String>,
+    backup: bool,
+    night: bool,
+    holiday: bool,
+    with: Vec<String>,
+    next: Vec<String>,
+    cover: bool,
+}
+
+/// `GET /me?month=M`: my duties.
+pub async fn duties(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let en = me.lang == "en";
+    let net = match st.store.load_network(&me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let Some(person) = net.staff_member(&id).cloned() else {
+        return not_found(&st, me.lang);
+    };
+    let tz = net.region.time_zone;
+    let now = Utc::now().with_timezone(&tz);
+    let this_month = Month::new(now.year(), now.month()).expect("a real month");
+    let month = match q.month.as_deref().map(Month::parse) {
+        Some(Ok(m)) => m,
+        Some(Err(_)) => return not_found(&st, me.lang),
+        None => this_month,
+    };
+    // This month and the next, published, for "next duties"; the month
+    // asked for, for the table.
+    let mut upcoming: Vec<DutyLine> = Vec::new();
+    let mut table: Vec<DutyLine> = Vec::new();
+    let mut totals = (0usize, 0usize, 0usize, 0.0f64);
+    let mut published_month = None;
+    let mut months = vec![this_month, this_month.next()];
+    if !months.contains(&month) {
+        months.push(month);
+    }
+    for m in months {
+        let rota = match st.store.published_rota(&me.region, m).await {
+            Ok(r) => r,
+            Err(e) => return failure(&st, me.lang, &e.to_string()),
+        };
+        let Some(rota) = rota else { continue };
+        if m == month {
+            published_month = Some(rota.version);
+        }
+        let inst = Instance::shifts_only(&net, m);
+        let name = |s: &StaffId| {
+            net.staff_member(s)
+                .map_or_else(|| s.to_string(), |p| p.name.clone())
+        };
+        for a in rota.assignments.iter().filter(|a| a.staff == id) {
+            let Some(&si) = inst.shift_index.get(&a.shift) else {
+                continue;
+            };
+            let info = &inst.shifts[si];
+            let svc = inst.service(si);
+            let s = info.shift.start.with_timezone(&tz);
+            let e = info.shift.end.with_timezone(&tz);
+            let with: Vec<String> = rota
+                .assignments
+                .iter()
+                .filter(|b| b.shift == a.shift && b.staff != id)
+                .map(|b| name(&b.staff))
+                .collect();
+            // Who takes over: the same service's shift starting as mine ends.
+            let next: Vec<String> = inst
+                .shifts
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.service == info.service && x.shift.start == info.shift.end)
+                .flat_map(|(_, x)| {
+                    let k = x.shift.key();
+                    rota.assignments
+                        .iter()
+                        .filter(move |b| b.shift == k)
+                        .map(|b| name(&b.staff))
+                })
+                .collect();
+            let line = DutyLine {
+                date: i18n::date(a.shift.date, me.lang),
+                iso: a.shift.date.to_string(),
+                time: format!("{}–{}", s.format("%H:%M"), e.format("%H:%M")),
+                service: if en {
+                    svc.name_en.clone().unwrap_or_else(|| svc.name.clone())
+                } else {
+                    svc.name.clone()
+                },
+                template: svc
+                    .template(&a.shift.template)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+                place: svc
+                    .host
+                    .as_ref()
+                    .and_then(|h| net.institution(h))
+                    .map(|i| i.name.clone()),
+                backup: a.role == touban_domain::Role::Backup,
+                night: info.night,
+                holiday: info.holiday_like(),
+                with,
+                next,
+                cover: false,
+            };
+            if m == month {
+                totals.0 += 1;
+                totals.1 += usize::from(info.night);
+                totals.2 += usize::from(info.holiday_like());
+                if info.counts {
+                    totals.3 += info.hours();
+                }
+            }
+            if info.shift.end > now.fixed_offset() {
+                upcoming.push(line.clone());
+            }
+            if m == month {
+                table.push(line);
+            }
+        }
+    }
+    // Accepted cover is a duty too.
+    let edge = |m: Month| {
+        m.first_day()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.fixed_offset())
+    };
+    if let (Some(from), Some(to)) = (
+        edge(this_month.min(month)),
+        edge(month.max(this_month.next()).next()),
+    ) {
+        match touban_app::cover::accepted_covers(st.store.as_ref(), &net, from, to).await {
+            Ok(covers) => {
+                for (cid, d) in covers.into_iter().filter(|(_, d)| d.staff == id) {
+                    let place = match st.store.cover(cid).await {
+                        Ok(c) => net
+                            .institution(&c.request.institution)
+                            .map(|i| i.name.clone()),
+                        Err(_) => None,
+                    };
+                    let s = d.start.with_timezone(&tz);
+                    let e = d.end.with_timezone(&tz);
+                    let line = DutyLine {
+                        date: i18n::date(d.date, me.lang),
+                        iso: d.date.to_string(),
+                        time: format!("{}–{}", s.format("%H:%M"), e.format("%H:%M")),
+                        service: i18n::pick(en, "応援（代診）", "Cover").into(),
+                        template: String::new(),
+                        place,
+                        backup: false,
+                        night: d.night,
+                        holiday: false,
+                        with: Vec::new(),
+                        next: Vec::new(),
+                        cover: true,
+                    };
+                    if d.end > now.fixed_offset() {
+                        upcoming.push(line.clone());
+                    }
+                    if month.contains(d.date) {
+                        table.push(line);
+                    }
+                }
+            }
+            Err(e) => return failure(&st, me.lang, &e.to_string()),
+        }
+    }
+    upcoming.sort_by(|a, b| (&a.iso, &a.time).cmp(&(&b.iso, &b.time)));
+    upcoming.truncate(5);
+    table.sort_by(|a, b| (&a.iso, &a.time).cmp(&(&b.iso, &b.time)));
+    let mut p = Page::signed_in(&st, &me).await;
+    p.set(
+        "person",
+        serde_json::json!({"name": person.name, "id": person.id.to_string()}),
+    );
+    p.set("upcoming", upcoming);
+    p.set("duties", table);
+    p.set("version", published_month);
+    p.set("month", month.to_string());
+    p.set("month_label", i18n::month(month, me.lang));
+    p.set("prev", month.prev().to_string());
+    p.set("next", month.next().to_string());
+    p.set(
+        "totals",
+        serde_json::json!({
+            "duties": totals.0, "nights": totals.1, "holidays": totals.2,
+            "hours": format!("{:.1}", totals.3),
+            "cap": person.labour.monthly_cap_hours(),
+            "max_nights": person.labour.max_nights_per_month,
+        }),
+    );
+    render(&st, "me.html", p, StatusCode::OK)
+}
+
+/// `GET /me/calendar`: the feeds I have (not their secrets) and how to add
+/// one to a phone's calendar.
+pub async fn calendar(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Query(q): Query<Revoked>,
+) -> Response {
+    calendar_page(&st, &me, &id, None, q.revoked.is_some()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Revoked {
+    revoked: Option<String>,
+}
+
+async fn calendar_page(
+    st: &WebState,
+    me: &SignedIn,
+    id: &StaffId,
+    new_url: Option<String>,
+    revoked: bool,
+) -> Response {
+    let feeds = match st.store.credentials(Some(&me.region)).await {
+        Ok(c) => c,
+        Err(e) => return failure(st, me.lang, &e.to_string()),
+    };
+    let tz = match st.store.load_network(&me.region).await {
+        Ok(n) => n.region.time_zone,
+        Err(e) => return failure(st, me.lang, &e.to_string()),
+    };
+    let mine: Vec<serde_json::Value> = feeds
+        .iter()
+        .filter(|c| matches!(&c.grant, Grant::StaffFeed { staff, .. } if staff == id))
+        .filter(|c| c.revoked_at.is_none())
+        .map(|c| {
+            let at = c.created_at.with_timezone(&tz);
+            serde_json::json!({
+                "id": c.id,
+                "created": format!("{} {}", i18n::date(at.date_naive(), me.lang), at.format("%H:%M")),
+            })
+        })
+        .collect();
+    let mut p = Page::signed_in(st, me).await;
+    p.set("feeds", mine);
+    p.set("revoked", revoked);
+    if let Some(url) = new_url {
+        let qr = qrcode::QrCode::new(url.as_bytes())
+            .map(|q| {
+                q.render::<qrcode::render::svg::Color<'_>>()
+                    .min_dimensions(180, 180)
+                    .build()
+            })
+            .ok();
+        p.set(
+            "qr",
+            qr.map(|svg| {
+                format!(
+                    "data:image/svg+xml;base64,{}",
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, svg)
+                )
+            }),
+        );
+        p.set(
+            "webcal",
+            url.replacen("https://", "webcal://", 1)
+                .replacen("http://", "webcal://", 1),
+        );
+        p.set("new_url", url);
+    }
+    render(st, "me_calendar.html", p, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /me/calendar/new`: a new feed address, shown once.
+pub async fn new_feed(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return csrf_refused(&st, me.lang);
+    }
+    let issued = match touban_app::tokens::issue(
+        Grant::StaffFeed {
+            region: me.region.clone(),
+            staff: id.clone(),
+        },
+        &format!("feed of {id}"),
+        &me.actor(),
+    ) {
+        Ok(i) => i,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    if let Err(e) = st.store.create_credential(&issued.credential).await {
+        return failure(&st, me.lang, &e.to_string());
+    }
+    let url = format!("{}/api/v1/feeds/{}.ics", st.public_url, issued.token);
+    calendar_page(&st, &me, &id, Some(url), false).await
+}
+
+/// `POST /me/calendar/{id}/revoke`: the address stops working.
+pub async fn revoke_feed(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Path(feed): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return csrf_refused(&st, me.lang);
+    }
+    // Only my own feed.
+    match st.store.credential(&feed).await {
+        Ok(c) if matches!(&c.grant, Grant::StaffFeed { staff, .. } if *staff == id) => {}
+        _ => return not_found(&st, me.lang),
+    }
+    if let Err(e) = st.store.revoke_credential(&feed, &me.actor()).await {
+        return failure(&st, me.lang, &e.to_string());
+    }
+    Redirect::to("/me/calendar?revoked=1").into_response()
+}
+
+/// `GET /me/absence`: the form to report my own absence.
+pub async fn absence_form(State(st): State<WebState>, StaffIn(me, _): StaffIn) -> Response {
+    absence_page(&st, &me, None, StatusCode::OK).await
+}
+
+async fn absence_page(
+    st: &WebState,
+    me: &SignedIn,
+    refused: Option<crate::fairness::AbsenceForm>,
+    status: StatusCode,
+) -> Response {
+    let mut p = Page::signed_in(st, me).await;
+    p.set("kinds", crate::absences::kinds(me.lang == "en"));
+    p.set("refused", refused.is_some());
+    p.set("absence", refused.unwrap_or_default());
+    render(st, "me_absence.html", p, status)
+}
+
+/// `POST /me/absence`: reported like a clinic's report (the rota is
+/// repaired); the page says how many of my duties change and whether the
+/// new rota is published, never who replaces me before it is.
+pub async fn report_absence(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Form(f): Form<crate::absences::Posted>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return csrf_refused(&st, me.lang);
+    }
+    let en = me.lang == "en";
+    let net = match st.store.load_network(&me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let absence = match crate::absences::read(&f, Some(&id), net.region.time_zone, en) {
+        Ok(a) => a,
+        Err(refused) => {
+            let (form, _) = *refused;
+            return absence_page(&st, &me, Some(form), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let reported = match touban_app::absences::report(
+        st.store.as_ref(),
+        &st.jobs,
+        &me.region,
+        &absence,
+        &me.actor(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let affected: usize = reported
+        .repairs
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| c.before.contains(&id))
+        .count();
+    let tz = net.region.time_zone;
+    let mut p = Page::signed_in(&st, &me).await;
+    p.set("done", true);
+    p.set(
+        "period",
+        format!(
+            "{} 〜 {}",
+            i18n::date(absence.start.with_timezone(&tz).date_naive(), me.lang),
+            i18n::date(
+                (absence.end - chrono::Duration::seconds(1))
+                    .with_timezone(&tz)
+                    .date_naive(),
+                me.lang
+            )
+        ),
+    );
+    p.set("affected", affected);
+    p.set(
+        "published",
+        !reported.repairs.is_empty() && reported.repairs.iter().all(|r| r.published),
+    );
+    render(&st, "me_absence.html", p, StatusCode::OK)
+}

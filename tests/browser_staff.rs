@@ -1,0 +1,259 @@
+//! The web app for staff and clinics in a real browser at phone width
+//! (issue 16, first part): a nurse signs in by e-mail link, sees her next
+//! duties and her month, makes a calendar address (the feed answers with
+//! her duties) and revokes it (the feed stops), is kept out of the
+//! coordinators' pages, and reports her own absence (a missing date
+//! refused next to the field; the rota is repaired). A clinic signs in,
+//! sees who covers it now and next, prints a service's patient list, and
+//! reports one of its staff absent and sees the repair.
+
+#[path = "support/browser.rs"]
+mod browser;
+#[path = "smtp/harness.rs"]
+mod harness;
+#[path = "support/cli.rs"]
+mod support;
+
+use browser::*;
+use fantoccini::Locator;
+use support::*;
+
+/// The month after today's in Japan, as YYYY-MM.
+fn next_month() -> String {
+    use chrono::Datelike;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    format!("{y:04}-{m:02}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("web.db");
+    let dbs = db.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = touban(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    ok(&["import", demo().to_str().unwrap(), "--db", dbs]);
+    let month = next_month();
+    ok(&["generate", "--month", &month, "--db", dbs]);
+    ok(&["publish", "--month", &month, "--db", dbs]);
+    let net = touban_netfile::load(&demo()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&ok(&[
+        "export", "--month", &month, "--format", "json", "--db", dbs,
+    ]))
+    .unwrap();
+    let rows = doc["assignments"].as_array().unwrap().clone();
+    let duties_of = |id: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|a| a["staff"] == id)
+            .map(|a| a["date"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A nurse with duties next month.
+    let nurse = net
+        .staff
+        .iter()
+        .filter(|p| p.profession == touban_domain::Profession::Nurse)
+        .max_by_key(|p| duties_of(p.id.as_str()).len())
+        .unwrap();
+    let mine = duties_of(nurse.id.as_str());
+    assert!(!mine.is_empty());
+
+    let w = Web::start(dbs).await;
+    let c = &w.c;
+    c.set_window_size(390, 844).await.unwrap();
+    // She signs in by e-mail link like anyone; her page is "my duties".
+    c.goto(&format!("{}/sign-in", w.base)).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(nurse.email.as_str())
+        .await
+        .unwrap();
+    click(c, Locator::Css("form.card button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    let link = sign_in_link(&w.sink, 0).await;
+    c.goto(&link).await.unwrap();
+    click(c, Locator::Id("sign-in-button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., '私の当番')]")).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/me"));
+    let upcoming = text_of(c, Locator::Id("upcoming")).await;
+    assert!(upcoming.contains("次の当番"), "{upcoming}");
+    shot(c, "30-staff-me-phone").await;
+    w.go(&format!("/me?month={month}")).await;
+    let table = text_of(c, wait_for_locator(c, "#month-duties").await).await;
+    assert_eq!(
+        table.lines().count() - 1,
+        mine.len(),
+        "one row per duty: {table}"
+    );
+    assert!(
+        text_of(c, Locator::Id("totals"))
+            .await
+            .contains(&format!("当番 {}", mine.len()))
+    );
+    shot(c, "31-staff-month-phone").await;
+    // The coordinators' pages are not hers.
+    w.go("/network").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/me"));
+
+    // A calendar address, shown once with its QR code; the feed has her
+    // duties; revoked, it stops.
+    w.go("/me/calendar").await;
+    click(c, Locator::Id("make-feed")).await;
+    let url = c
+        .find(Locator::Id("feed-url"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        url.starts_with(&format!("{}/api/v1/feeds/", w.base)),
+        "{url}"
+    );
+    assert!(c.find(Locator::Css("img[alt*='QR']")).await.is_ok());
+    shot(c, "32-staff-calendar-phone").await;
+    let (status, ics) = http_get(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), mine.len(), "{ics}");
+    // Revoked (the e-mails' own calendar link stays), it stops.
+    let feed_id = url
+        .rsplit('/')
+        .next()
+        .and_then(|t| t.split('.').next())
+        .unwrap()
+        .to_string();
+    let revoke = format!("form[action='/me/calendar/{feed_id}/revoke'] button");
+    w.go("/me/calendar").await;
+    click(c, Locator::Css(&revoke)).await;
+    wait_for(c, Locator::Id("revoked")).await;
+    assert!(c.find(Locator::Css(&revoke)).await.is_err(), "revoked");
+    let (status, _) = http_get(&url).await;
+    assert_eq!(status, 401);
+
+    // Her own absence: a missing date is refused next to the field; on a
+    // day she is on duty, the rota is repaired.
+    w.go("/me/absence").await;
+    c.find(Locator::Id("absence-kind"))
+        .await
+        .unwrap()
+        .select_by_value("sickness")
+        .await
+        .unwrap();
+    click(c, Locator::Id("report-absence")).await;
+    let err = text_of(c, wait_for_locator(c, "#absence-from-error").await).await;
+    assert!(err.contains("日付を入れてください"), "{err}");
+    shot(c, "33-staff-absence-refused-phone").await;
+    let day = mine.last().unwrap();
+    c.execute(
+        &format!(
+            "document.getElementById('absence-from').value = '{day}'; document.getElementById('absence-to').value = '{day}'"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Id("report-absence")).await;
+    let sent = text_of(c, wait_for_locator(c, "#absence-sent").await).await;
+    assert!(
+        sent.contains("コーディネーターに届きました")
+            && sent.contains("件は、ほかの人に替わります"),
+        "{sent}"
+    );
+    shot(c, "34-staff-absence-sent-phone").await;
+    // The repair waits as a draft (the demo does not publish repairs).
+    let v2: serde_json::Value = serde_json::from_str(&ok(&[
+        "export",
+        "--month",
+        &month,
+        "--version",
+        "2",
+        "--format",
+        "json",
+        "--db",
+        dbs,
+    ]))
+    .unwrap();
+    assert_eq!(v2["status"], "draft");
+    assert!(
+        !v2["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["staff"] == nurse.id.as_str() && a["date"] == day.as_str()),
+        "not on duty the day she is away"
+    );
+    click(c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(c, Locator::Id("email")).await;
+
+    // A clinic: who covers us, the patient list, an absence of our staff.
+    let clinic = net
+        .institutions
+        .iter()
+        .find(|i| {
+            i.email.is_some()
+                && net
+                    .staff
+                    .iter()
+                    .any(|p| p.home_institution == i.id && !duties_of(p.id.as_str()).is_empty())
+        })
+        .unwrap();
+    let theirs = net
+        .staff
+        .iter()
+        .find(|p| p.home_institution == clinic.id && !duties_of(p.id.as_str()).is_empty())
+        .unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(clinic.email.as_ref().unwrap().as_str())
+        .await
+        .unwrap();
+    click(c, Locator::Css("form.card button")).await;
+    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+    c.goto(&sign_in_link(&w.sink, 1).await).await.unwrap();
+    click(c, Locator::Id("sign-in-button")).await;
+    wait_for(c, Locator::Id("covers-us")).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/clinic"));
+    shot(c, "35-clinic-phone").await;
+    c.set_window_size(1280, 800).await.unwrap();
+    shot(c, "36-clinic").await;
+    // Reporting without choosing who is refused next to the field.
+    click(c, Locator::Id("report-absence")).await;
+    let err = text_of(c, wait_for_locator(c, "#absence-staff-error").await).await;
+    assert!(err.contains("職員を選んでください"), "{err}");
+    let day = duties_of(theirs.id.as_str()).first().unwrap().clone();
+    c.find(Locator::Id("absence-staff"))
+        .await
+        .unwrap()
+        .select_by_value(theirs.id.as_str())
+        .await
+        .unwrap();
+    c.find(Locator::Id("absence-kind"))
+        .await
+        .unwrap()
+        .select_by_value("sudden")
+        .await
+        .unwrap();
+    c.execute(
+        &format!(
+            "document.getElementById('absence-from').value = '{day}'; document.getElementById('absence-to').value = '{day}'"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Id("report-absence")).await;
+    let repair = text_of(c, wait_for_locator(c, "section.repair").await).await;
+    assert!(repair.contains(&theirs.name), "{repair}");
+    shot(c, "37-clinic-absence-repaired").await;
+}
