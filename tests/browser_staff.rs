@@ -2,7 +2,9 @@
 //! (issue 16, first part): a nurse signs in by e-mail link, sees her next
 //! duties and her month, makes a calendar address (the feed answers with
 //! her duties) and revokes it (the feed stops), is kept out of the
-//! coordinators' pages, and reports her own absence (a missing date
+//! coordinators' pages, marks two days off for next month (kept, and
+//! honoured by the next generate) while this month's requests are closed,
+//! and reports her own absence (a missing date
 //! refused next to the field; the rota is repaired). A clinic signs in,
 //! sees who covers it now and next, prints a service's patient list, and
 //! reports one of its staff absent and sees the repair.
@@ -104,6 +106,51 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
     w.go("/network").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/me"));
 
+    // Requests for next month (open until it starts: the demo sets no
+    // earlier deadline): two days "please not", saved and shown again.
+    let (off1, off2) = (format!("{month}-10"), format!("{month}-11"));
+    w.go("/me/requests").await;
+    for d in [&off1, &off2] {
+        c.find(Locator::Id(&format!("d-{d}")))
+            .await
+            .unwrap()
+            .select_by_value("off")
+            .await
+            .unwrap();
+    }
+    click(c, Locator::Id("save-requests")).await;
+    let saved = text_of(c, wait_for_locator(c, "#requests-message").await).await;
+    assert!(saved.contains("保存しました"), "{saved}");
+    w.go(&format!("/me/requests?month={month}")).await;
+    for d in [&off1, &off2] {
+        let v = c
+            .find(Locator::Id(&format!("d-{d}")))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(v.as_deref(), Some("off"), "{d}");
+    }
+    shot(c, "32a-staff-requests-phone").await;
+    // This month's are closed: read only, and a forced post is refused.
+    let this_month = {
+        let t = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+        t.format("%Y-%m").to_string()
+    };
+    w.go(&format!("/me/requests?month={this_month}")).await;
+    wait_for(c, Locator::Id("requests-closed")).await;
+    assert!(c.find(Locator::Id("save-requests")).await.is_err());
+    c.execute(
+        "document.querySelector('form[action=\"/me/requests\"]').submit()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let refused = text_of(c, wait_for_locator(c, "#requests-message").await).await;
+    assert!(refused.contains("締め切られました"), "{refused}");
+    shot(c, "32b-staff-requests-closed-phone").await;
+
     // A calendar address, shown once with its QR code; the feed has her
     // duties; revoked, it stops.
     w.go("/me/calendar").await;
@@ -192,6 +239,30 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
             .any(|a| a["staff"] == nurse.id.as_str() && a["date"] == day.as_str()),
         "not on duty the day she is away"
     );
+    // Generating the month again honours her requests.
+    ok(&["generate", "--month", &month, "--db", dbs]);
+    let v3: serde_json::Value = serde_json::from_str(&ok(&[
+        "export",
+        "--month",
+        &month,
+        "--version",
+        "3",
+        "--format",
+        "json",
+        "--db",
+        dbs,
+    ]))
+    .unwrap();
+    for d in [&off1, &off2] {
+        assert!(
+            !v3["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["staff"] == nurse.id.as_str() && a["date"] == d.as_str()),
+            "no duty on {d}, a day she asked off"
+        );
+    }
     click(c, Locator::Css("form.signout button:not([name])")).await;
     wait_for(c, Locator::Id("email")).await;
 

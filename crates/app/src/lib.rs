@@ -7,6 +7,7 @@
 //!   its checks), the lineage of versions, who is on duty when;
 //! - [`absences`]: an absence reported, and the repairs it causes;
 //! - [`edit`]: a coordinator's manual edit, checked;
+//! - [`requests`]: staff's requests for a month, open until the deadline;
 //! - [`patients`]: the list of one service handed to patients;
 //! - [`staff`]: retiring a person, and the network as its file holds it;
 //! - [`fairness`]: each person's load against their fair share;
@@ -29,6 +30,7 @@ pub mod jobs;
 pub mod links;
 pub mod ops;
 pub mod patients;
+pub mod requests;
 pub mod staff;
 pub mod tokens;
 

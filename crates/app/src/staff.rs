@@ -23,6 +23,13 @@ pub async fn file_network(store: &dyn Store, region: &RegionId) -> Result<Networ
         .filter(|a| a.source == AbsenceSource::File)
         .map(|a| a.absence)
         .collect();
+    net.requests = store
+        .requests(region)
+        .await?
+        .into_iter()
+        .filter(|r| r.source == AbsenceSource::File)
+        .map(|r| r.request)
+        .collect();
     Ok(net)
 }
 

@@ -78,6 +78,10 @@ pub struct Policy {
     /// Coordinators must pass a second factor (TOTP) after the e-mail link
     /// to open the web app; they set one up at their next sign-in.
     pub require_second_factor: bool,
+    /// Staff enter their requests for a month until the end of this day
+    /// (1–31, the month's last day at most) of the month before, in the
+    /// region's time zone; unset, until the month starts.
+    pub requests_close_day: Option<u8>,
 }
 
 impl Default for Policy {
@@ -90,6 +94,7 @@ impl Default for Policy {
             coordinator_emails: Vec::new(),
             coordinator_phone: None,
             require_second_factor: false,
+            requests_close_day: None,
         }
     }
 }

@@ -237,7 +237,17 @@ pub fn read_weights(ctx: &mut Ctx<'_>, root: &Table) -> SoftWeights {
 }
 
 pub fn read_policy(ctx: &mut Ctx<'_>, root: &Table) -> Policy {
-    read_settings(ctx, root, "policy")
+    let mut p: Policy = read_settings(ctx, root, "policy");
+    if p.requests_close_day.is_some_and(|d| !(1..=31).contains(&d)) {
+        ctx.report(
+            &at("policy", 0),
+            "[policy]",
+            Some("requests_close_day"),
+            "must be a day of the month, 1 to 31",
+        );
+        p.requests_close_day = None;
+    }
+    p
 }
 
 pub fn read_travel(ctx: &mut Ctx<'_>, root: &Table) -> TravelModel {

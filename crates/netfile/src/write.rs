@@ -108,6 +108,11 @@ pub fn write(net: &Network) -> String {
         "require_second_factor".into(),
         Value::Boolean(p.require_second_factor),
     );
+    opt(
+        &mut policy,
+        "requests_close_day",
+        p.requests_close_day.map(int),
+    );
     root.insert("policy".into(), Value::Table(policy));
 
     let mut travel = Table::new();

@@ -233,6 +233,65 @@ pub async fn absence_for_unknown_staff_is_refused(store: &dyn Store) {
     );
 }
 
+/// A request a person entered is kept by a re-import of the file, is in
+/// the network the solver reads, and is withdrawn once.
+pub async fn entered_requests_survive_reimport(store: &dyn Store) {
+    let net = demo_network();
+    store.import_network(&net, "test").await.unwrap();
+    let r = touban_domain::Request {
+        staff: StaffId::parse("suzuki-akiko").unwrap(),
+        date: NaiveDate::from_ymd_opt(2027, 2, 3).unwrap(),
+        kind: touban_domain::RequestKind::Off,
+        service: None,
+        weight: 5,
+    };
+    let id = store
+        .add_request(&net.region.id, &r, "web:x")
+        .await
+        .unwrap();
+    let report = store.import_network(&net, "test").await.unwrap();
+    assert!(!report.changed(), "{report}");
+    let stored = store.requests(&net.region.id).await.unwrap();
+    assert_eq!(stored.len(), net.requests.len() + 1);
+    let mine: Vec<_> = stored
+        .iter()
+        .filter(|s| s.source == AbsenceSource::Reported)
+        .collect();
+    assert_eq!((mine.len(), mine[0].id, &mine[0].request), (1, id, &r));
+    assert!(
+        store
+            .load_network(&net.region.id)
+            .await
+            .unwrap()
+            .requests
+            .contains(&r)
+    );
+    let nobody = touban_domain::Request {
+        staff: StaffId::parse("nobody").unwrap(),
+        ..r.clone()
+    };
+    assert!(matches!(
+        store.add_request(&net.region.id, &nobody, "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store
+            .withdraw_request(&net.region.id, id, "x")
+            .await
+            .unwrap()
+            .request,
+        r
+    );
+    assert!(matches!(
+        store.withdraw_request(&net.region.id, id, "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.requests(&net.region.id).await.unwrap().len(),
+        net.requests.len()
+    );
+}
+
 /// An absence is removed by its id, only in its region, and once.
 pub async fn absences_are_removed_by_id(store: &dyn Store) {
     let net = demo_network();
@@ -445,6 +504,7 @@ macro_rules! conformance_suite {
             reported_absences_survive_reimport,
             absence_for_unknown_staff_is_refused,
             absences_are_removed_by_id,
+            entered_requests_survive_reimport,
             failed_import_changes_nothing,
             rota_versions_count_up,
             publish_supersedes_and_is_recorded,

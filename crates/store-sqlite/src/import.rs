@@ -398,7 +398,7 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
                 table: "requests",
                 key_cols: &[],
                 cols: &["staff_id", "date"],
-                owned: "",
+                owned: "AND source = 'file'",
             },
             wanted(&net.requests, |_, r| {
                 (

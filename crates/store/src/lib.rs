@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 use touban_domain::{
-    Absence, CoverRequest, Month, Network, NewRota, RegionId, Rota, RotaChange, RotaStatus,
+    Absence, CoverRequest, Month, Network, NewRota, RegionId, Request, Rota, RotaChange, RotaStatus,
 };
 
 pub mod outbox;
@@ -130,6 +130,15 @@ pub struct StoredAbsence {
     pub absence: Absence,
 }
 
+/// A stored request: from the network file (`File`) or entered by the
+/// person (`Reported`), which an import keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredRequest {
+    pub id: i64,
+    pub source: AbsenceSource,
+    pub request: Request,
+}
+
 /// Absences from the network file are replaced by a re-import; those reported
 /// later (CLI, API) are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,6 +165,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn add_absence(&self, region: &RegionId, absence: &Absence, actor: &str) -> Result<i64>;
 
     async fn absences(&self, region: &RegionId) -> Result<Vec<StoredAbsence>>;
+
+    /// Records a request a person entered (not from the file: an import
+    /// keeps it). Returns its id; `NotFound` for an unknown person.
+    async fn add_request(&self, region: &RegionId, request: &Request, actor: &str) -> Result<i64>;
+
+    /// Every request of the region, from the file and entered, by id.
+    async fn requests(&self, region: &RegionId) -> Result<Vec<StoredRequest>>;
+
+    /// Withdraws one request; what was withdrawn, or `NotFound`.
+    async fn withdraw_request(
+        &self,
+        region: &RegionId,
+        id: i64,
+        actor: &str,
+    ) -> Result<StoredRequest>;
 
     /// Removes one absence (reported, or from the file: a later import of
     /// a file that still has it brings it back), recorded in the network's

@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "me.html",
     "me_calendar.html",
     "me_absence.html",
+    "me_requests.html",
     "absence_form.html",
     "clinic.html",
 );

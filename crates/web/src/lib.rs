@@ -279,6 +279,7 @@ pub fn router(state: WebState) -> Router {
             "/me/absence",
             get(me::absence_form).post(me::report_absence),
         )
+        .route("/me/requests", get(me::requests).post(me::save_requests))
         .route("/clinic", get(clinic::home))
         .route("/clinic/absence", post(clinic::report))
         .route("/clinic/patients", get(clinic::patients))

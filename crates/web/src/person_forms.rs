@@ -320,7 +320,24 @@ pub async fn remove_request(
         return not_found(&st, me.lang);
     };
     let Some(at) = net.requests.iter().position(|r| r == &wanted) else {
-        // Withdrawn already (another tab, another coordinator).
+        // Entered by the person (kept apart from the file), or withdrawn
+        // already (another tab, another coordinator).
+        let entered = match st.store.requests(&me.region).await {
+            Ok(all) => all
+                .into_iter()
+                .find(|r| r.source == touban_store::AbsenceSource::Reported && r.request == wanted),
+            Err(e) => return failure(&st, me.lang, &e.to_string()),
+        };
+        if let Some(r) = entered {
+            if let Err(e) = st
+                .store
+                .withdraw_request(&me.region, r.id, &me.actor())
+                .await
+            {
+                return failure(&st, me.lang, &e.to_string());
+            }
+            st.jobs.changed(&me.region);
+        }
         return back(&id, &f.month);
     };
     net.requests.remove(at);
