@@ -4,7 +4,7 @@
 //! her duties) and revokes it (the feed stops), is kept out of the
 //! coordinators' pages, marks two days off for next month (kept, and
 //! honoured by the next generate) while this month's requests are closed,
-//! and reports her own absence (a missing date
+//! reports her own absence, and accepts a cover offer in the app (a missing date
 //! refused next to the field; the rota is repaired). A clinic signs in,
 //! sees who covers it now and next, prints a service's patient list, and
 //! reports one of its staff absent and sees the repair.
@@ -263,6 +263,47 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
             "no duty on {d}, a day she asked off"
         );
     }
+    // A cover request (代診) from her station, on a free day: she is offered
+    // it in the app and accepts; it is among her duties.
+    let token = ok(&[
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--region",
+        "southern-shimoina",
+        "--db",
+        dbs,
+    ]);
+    let free = (12..=28)
+        .map(|d| format!("{month}-{d:02}"))
+        .find(|d| !mine.contains(d) && *d != off1 && *d != off2)
+        .unwrap();
+    let (status, body) = http_post_json(
+        &format!("{}/api/v1/regions/southern-shimoina/cover-requests", w.base),
+        token.trim(),
+        &serde_json::json!({
+            "institution": nurse.home_institution.as_str(),
+            "profession": "nurse",
+            "start": format!("{free}T10:00:00+09:00"),
+            "end": format!("{free}T12:00:00+09:00"),
+            "note": "訪問1件の代行",
+            "mode": "broadcast",
+            "max_offers": 20,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    w.go("/me/offers").await;
+    let offers = text_of(c, wait_for_locator(c, "#offers").await).await;
+    assert!(offers.contains("訪問1件の代行"), "{offers}");
+    shot(c, "34a-staff-offers-phone").await;
+    click(c, Locator::Css("#offers button[value=accept]")).await;
+    let said = text_of(c, wait_for_locator(c, "#offer-message").await).await;
+    assert!(said.contains("引き受けました"), "{said}");
+    w.go(&format!("/me?month={month}")).await;
+    let table = text_of(c, wait_for_locator(c, "#month-duties").await).await;
+    assert!(table.contains("応援"), "{table}");
     click(c, Locator::Css("form.signout button:not([name])")).await;
     wait_for(c, Locator::Id("email")).await;
 

@@ -309,23 +309,9 @@ pub async fn my_offers(State(st): State<AppState>, caller: Caller) -> ApiResult<
 }
 
 async fn answer(st: &AppState, offer: i64, accept: bool, actor: &str) -> ApiResult<OfferAnswerDto> {
-    if accept {
-        // An accepted cover is a duty: nobody takes two at once, nor one
-        // that breaks rest or the monthly cap with what they hold now.
-        let c = st.store().offer_request(offer).await?;
-        let net = st.network(&c.region).await?;
-        if let Some(o) = c.offers.iter().find(|o| o.id == offer)
-            && c.status != touban_store::CoverStatus::Filled
-            && let Some(why) =
-                touban_app::cover::blocked(st.store(), &net, &c.request, &o.staff, Some(c.id))
-                    .await?
-        {
-            return Err(Problem::conflict(format!(
-                "you cannot take this cover now: {why}. Nothing was changed; decline it so that someone else is asked"
-            )));
-        }
-    }
-    let outcome = st.store().answer_offer(offer, accept, actor).await?;
+    // An accepted cover is a duty: nobody takes two at once, nor one that
+    // breaks rest or the monthly cap with what they hold now.
+    let outcome = touban_app::cover::answer(st.store(), offer, accept, actor).await?;
     let c = st.store().offer_request(offer).await?;
     let net = st.network(&c.region).await?;
     let (outcome, next) = match outcome {

@@ -324,3 +324,28 @@ pub async fn rank(
     }
     Ok(Ranking { offers, excluded })
 }
+
+/// Answers an offer as the person offered. An acceptance is refused when
+/// the cover would now be a second duty at once, break rest or the
+/// monthly cap with what they hold (`Conflict`, nothing changed: they
+/// should decline so that someone else is asked).
+pub async fn answer(
+    store: &dyn Store,
+    offer: i64,
+    accept: bool,
+    actor: &str,
+) -> Result<touban_store::OfferAnswer, AppError> {
+    if accept {
+        let c = store.offer_request(offer).await?;
+        let net = store.load_network(&c.region).await?;
+        if let Some(o) = c.offers.iter().find(|o| o.id == offer)
+            && c.status != touban_store::CoverStatus::Filled
+            && let Some(why) = blocked(store, &net, &c.request, &o.staff, Some(c.id)).await?
+        {
+            return Err(AppError::Store(StoreError::Conflict(format!(
+                "you cannot take this cover now: {why}. Nothing was changed; decline it so that someone else is asked"
+            ))));
+        }
+    }
+    Ok(store.answer_offer(offer, accept, actor).await?)
+}

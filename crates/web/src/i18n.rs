@@ -59,6 +59,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "me_calendar.html",
     "me_absence.html",
     "me_requests.html",
+    "me_offers.html",
     "absence_form.html",
     "clinic.html",
 );

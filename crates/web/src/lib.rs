@@ -280,6 +280,8 @@ pub fn router(state: WebState) -> Router {
             get(me::absence_form).post(me::report_absence),
         )
         .route("/me/requests", get(me::requests).post(me::save_requests))
+        .route("/me/offers", get(me::offers))
+        .route("/me/offers/{id}", post(me::answer_offer))
         .route("/clinic", get(clinic::home))
         .route("/clinic/absence", post(clinic::report))
         .route("/clinic/patients", get(clinic::patients))
