@@ -289,23 +289,18 @@ pub fn page_size(info: &str) -> (f64, f64, bool) {
     )
 }
 
-/// A plain HTTP GET over loopback: the status and the body.
-pub async fn http_get(url: &str) -> (u16, String) {
+/// Sends one HTTP/1.0 request (`head` without the Host line) to the
+/// server of `url`: the status and the body.
+async fn http(url: &str, head: String, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let u = url::Url::parse(url).unwrap();
-    let mut s = tokio::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap()))
+    let host = u.host_str().unwrap();
+    let mut s = tokio::net::TcpStream::connect((host, u.port().unwrap()))
         .await
         .unwrap();
-    s.write_all(
-        format!(
-            "GET {} HTTP/1.0\r\nHost: {}\r\n\r\n",
-            u.path(),
-            u.host_str().unwrap()
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
+    s.write_all(format!("{head}Host: {host}\r\n\r\n{body}").as_bytes())
+        .await
+        .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -321,36 +316,19 @@ pub async fn http_get(url: &str) -> (u16, String) {
     (status, body)
 }
 
+/// A plain HTTP GET over loopback: the status and the body.
+pub async fn http_get(url: &str) -> (u16, String) {
+    let path = url::Url::parse(url).unwrap().path().to_string();
+    http(url, format!("GET {path} HTTP/1.0\r\n"), "").await
+}
+
 /// A JSON POST with a bearer token over loopback: the status and the body.
 pub async fn http_post_json(url: &str, token: &str, body: &serde_json::Value) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let u = url::Url::parse(url).unwrap();
-    let mut s = tokio::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap()))
-        .await
-        .unwrap();
+    let path = url::Url::parse(url).unwrap().path().to_string();
     let body = body.to_string();
-    s.write_all(
-        format!(
-            "POST {} HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            u.path(),
-            u.host_str().unwrap(),
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    http(url, head, &body).await
 }
