@@ -248,3 +248,31 @@ fn an_impossible_date_names_its_field() {
         "{text}"
     );
 }
+
+#[test]
+fn a_wrong_deadline_day_and_retirement_date_are_named() {
+    let bad = SMALL.replace(
+        "name = \"医師 一郎\"",
+        "name = \"医師 一郎\"\nretired_from = \"2027-02-30\"",
+    ) + "\n[policy]\nrequests_close_day = 0\n";
+    let text = parse("w.toml", &bad).unwrap_err().to_string();
+    assert!(
+        text.contains("field `retired_from`: \"2027-02-30\" is not a date"),
+        "{text}"
+    );
+    assert!(
+        text.contains("field `requests_close_day`: must be a day of the month, 1 to 31"),
+        "{text}"
+    );
+    // Right ones read back.
+    let good = SMALL.replace(
+        "name = \"医師 一郎\"",
+        "name = \"医師 一郎\"\nretired_from = 2027-04-01",
+    ) + "\n[policy]\nrequests_close_day = 20\n";
+    let net = parse("w.toml", &good).unwrap();
+    assert_eq!(net.policy.requests_close_day, Some(20));
+    assert_eq!(
+        net.staff[0].retired_from,
+        chrono::NaiveDate::from_ymd_opt(2027, 4, 1)
+    );
+}
