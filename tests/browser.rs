@@ -434,6 +434,11 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         problems.contains("surgeon") && problems.contains("profession"),
         "{problems}"
     );
+    // Said in Japanese, as the page around it.
+    assert!(
+        problems.contains("「surgeon」は職種ではありません"),
+        "{problems}"
+    );
     shot(c, "08h-network-problems").await;
     c.find(Locator::Id("file"))
         .await

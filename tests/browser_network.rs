@@ -130,15 +130,14 @@ async fn an_admin_edits_requests_absences_retires_a_person_and_prints_the_patien
         .await
         .unwrap();
     click(c, Locator::Css("form.region-switch button")).await;
+    // The home page was already open: wait for the new one (its header
+    // naming the region chosen), not for any home page.
+    wait_for(
+        c,
+        Locator::XPath("//select[@id='region-choice']/option[@selected and contains(., '試験用北部ネットワーク')]"),
+    )
+    .await;
     wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
-    let chosen = c
-        .find(Locator::Css("#region-choice option[selected]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(chosen, "試験用北部ネットワーク");
     assert!(
         !c.source().await.unwrap().contains("第1版"),
         "the other region has no rota"
@@ -150,7 +149,13 @@ async fn an_admin_edits_requests_absences_retires_a_person_and_prints_the_patien
         .await
         .unwrap();
     click(c, Locator::Css("form.region-switch button")).await;
-    wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
+    wait_for(
+        c,
+        Locator::XPath(
+            "//select[@id='region-choice']/option[@selected and @value='southern-shimoina']",
+        ),
+    )
+    .await;
 
     // A request with a wrong weight is refused next to the field; a right
     // one is listed; withdrawn, it is gone.

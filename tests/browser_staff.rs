@@ -7,7 +7,8 @@
 //! reports her own absence, and accepts a cover offer in the app (a missing date
 //! refused next to the field; the rota is repaired). A clinic signs in,
 //! sees who covers it now and next, prints a service's patient list, and
-//! reports one of its staff absent and sees the repair.
+//! reports one of its staff absent and sees the repair, then asks for
+//! emergency cover and sees the acceptance arrive without reloading.
 
 #[path = "support/browser.rs"]
 mod browser;
@@ -368,4 +369,126 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
     let repair = text_of(c, wait_for_locator(c, "section.repair").await).await;
     assert!(repair.contains(&theirs.name), "{repair}");
     shot(c, "37-clinic-absence-repaired").await;
+
+    // The clinic asks for emergency cover (代診): a form without a
+    // profession is refused next to the field; a right one shows the
+    // request's live status. Someone accepts (through the API, as their
+    // e-mail link would) and the page shows it without being reloaded.
+    w.go("/clinic/cover/new").await;
+    click(c, Locator::Id("ask-cover")).await;
+    let err = text_of(c, wait_for_locator(c, "#cover-profession-error").await).await;
+    assert!(err.contains("職種を選んでください"), "{err}");
+    c.find(Locator::Id("cover-profession"))
+        .await
+        .unwrap()
+        .select_by_value(theirs.profession.as_str())
+        .await
+        .unwrap();
+    let cover_day = (3..=27)
+        .map(|d| format!("{month}-{d:02}"))
+        .find(|d| *d != day)
+        .unwrap();
+    c.execute(
+        &format!(
+            "document.getElementById('cover-from').value = '{cover_day}T13:00'; document.getElementById('cover-to').value = '{cover_day}T15:00'"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(c, "38-clinic-cover-form").await;
+    click(c, Locator::Id("ask-cover")).await;
+    let offered = text_of(c, wait_for_locator(c, "#cover-offers").await).await;
+    assert!(offered.contains("依頼中"), "{offered}");
+    let url = c.current_url().await.unwrap();
+    let id: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+    shot(c, "39-clinic-cover-asked").await;
+    c.execute("window.notReloaded = true", vec![])
+        .await
+        .unwrap();
+    let (status, body) = http_get_auth(
+        &format!("{}/api/v1/cover-requests/{id}", w.base),
+        token.trim(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cover: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = cover["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["status"] == "offered")
+        .unwrap()
+        .clone();
+    let staff_token = ok(&[
+        "token",
+        "create",
+        "--role",
+        "staff",
+        "--region",
+        "southern-shimoina",
+        "--scope",
+        first["staff"].as_str().unwrap(),
+        "--db",
+        dbs,
+    ]);
+    let (status, body) = http_post_json(
+        &format!("{}/api/v1/offers/{}/accept", w.base, first["id"]),
+        staff_token.trim(),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let accepted = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Css("#cover-filled"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let name = net
+        .staff
+        .iter()
+        .find(|p| p.id.as_str() == first["staff"].as_str().unwrap())
+        .unwrap()
+        .name
+        .clone();
+    assert!(accepted.contains(&name), "{accepted}");
+    let state = text_of(c, Locator::Id("cover-state")).await;
+    assert!(state.contains("決まりました"), "{state}");
+    let same_page = c
+        .execute("return window.notReloaded === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, serde_json::json!(true), "the page was reloaded");
+    shot(c, "40-clinic-cover-accepted").await;
+    // On the clinic's page, with who took it.
+    w.go("/clinic").await;
+    let ours = text_of(c, wait_for_locator(c, "#our-covers").await).await;
+    assert!(
+        ours.contains("決まりました") && ours.contains(&name),
+        "{ours}"
+    );
+
+    // The coordinator sees the month's requests in a list, the nurse's two
+    // days among them, entered by her and kept by the generated version.
+    click(c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(c, Locator::Id("email")).await;
+    w.sign_in("renkei@shimoina-south.example.jp", 2).await;
+    w.go(&format!("/months/{month}")).await;
+    click(c, Locator::Id("requests-link")).await;
+    let list = text_of(c, wait_for_locator(c, "table#requests").await).await;
+    let hers: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains(&nurse.name) && l.contains("本人"))
+        .collect();
+    assert_eq!(hers.len(), 2, "{list}");
+    assert!(
+        hers.iter()
+            .all(|l| l.contains("避けたい") && l.contains("かなった")),
+        "{list}"
+    );
+    shot(c, "41-coordinator-requests").await;
 }

@@ -332,3 +332,18 @@ pub async fn http_post_json(url: &str, token: &str, body: &serde_json::Value) ->
     );
     http(url, head, &body).await
 }
+
+/// A GET with a bearer token over loopback: the status and the body.
+pub async fn http_get_auth(url: &str, token: &str) -> (u16, String) {
+    let u = url::Url::parse(url).unwrap();
+    let path = match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    };
+    http(
+        url,
+        format!("GET {path} HTTP/1.0\r\nAuthorization: Bearer {token}\r\n"),
+        "",
+    )
+    .await
+}

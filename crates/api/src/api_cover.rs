@@ -63,8 +63,8 @@ pub async fn create(
     let region = region_id(&region)?;
     caller.in_region(&region)?;
     let net = st.network(&region).await?;
-    let institution =
-        InstitutionId::parse(&b.institution).map_err(|e| Problem::invalid("/institution", e.0))?;
+    let institution = InstitutionId::parse(&b.institution)
+        .map_err(|e| Problem::invalid("/institution", e.message))?;
     if net.institution(&institution).is_none() {
         return Err(Problem::invalid(
             "/institution",
@@ -83,29 +83,15 @@ pub async fn create(
         }
     }
     let profession =
-        Profession::parse(&b.profession).map_err(|e| Problem::invalid("/profession", e.0))?;
+        Profession::parse(&b.profession).map_err(|e| Problem::invalid("/profession", e.message))?;
     let skills = b
         .skills
         .iter()
         .enumerate()
-        .map(|(i, s)| Skill::parse(s).map_err(|e| Problem::invalid(&format!("/skills/{i}"), e.0)))
+        .map(|(i, s)| {
+            Skill::parse(s).map_err(|e| Problem::invalid(&format!("/skills/{i}"), e.message))
+        })
         .collect::<Result<BTreeSet<_>, _>>()?;
-    CoverRequest::check_interval(b.start, b.end).map_err(|e| Problem::invalid("/end", e.0))?;
-    if b.end <= Utc::now() {
-        return Err(Problem::invalid(
-            "/end",
-            format!(
-                "the cover would end at {}, which is in the past: ask for cover from now on",
-                b.end
-            ),
-        ));
-    }
-    if b.end - b.start > chrono::Duration::days(31) {
-        return Err(Problem::invalid(
-            "/end",
-            "cover is asked for at most 31 days at a time",
-        ));
-    }
     let mode = match b.mode.as_deref() {
         None | Some("broadcast") => OfferMode::Broadcast,
         Some("one_by_one") => OfferMode::OneByOne,
@@ -118,12 +104,6 @@ pub async fn create(
     };
     crate::conv::free_text("/note", b.note.as_deref(), 2000, true)?;
     let max = b.max_offers.unwrap_or(5);
-    if !(1..=20).contains(&max) {
-        return Err(Problem::invalid(
-            "/max_offers",
-            format!("{max} is not between 1 and 20"),
-        ));
-    }
     let request = CoverRequest {
         institution,
         profession,
@@ -133,19 +113,8 @@ pub async fn create(
         note: b.note,
         mode,
     };
-    let ranking = touban_app::cover::rank(st.store(), &net, &request, max as usize).await?;
-    let escalate_at =
-        Utc::now() + chrono::Duration::minutes(i64::from(net.policy.escalate_after_minutes));
-    let stored = st
-        .store()
-        .create_cover(
-            &region,
-            &request,
-            &ranking.offers,
-            escalate_at,
-            &caller.actor(),
-        )
-        .await?;
+    let (stored, ranking) =
+        touban_app::cover::ask(st.store(), &net, &request, max, &caller.actor()).await?;
     let mut dto = conv::cover(&stored, Some(&net));
     dto.excluded = ranking
         .excluded

@@ -1,5 +1,5 @@
 //! Regions and their network: institutions, staff, services, attending
-//! pairs, absences (with repair), on/off requests.
+//! pairs, absences (with repair). Requests are in `api_requests`.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -108,23 +108,6 @@ list_route!(
     }
 );
 
-list_route!(
-    requests,
-    "/api/v1/regions/{region}/requests",
-    "On/off requests (coordinators; others see their own or their staff's).",
-    |caller: &Caller, net: &touban_domain::Network| -> ApiResult<Vec<NetObject>> {
-        Ok(net
-            .requests
-            .iter()
-            .filter(|r| {
-                net.staff_member(&r.staff)
-                    .is_some_and(|p| may_see_staff(caller, p))
-            })
-            .map(conv::object)
-            .collect())
-    }
-);
-
 /// Whether the caller may see (and report absences for) a staff member.
 pub fn may_see_staff(caller: &Caller, p: &touban_domain::StaffMember) -> bool {
     match &caller.grant {
@@ -211,7 +194,7 @@ pub async fn add_absence(
     let region = region_id(&region)?;
     caller.in_region(&region)?;
     let net = st.network(&region).await?;
-    let staff = StaffId::parse(&body.staff).map_err(|e| Problem::invalid("/staff", e.0))?;
+    let staff = StaffId::parse(&body.staff).map_err(|e| Problem::invalid("/staff", e.message))?;
     crate::conv::free_text("/reason", body.reason.as_deref(), 2000, true)?;
     let person = net.staff_member(&staff).ok_or_else(|| {
         Problem::invalid(
@@ -226,10 +209,10 @@ pub async fn add_absence(
     }
     let kind = match body.kind.as_deref() {
         None => AbsenceKind::Sudden,
-        Some(k) => AbsenceKind::parse(k).map_err(|e| Problem::invalid("/kind", e.0))?,
+        Some(k) => AbsenceKind::parse(k).map_err(|e| Problem::invalid("/kind", e.message))?,
     };
     let absence = Absence::new(staff.clone(), body.start, body.end, kind, body.reason)
-        .map_err(|e| Problem::invalid("/end", e.0))?;
+        .map_err(|e| Problem::invalid("/end", e.message))?;
     let actor = caller.actor();
     let reported = touban_app::absences::report(st.store(), &st.jobs, &region, &absence, &actor)
         .await

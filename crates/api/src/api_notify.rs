@@ -118,7 +118,9 @@ pub async fn list(
     let asked = f
         .staff
         .as_deref()
-        .map(|s| touban_domain::StaffId::parse(s).map_err(|e| Problem::invalid("query.staff", e.0)))
+        .map(|s| {
+            touban_domain::StaffId::parse(s).map_err(|e| Problem::invalid("query.staff", e.message))
+        })
         .transpose()?;
     let staff = match (own, asked) {
         (Some(me), Some(other)) if me != other => {

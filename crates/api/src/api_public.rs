@@ -281,7 +281,7 @@ pub async fn patient_list(
         chrono::Datelike::year(&from),
         chrono::Datelike::month(&from),
     )
-    .map_err(|e| Problem::invalid("query.from", e.0))?;
+    .map_err(|e| Problem::invalid("query.from", e.message))?;
     loop {
         if m.first_day() > to {
             break;

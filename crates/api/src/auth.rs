@@ -195,7 +195,7 @@ pub async fn grant(
 ) -> Result<Grant, (&'static str, String)> {
     let region_id = || -> Result<RegionId, (&'static str, String)> {
         let r = region.ok_or(("region", format!("a {role} token needs a region")))?;
-        RegionId::parse(r).map_err(|e| ("region", e.0))
+        RegionId::parse(r).map_err(|e| ("region", e.message))
     };
     // What the role does not take is refused, not ignored (a region on an
     // admin token would read as a limit it does not have).
@@ -213,11 +213,11 @@ pub async fn grant(
         },
         "institution" => Grant::Institution {
             region: region_id()?,
-            institution: InstitutionId::parse(scope()?).map_err(|e| ("scope", e.0))?,
+            institution: InstitutionId::parse(scope()?).map_err(|e| ("scope", e.message))?,
         },
         "staff" => Grant::Staff {
             region: region_id()?,
-            staff: StaffId::parse(scope()?).map_err(|e| ("scope", e.0))?,
+            staff: StaffId::parse(scope()?).map_err(|e| ("scope", e.message))?,
         },
         "viewer" => Grant::Viewer {
             region: region_id()?,

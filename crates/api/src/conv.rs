@@ -49,7 +49,7 @@ pub fn free_text(
 }
 
 pub fn month(s: &str) -> Result<Month, Problem> {
-    Month::parse(s).map_err(|e| Problem::invalid("path.month", e.0))
+    Month::parse(s).map_err(|e| Problem::invalid("path.month", e.message))
 }
 
 pub fn limit(q: &PageQuery) -> Result<u32, Problem> {

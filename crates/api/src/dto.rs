@@ -28,6 +28,7 @@ macro_rules! page {
 
 page!(ObjectPage, NetObject);
 page!(AbsencePage, AbsenceDto);
+page!(RequestPage, RequestDto);
 page!(CoverPage, CoverDto);
 page!(AuditPage, AuditDto);
 page!(TokenPage, TokenDto);
@@ -215,6 +216,43 @@ pub struct EditResult {
     pub rota: RotaVersionDto,
     /// Violations accepted by an override (empty when the edit kept every rule).
     pub overridden: Vec<ViolationDto>,
+}
+
+/// A person's wish for a day: `off` (please not) or `on` (I would like).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestDto {
+    pub id: i64,
+    /// `file` (from the network file) or `entered` (by the person or a coordinator).
+    pub source: String,
+    pub staff: String,
+    pub date: chrono::NaiveDate,
+    /// `on` or `off`.
+    pub kind: String,
+    /// One service only, or every service when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub service: Option<String>,
+    /// How much it matters to the person, 1–10.
+    pub weight: u8,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    pub staff: String,
+    /// The day, `YYYY-MM-DD`.
+    #[schema(example = "2027-01-10")]
+    pub date: String,
+    /// `off` (please not) or `on` (I would like).
+    #[schema(pattern = "^(on|off)$")]
+    pub kind: String,
+    /// One service only; every service when absent.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    pub service: Option<String>,
+    /// 1–10, default 5.
+    #[schema(minimum = 1, maximum = 10)]
+    pub weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

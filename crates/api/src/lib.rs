@@ -6,6 +6,7 @@ pub mod api_cover;
 pub mod api_net;
 pub mod api_notify;
 pub mod api_public;
+pub mod api_requests;
 pub mod api_rota;
 pub mod auth;
 pub mod conv;
@@ -189,7 +190,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
     paths(
         api_public::health, api_public::oncall, api_public::patient_list, api_public::feed,
         api_net::regions, api_net::institutions, api_net::services, api_net::staff, api_net::staff_member,
-        api_net::attending_pairs, api_net::requests, api_net::absences, api_net::add_absence,
+        api_net::attending_pairs, api_requests::list, api_requests::create, api_requests::withdraw, api_net::absences, api_net::add_absence,
         api_rota::generate, api_rota::job, api_rota::months, api_rota::versions, api_rota::rota, api_rota::publish,
         api_rota::diff, api_rota::edit,
         api_cover::create, api_cover::list, api_cover::get_one, api_cover::cancel, api_cover::my_offers,
@@ -203,6 +204,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         (name = "public", description = "No token needed"),
         (name = "network", description = "Regions, institutions, staff, services"),
         (name = "absences", description = "Absences and the repairs they trigger"),
+        (name = "requests", description = "Staff's on/off requests for a month"),
         (name = "rotas", description = "Generating, publishing and editing rotas"),
         (name = "cover", description = "Emergency cover requests (代診・応援要請)"),
         (name = "feeds", description = "Calendar feeds"),
@@ -527,7 +529,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/regions/{region}/attending-pairs",
             get(api_net::attending_pairs),
         )
-        .route("/api/v1/regions/{region}/requests", get(api_net::requests))
+        .route(
+            "/api/v1/regions/{region}/requests",
+            get(api_requests::list).post(api_requests::create),
+        )
+        .route(
+            "/api/v1/regions/{region}/requests/{id}",
+            axum::routing::delete(api_requests::withdraw),
+        )
         .route(
             "/api/v1/regions/{region}/absences",
             get(api_net::absences).post(api_net::add_absence),

@@ -95,7 +95,8 @@ impl OnCallCache {
         at: DateTime<FixedOffset>,
     ) -> Result<(Option<SlotDto>, Option<SlotDto>), Problem> {
         let local = at.with_timezone(&net.region.time_zone).date_naive();
-        let m = Month::new(local.year(), local.month()).map_err(|e| Problem::invalid("at", e.0))?;
+        let m = Month::new(local.year(), local.month())
+            .map_err(|e| Problem::invalid("at", e.message))?;
         let t = at.timestamp();
         let mut now: Option<&Slot> = None;
         let mut next: Option<&Slot> = None;

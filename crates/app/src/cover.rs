@@ -26,7 +26,7 @@ pub struct Ranking {
 
 fn month_of(t: DateTime<FixedOffset>, net: &Network) -> Result<Month, AppError> {
     let d = t.with_timezone(&net.region.time_zone).date_naive();
-    Month::new(d.year(), d.month()).map_err(|e| AppError::invalid("/start", e.0))
+    Month::new(d.year(), d.month()).map_err(|e| AppError::invalid("/start", e.message))
 }
 
 fn hours(a: DateTime<FixedOffset>, b: DateTime<FixedOffset>) -> f64 {
@@ -348,4 +348,68 @@ pub async fn answer(
         }
     }
     Ok(store.answer_offer(offer, accept, actor).await?)
+}
+
+/// What is wrong with a cover request before anyone is asked: it ends in
+/// the past, or asks for more than 31 days, or for more than 20 offers.
+/// `None` when it may be sent.
+pub fn refused(
+    req: &CoverRequest,
+    max_offers: u32,
+    now: DateTime<chrono::Utc>,
+) -> Option<(&'static str, String)> {
+    if let Err(e) = CoverRequest::check_interval(req.start, req.end) {
+        return Some(("/end", e.message));
+    }
+    if req.end <= now {
+        return Some((
+            "/end",
+            format!(
+                "the cover would end at {}, which is in the past: ask for cover from now on",
+                req.end
+            ),
+        ));
+    }
+    if req.end - req.start > chrono::Duration::days(31) {
+        return Some((
+            "/end",
+            "cover is asked for at most 31 days at a time".into(),
+        ));
+    }
+    if !(1..=20).contains(&max_offers) {
+        return Some((
+            "/max_offers",
+            format!("{max_offers} is not between 1 and 20"),
+        ));
+    }
+    None
+}
+
+/// Asks for cover: checks the request ([`refused`]), ranks the candidates
+/// and stores the request with its offers (the notifier e-mails them from
+/// the outbox). Returns the stored request and the ranking with everyone
+/// left out and why.
+pub async fn ask(
+    store: &dyn Store,
+    net: &Network,
+    req: &CoverRequest,
+    max_offers: u32,
+    actor: &str,
+) -> Result<(StoredCover, Ranking), AppError> {
+    let now = chrono::Utc::now();
+    if let Some((field, detail)) = refused(req, max_offers, now) {
+        return Err(AppError::invalid(field, detail));
+    }
+    if net.institution(&req.institution).is_none() {
+        return Err(AppError::invalid(
+            "/institution",
+            format!("no institution \"{}\" in this region", req.institution),
+        ));
+    }
+    let ranking = rank(store, net, req, max_offers as usize).await?;
+    let escalate_at = now + chrono::Duration::minutes(i64::from(net.policy.escalate_after_minutes));
+    let stored = store
+        .create_cover(&net.region.id, req, &ranking.offers, escalate_at, actor)
+        .await?;
+    Ok((stored, ranking))
 }

@@ -52,7 +52,7 @@ impl From<StoreError> for EditError {
 
 impl From<touban_domain::ParseError> for EditError {
     fn from(e: touban_domain::ParseError) -> Self {
-        Self::Store(StoreError::Backend(e.0))
+        Self::Store(StoreError::Backend(e.message))
     }
 }
 
@@ -79,8 +79,8 @@ pub async fn apply(
             detail: d,
         };
         let key = ShiftKey {
-            service: ServiceId::parse(&c.service).map_err(|e| invalid("service", e.0))?,
-            template: TemplateId::parse(&c.template).map_err(|e| invalid("template", e.0))?,
+            service: ServiceId::parse(&c.service).map_err(|e| invalid("service", e.message))?,
+            template: TemplateId::parse(&c.template).map_err(|e| invalid("template", e.message))?,
             date: c.date,
         };
         if !inst.shift_index.contains_key(&key) {
@@ -96,11 +96,11 @@ pub async fn apply(
         let role = c
             .role
             .as_deref()
-            .map(|r| Role::parse(r).map_err(|e| invalid("role", e.0)))
+            .map(|r| Role::parse(r).map_err(|e| invalid("role", e.message)))
             .transpose()?;
         let mut removed_role = None;
         if let Some(r) = &c.remove {
-            let who = StaffId::parse(r).map_err(|e| invalid("remove", e.0))?;
+            let who = StaffId::parse(r).map_err(|e| invalid("remove", e.message))?;
             let Some(pos) = assignments
                 .iter()
                 .position(|a| a.shift == key && a.staff == who)
@@ -110,7 +110,7 @@ pub async fn apply(
             removed_role = Some(assignments.remove(pos).role);
         }
         if let Some(a) = &c.add {
-            let who = StaffId::parse(a).map_err(|e| invalid("add", e.0))?;
+            let who = StaffId::parse(a).map_err(|e| invalid("add", e.message))?;
             if net.staff_member(&who).is_none() {
                 return Err(invalid("add", format!("no staff member \"{who}\"")));
             }

@@ -115,7 +115,7 @@ pub fn months_touched(
     let last = end.with_timezone(&tz).date_naive();
     let month_of = |d: chrono::NaiveDate| {
         Month::new(chrono::Datelike::year(&d), chrono::Datelike::month(&d))
-            .map_err(|e| StoreError::Invalid(e.0))
+            .map_err(|e| StoreError::Invalid(e.message))
     };
     let (mut m, stop) = (month_of(first)?, month_of(last)?);
     let mut out = Vec::new();

@@ -104,6 +104,124 @@ pub async fn set_month(
     Ok((added, withdrawn))
 }
 
+/// Who enters or withdraws a request: the person (until the deadline, only
+/// their own) or a coordinator (for anyone, at any time).
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    Staff(&'a StaffId),
+    Coordinator,
+}
+
+/// Checks one request a person or a coordinator enters: the person exists,
+/// the date is in a month still open (for the person), the service is one
+/// they may work, the weight is 1–10, and they have no request for that
+/// day and service yet. Stores it and returns its id.
+pub async fn add(
+    store: &dyn Store,
+    net: &Network,
+    by: By<'_>,
+    request: &Request,
+    now: DateTime<FixedOffset>,
+    actor: &str,
+) -> Result<i64, AppError> {
+    let person = net.staff_member(&request.staff).ok_or_else(|| {
+        AppError::invalid(
+            "/staff",
+            format!("no staff member \"{}\" in this region", request.staff),
+        )
+    })?;
+    if let By::Staff(me) = by {
+        if me != &request.staff {
+            return Err(AppError::invalid(
+                "/staff",
+                "you may enter requests only for yourself",
+            ));
+        }
+        let month = Month::of(request.date);
+        if !open(net, month, now) {
+            return Err(AppError::invalid(
+                "/date",
+                format!("requests for {month} are closed"),
+            ));
+        }
+    }
+    touban_domain::Request::check_weight(i64::from(request.weight))
+        .map_err(|e| AppError::invalid("/weight", e.message))?;
+    if let Some(sid) = &request.service {
+        let svc = net.service(sid).ok_or_else(|| {
+            AppError::invalid("/service", format!("no service \"{sid}\" in this region"))
+        })?;
+        if !net.eligible(person, svc) {
+            return Err(AppError::invalid(
+                "/service",
+                format!("\"{}\" does not work for \"{sid}\"", person.id),
+            ));
+        }
+    }
+    let region = &net.region.id;
+    let same = store.requests(region).await?.into_iter().any(|r| {
+        r.request.staff == request.staff
+            && r.request.date == request.date
+            && r.request.service == request.service
+    });
+    if same {
+        return Err(AppError::invalid(
+            "/date",
+            format!(
+                "\"{}\" already has a request for {}{}; withdraw it first",
+                request.staff,
+                request.date,
+                request
+                    .service
+                    .as_ref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(store.add_request(region, request, actor).await?)
+}
+
+/// Withdraws an entered request. A person withdraws only their own, until
+/// the deadline; requests from the network file are changed in the file.
+pub async fn withdraw(
+    store: &dyn Store,
+    net: &Network,
+    by: By<'_>,
+    id: i64,
+    now: DateTime<FixedOffset>,
+    actor: &str,
+) -> Result<(), AppError> {
+    let region = &net.region.id;
+    let found = store
+        .requests(region)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .filter(|r| match by {
+            By::Staff(me) => &r.request.staff == me,
+            By::Coordinator => true,
+        })
+        .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+    if found.source == AbsenceSource::File {
+        return Err(AppError::invalid(
+            "/id",
+            format!("request {id} is in the network file: change it there"),
+        ));
+    }
+    if let By::Staff(_) = by {
+        let month = Month::of(found.request.date);
+        if !open(net, month, now) {
+            return Err(AppError::invalid(
+                "/id",
+                format!("requests for {month} are closed"),
+            ));
+        }
+    }
+    store.withdraw_request(region, id, actor).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

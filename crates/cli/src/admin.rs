@@ -26,7 +26,7 @@ fn audit(action: &str, email: &str) -> AuditEntry {
 }
 
 pub async fn add(cfg: &Config, db: &DbArg, email: &str) -> anyhow::Result<ExitCode> {
-    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("EMAIL: {}", e.0))?;
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("EMAIL: {}", e.message))?;
     let store = open(&database_url(cfg, db)).await?;
     let a = store
         .add_admin(email.as_str(), "cli", chrono::Utc::now())

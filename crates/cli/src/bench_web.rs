@@ -1,7 +1,8 @@
 //! `touban bench web`: how fast the web app answers, measured against the
 //! real server (the API and the web app, in this process, on a loopback
 //! port, over HTTP): the month grid (time, and size as sent gzip-compressed),
-//! a cell's candidate panel, and an edit with its rule check, on the demo
+//! a cell's candidate panel, an edit with its rule check, and a staff
+//! member's "my duties", on the demo
 //! network and on a generated one.
 
 use std::process::ExitCode;
@@ -22,21 +23,15 @@ struct Server {
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn start(store: Arc<dyn Store>, net: &Network) -> anyhow::Result<Server> {
-    let jobs = touban_app::jobs::Jobs::new(3);
-    let web =
-        touban_web::WebState::new(store.clone(), "http://127.0.0.1", false, jobs.clone(), None)
-            .await?;
-    let key = store.server_secret("offer-links", b"unused").await?;
+/// A signed-in session for `grant`: the cookie's value and the id's hash.
+async fn session(store: &dyn Store, grant: Grant) -> anyhow::Result<(String, String)> {
     let (value, id_hash) = touban_web::session::new_id();
     let now = Utc::now();
     store
         .create_session(&Session {
             id_hash: id_hash.clone(),
             email: "bench@example.jp".into(),
-            grant: Grant::Coordinator {
-                region: net.region.id.clone(),
-            },
+            grant,
             created_at: now,
             last_seen_at: now,
             expires_at: now + chrono::Duration::hours(1),
@@ -44,6 +39,22 @@ async fn start(store: Arc<dyn Store>, net: &Network) -> anyhow::Result<Server> {
             verified_at: Some(now),
         })
         .await?;
+    Ok((value, id_hash))
+}
+
+async fn start(store: Arc<dyn Store>, net: &Network) -> anyhow::Result<Server> {
+    let jobs = touban_app::jobs::Jobs::new(3);
+    let web =
+        touban_web::WebState::new(store.clone(), "http://127.0.0.1", false, jobs.clone(), None)
+            .await?;
+    let key = store.server_secret("offer-links", b"unused").await?;
+    let (value, id_hash) = session(
+        store.as_ref(),
+        Grant::Coordinator {
+            region: net.region.id.clone(),
+        },
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -229,6 +240,44 @@ async fn measure(
         }
         println!("{label}: edit with its rule check, saved: {}", stats(times));
     }
+    // "My duties" of the person with the most duties, once the version is
+    // published (staff see published versions only).
+    touban_app::ops::publish(
+        store.as_ref(),
+        &net.region.id,
+        month,
+        1,
+        "bench",
+        Some("bench"),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("publish: {e:?}"))?;
+    let mut count: std::collections::HashMap<&touban_domain::StaffId, usize> =
+        std::collections::HashMap::new();
+    for a in &rota.assignments {
+        *count.entry(&a.staff).or_default() += 1;
+    }
+    let (busiest, n) = count
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .ok_or_else(|| anyhow::anyhow!("an empty rota"))?;
+    let (value, _) = session(
+        store.as_ref(),
+        Grant::Staff {
+            region: net.region.id.clone(),
+            staff: busiest.clone(),
+        },
+    )
+    .await?;
+    let staff = Server {
+        base: s.base.clone(),
+        cookie: format!("{}={value}", touban_web::session::COOKIE),
+        csrf: String::new(),
+        stop: tokio::sync::oneshot::channel().0,
+    };
+    let (t, _, status) = get(&c, &staff, &format!("/me?month={month}"), runs).await?;
+    anyhow::ensure!(status.is_success(), "my duties answered {status}");
+    println!("{label}: my duties ({n} duties in the month): {}", stats(t));
     let _ = s.stop.send(());
     Ok(())
 }

@@ -85,7 +85,7 @@ pub async fn status(
     let region = region
         .map(RegionId::parse)
         .transpose()
-        .map_err(|e| anyhow::anyhow!("--region: {}", e.0))?;
+        .map_err(|e| anyhow::anyhow!("--region: {}", e.message))?;
     let state = state
         .map(|s| {
             MessageState::parse(s).ok_or_else(|| {

@@ -51,7 +51,7 @@ impl AbsenceKind {
             .ok_or_else(|| {
                 ParseError::new(format!(
                     "\"{s}\" is not an absence kind (leave, conference, sickness, sudden, other)"
-                ))
+                ), format!("「{s}」は不在の種類ではありません（leave, conference, sickness, sudden, other）"))
             })
     }
 }
@@ -75,9 +75,10 @@ impl Absence {
         reason: Option<String>,
     ) -> Result<Self, ParseError> {
         if end <= start {
-            return Err(ParseError::new(format!(
-                "absence ends at {end}, not after it starts at {start}"
-            )));
+            return Err(ParseError::new(
+                format!("absence ends at {end}, not after it starts at {start}"),
+                format!("不在の終わり {end} が始まり {start} より後ではありません"),
+            ));
         }
         check_sane(start, end, "absence")?;
         Ok(Self {
@@ -118,9 +119,10 @@ impl Request {
         if (1..=10).contains(&w) {
             Ok(u8::try_from(w).expect("in range"))
         } else {
-            Err(ParseError::new(format!(
-                "weight {w} must be between 1 and 10"
-            )))
+            Err(ParseError::new(
+                format!("weight {w} must be between 1 and 10"),
+                format!("重み {w} は 1〜10 にしてください"),
+            ))
         }
     }
 }
@@ -161,11 +163,21 @@ impl CoverRequest {
         end: DateTime<FixedOffset>,
     ) -> Result<(), ParseError> {
         if end <= start {
-            return Err(ParseError::new(format!(
-                "cover ends at {end}, not after it starts at {start}"
-            )));
+            return Err(ParseError::new(
+                format!("cover ends at {end}, not after it starts at {start}"),
+                format!("応援の終わり {end} が始まり {start} より後ではありません"),
+            ));
         }
         check_sane(start, end, "cover")
+    }
+}
+
+/// The Japanese word for what `check_sane` checks.
+fn what_ja(what: &str) -> &str {
+    match what {
+        "absence" => "不在",
+        "cover" => "応援",
+        other => other,
     }
 }
 
@@ -180,18 +192,38 @@ pub fn check_sane(
     use chrono::Datelike;
     for (t, edge) in [(start, "starts"), (end, "ends")] {
         if !(2000..=2100).contains(&t.year()) {
-            return Err(ParseError::new(format!(
-                "{what} {edge} in the year {}: dates must lie between 2000 and 2100",
-                t.year()
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "{what} {edge} in the year {}: dates must lie between 2000 and 2100",
+                    t.year()
+                ),
+                format!(
+                    "{}の{}が {} 年です：日付は 2000〜2100 年にしてください",
+                    what_ja(what),
+                    if edge == "starts" {
+                        "始まり"
+                    } else {
+                        "終わり"
+                    },
+                    t.year()
+                ),
+            ));
         }
     }
     if end - start > chrono::Duration::days(3 * 366) {
-        return Err(ParseError::new(format!(
-            "{what} from {} to {} is longer than three years: record a leave that long as leaving the network",
-            start.date_naive(),
-            end.date_naive()
-        )));
+        return Err(ParseError::new(
+            format!(
+                "{what} from {} to {} is longer than three years: record a leave that long as leaving the network",
+                start.date_naive(),
+                end.date_naive()
+            ),
+            format!(
+                "{}（{}〜{}）が3年を超えています：それほど長い休みは退職として記録してください",
+                what_ja(what),
+                start.date_naive(),
+                end.date_naive()
+            ),
+        ));
     }
     Ok(())
 }

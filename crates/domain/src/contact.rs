@@ -19,15 +19,28 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let trimmed = s.trim();
         if trimmed.is_empty() {
-            return Err(ParseError::new("e-mail address is empty"));
+            return Err(ParseError::new(
+                "e-mail address is empty",
+                "メールアドレスが空です",
+            ));
         }
-        let addr = email_address::EmailAddress::from_str(trimmed)
-            .map_err(|e| ParseError::new(format!("\"{s}\" is not an e-mail address ({e})")))?;
+        let addr = email_address::EmailAddress::from_str(trimmed).map_err(|e| {
+            ParseError::new(
+                format!("\"{s}\" is not an e-mail address ({e})"),
+                format!("「{s}」はメールアドレスではありません（{e}）"),
+            )
+        })?;
         if !addr.domain().contains('.') || addr.domain().ends_with('.') {
-            return Err(ParseError::new(format!(
-                "\"{s}\" is not an e-mail address (domain \"{}\" has no dot)",
-                addr.domain()
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "\"{s}\" is not an e-mail address (domain \"{}\" has no dot)",
+                    addr.domain()
+                ),
+                format!(
+                    "「{s}」はメールアドレスではありません（ドメイン「{}」に「.」がありません）",
+                    addr.domain()
+                ),
+            ));
         }
         Ok(Self(trimmed.to_string()))
     }
@@ -63,15 +76,23 @@ impl Phone {
             .chars()
             .find(|c| !(c.is_ascii_digit() || *c == '-' || *c == ' '))
         {
-            return Err(ParseError::new(format!(
-                "\"{s}\" is not a phone number ('{bad}' is not a digit or '-')"
-            )));
+            return Err(ParseError::new(
+                format!("\"{s}\" is not a phone number ('{bad}' is not a digit or '-')"),
+                format!(
+                    "「{s}」は電話番号ではありません（「{bad}」は数字でも「-」でもありません）"
+                ),
+            ));
         }
         let digits = body.chars().filter(char::is_ascii_digit).count();
         if !(10..=15).contains(&digits) {
-            return Err(ParseError::new(format!(
-                "\"{s}\" is not a phone number (it has {digits} digits; a Japanese number has 10 or 11)"
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "\"{s}\" is not a phone number (it has {digits} digits; a Japanese number has 10 or 11)"
+                ),
+                format!(
+                    "「{s}」は電話番号ではありません（{digits} 桁です。国内の番号は 10 桁か 11 桁です）"
+                ),
+            ));
         }
         Ok(Self(t.to_string()))
     }
@@ -111,7 +132,10 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
         let e = Email::parse("sato@").unwrap_err();
-        assert!(e.0.contains("\"sato@\" is not an e-mail address"), "{e}");
+        assert!(
+            e.message.contains("\"sato@\" is not an e-mail address"),
+            "{e}"
+        );
     }
 
     #[test]

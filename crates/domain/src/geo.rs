@@ -15,14 +15,16 @@ pub struct LatLon {
 impl LatLon {
     pub fn new(lat: f64, lon: f64) -> Result<Self, ParseError> {
         if !(-90.0..=90.0).contains(&lat) || lat.is_nan() {
-            return Err(ParseError::new(format!(
-                "latitude {lat} is outside -90..90"
-            )));
+            return Err(ParseError::new(
+                format!("latitude {lat} is outside -90..90"),
+                format!("緯度 {lat} が -90〜90 の範囲外です"),
+            ));
         }
         if !(-180.0..=180.0).contains(&lon) || lon.is_nan() {
-            return Err(ParseError::new(format!(
-                "longitude {lon} is outside -180..180"
-            )));
+            return Err(ParseError::new(
+                format!("longitude {lon} is outside -180..180"),
+                format!("経度 {lon} が -180〜180 の範囲外です"),
+            ));
         }
         Ok(Self { lat, lon })
     }

@@ -14,26 +14,36 @@ const MAX_ID_LEN: usize = 64;
 /// starting with a letter or digit.
 pub fn check_slug(kind: &str, s: &str) -> Result<(), ParseError> {
     if s.is_empty() {
-        return Err(ParseError::new(format!("{kind} id is empty")));
+        return Err(ParseError::new(
+            format!("{kind} id is empty"),
+            "ID が空です",
+        ));
     }
     if s.len() > MAX_ID_LEN {
-        return Err(ParseError::new(format!(
-            "{kind} id \"{s}\" is longer than {MAX_ID_LEN} characters"
-        )));
+        return Err(ParseError::new(
+            format!("{kind} id \"{s}\" is longer than {MAX_ID_LEN} characters"),
+            format!("ID「{s}」が {MAX_ID_LEN} 文字を超えています"),
+        ));
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
-        return Err(ParseError::new(format!(
-            "{kind} id \"{s}\" must start with a lower-case letter or a digit"
-        )));
+        return Err(ParseError::new(
+            format!("{kind} id \"{s}\" must start with a lower-case letter or a digit"),
+            format!("ID「{s}」は英小文字か数字で始めてください"),
+        ));
     }
     if let Some(bad) = s
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
     {
-        return Err(ParseError::new(format!(
-            "{kind} id \"{s}\" contains '{bad}'; use lower-case ASCII letters, digits, '-', '_' or '.'"
-        )));
+        return Err(ParseError::new(
+            format!(
+                "{kind} id \"{s}\" contains '{bad}'; use lower-case ASCII letters, digits, '-', '_' or '.'"
+            ),
+            format!(
+                "ID「{s}」に「{bad}」が含まれています：半角の英小文字・数字・「-」「_」「.」だけを使ってください"
+            ),
+        ));
     }
     Ok(())
 }
@@ -113,9 +123,9 @@ mod tests {
     #[test]
     fn rejects_bad_slugs_with_reason() {
         let e = StaffId::parse("Tanaka").unwrap_err();
-        assert!(e.0.contains("must start with a lower-case"), "{e}");
+        assert!(e.message.contains("must start with a lower-case"), "{e}");
         let e = StaffId::parse("a b").unwrap_err();
-        assert!(e.0.contains("contains ' '"), "{e}");
+        assert!(e.message.contains("contains ' '"), "{e}");
         assert!(StaffId::parse("").is_err());
         assert!(StaffId::parse("-x").is_err());
         assert!(StaffId::parse("田中").is_err());

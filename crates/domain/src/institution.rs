@@ -22,9 +22,10 @@ impl RegionalClosure {
     pub fn new(name: String, from: (u32, u32), to: (u32, u32)) -> Result<Self, ParseError> {
         for (m, d) in [from, to] {
             if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
-                return Err(ParseError::new(format!(
-                    "{m:02}-{d:02} is not a month and day"
-                )));
+                return Err(ParseError::new(
+                    format!("{m:02}-{d:02} is not a month and day"),
+                    format!("{m:02}-{d:02} は月日ではありません"),
+                ));
             }
         }
         Ok(Self { name, from, to })
@@ -138,10 +139,10 @@ impl InstitutionKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let all: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                ParseError::new(format!(
-                    "\"{s}\" is not an institution kind ({})",
-                    all.join(", ")
-                ))
+                ParseError::new(
+                    format!("\"{s}\" is not an institution kind ({})", all.join(", ")),
+                    format!("「{s}」は施設の種類ではありません（{}）", all.join(", ")),
+                )
             })
     }
 }
@@ -192,9 +193,10 @@ impl OpenDay {
             .into_iter()
             .find(|d| d.as_str() == s)
             .ok_or_else(|| {
-                ParseError::new(format!(
-                    "\"{s}\" is not a day (mon, tue, wed, thu, fri, sat, holiday)"
-                ))
+                ParseError::new(
+                    format!("\"{s}\" is not a day (mon, tue, wed, thu, fri, sat, holiday)"),
+                    format!("「{s}」は曜日ではありません（mon, tue, wed, thu, fri, sat, holiday）"),
+                )
             })
     }
 }
@@ -209,13 +211,15 @@ pub struct OpeningHours {
 impl OpeningHours {
     pub fn new(days: Vec<OpenDay>, open: ClockTime, close: ClockTime) -> Result<Self, ParseError> {
         if close <= open {
-            return Err(ParseError::new(format!(
-                "closes at {close}, not after it opens at {open}"
-            )));
+            return Err(ParseError::new(
+                format!("closes at {close}, not after it opens at {open}"),
+                format!("終了 {close} が開始 {open} より後ではありません"),
+            ));
         }
         if days.is_empty() {
             return Err(ParseError::new(
                 "an opening-hours line needs at least one day",
+                "診療時間の行には曜日が一つ以上必要です",
             ));
         }
         Ok(Self { days, open, close })

@@ -68,9 +68,10 @@ impl Role {
         match s {
             "primary" => Ok(Self::Primary),
             "backup" => Ok(Self::Backup),
-            _ => Err(ParseError::new(format!(
-                "\"{s}\" is not a role (primary, backup)"
-            ))),
+            _ => Err(ParseError::new(
+                format!("\"{s}\" is not a role (primary, backup)"),
+                format!("「{s}」は役割ではありません（primary, backup）"),
+            )),
         }
     }
 }
@@ -92,18 +93,20 @@ pub struct Month {
 impl Month {
     pub fn new(year: i32, month: u32) -> Result<Self, ParseError> {
         if !(1..=12).contains(&month) || !(1900..=2200).contains(&year) {
-            return Err(ParseError::new(format!(
-                "{year:04}-{month:02} is not a month"
-            )));
+            return Err(ParseError::new(
+                format!("{year:04}-{month:02} is not a month"),
+                format!("{year:04}-{month:02} は年月ではありません"),
+            ));
         }
         Ok(Self { year, month })
     }
     /// Parses `YYYY-MM`.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let err = || {
-            ParseError::new(format!(
-                "\"{s}\" is not a month (expected YYYY-MM, e.g. 2027-01)"
-            ))
+            ParseError::new(
+                format!("\"{s}\" is not a month (expected YYYY-MM, e.g. 2027-01)"),
+                format!("「{s}」は年月ではありません（例：2027-01）"),
+            )
         };
         let (y, m) = s.split_once('-').ok_or_else(err)?;
         if y.len() != 4 || m.len() != 2 {
@@ -145,6 +148,14 @@ impl Month {
         let next = self.next().first_day();
         first.iter_days().take_while(move |d| *d < next)
     }
+    /// The month a date is in.
+    pub fn of(d: NaiveDate) -> Self {
+        use chrono::Datelike;
+        Self {
+            year: d.year(),
+            month: d.month(),
+        }
+    }
     pub fn contains(self, d: NaiveDate) -> bool {
         use chrono::Datelike;
         d.year() == self.year && d.month() == self.month
@@ -179,7 +190,10 @@ impl RotaStatus {
             "draft" => Ok(Self::Draft),
             "published" => Ok(Self::Published),
             "superseded" => Ok(Self::Superseded),
-            _ => Err(ParseError::new(format!("\"{s}\" is not a rota status"))),
+            _ => Err(ParseError::new(
+                format!("\"{s}\" is not a rota status"),
+                format!("「{s}」は当番表の状態ではありません"),
+            )),
         }
     }
 }

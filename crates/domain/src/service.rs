@@ -35,9 +35,10 @@ impl PatientContact {
         match s {
             "person" => Ok(Self::Person),
             "institution" => Ok(Self::Institution),
-            _ => Err(crate::ParseError::new(format!(
-                "\"{s}\" is not a patient contact (person, institution)"
-            ))),
+            _ => Err(crate::ParseError::new(
+                format!("\"{s}\" is not a patient contact (person, institution)"),
+                format!("「{s}」は患者さんの連絡先ではありません（person, institution）"),
+            )),
         }
     }
 }
@@ -63,13 +64,19 @@ pub struct Headcount {
 impl Headcount {
     pub fn new(min: u8, ideal: u8, max: u8) -> Result<Self, ParseError> {
         if !(min <= ideal && ideal <= max) {
-            return Err(ParseError::new(format!(
-                "headcount must satisfy min ≤ ideal ≤ max, got min {min}, ideal {ideal}, max {max}"
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "headcount must satisfy min ≤ ideal ≤ max, got min {min}, ideal {ideal}, max {max}"
+                ),
+                format!(
+                    "人数は 最少 ≤ 理想 ≤ 最多 にしてください（最少 {min}、理想 {ideal}、最多 {max}）"
+                ),
+            ));
         }
         if max == 0 {
             return Err(ParseError::new(
                 "headcount max is 0: a shift nobody may take",
+                "最多人数が 0 です：誰も入れない枠になります",
             ));
         }
         Ok(Self { min, ideal, max })
@@ -95,16 +102,23 @@ impl ShiftTemplate {
     /// 24 h, is refused with a message that says how to write it.
     pub fn check_window(start: ClockTime, end: ClockTime, end_day: u8) -> Result<(), ParseError> {
         match end_day {
-            0 if end <= start => Err(ParseError::new(format!(
-                "ends at {end}, not after it starts at {start}; if it runs past midnight set end_day = 1"
-            ))),
-            1 if end > start => Err(ParseError::new(format!(
-                "runs from {start} to {end} the next day, which is longer than 24 hours"
-            ))),
+            0 if end <= start => Err(ParseError::new(
+                format!(
+                    "ends at {end}, not after it starts at {start}; if it runs past midnight set end_day = 1"
+                ),
+                format!(
+                    "終了 {end} が開始 {start} より後ではありません：日付をまたぐなら end_day = 1 にしてください"
+                ),
+            )),
+            1 if end > start => Err(ParseError::new(
+                format!("runs from {start} to {end} the next day, which is longer than 24 hours"),
+                format!("{start} から翌日 {end} までで、24 時間を超えます"),
+            )),
             0 | 1 => Ok(()),
-            n => Err(ParseError::new(format!(
-                "end_day is {n}; it must be 0 (same day) or 1 (next day)"
-            ))),
+            n => Err(ParseError::new(
+                format!("end_day is {n}; it must be 0 (same day) or 1 (next day)"),
+                format!("end_day が {n} です：0（同じ日）か 1（翌日）にしてください"),
+            )),
         }
     }
 
@@ -181,6 +195,20 @@ impl std::fmt::Display for CoverageGap {
             hm(self.to_minute),
             self.day,
             self.previous_day
+        )
+    }
+}
+
+impl CoverageGap {
+    /// The gap said in Japanese.
+    pub fn to_string_ja(&self) -> String {
+        let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        format!(
+            "{}の翌日の{}、{}〜{} が空いています",
+            self.previous_day.label_ja(),
+            self.day.label_ja(),
+            hm(self.from_minute),
+            hm(self.to_minute)
         )
     }
 }

@@ -51,7 +51,7 @@ impl Profession {
         Self::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
             ParseError::new(format!(
                 "\"{s}\" is not a profession (physician, dentist, nurse, pharmacist, care_worker, other)"
-            ))
+            ), format!("「{s}」は職種ではありません（physician, dentist, nurse, pharmacist, care_worker, other）"))
         })
     }
 }
@@ -102,7 +102,7 @@ impl LabourRegime {
             .ok_or_else(|| {
                 ParseError::new(format!(
                     "\"{s}\" is not a labour regime (a, b, connected_b, c, not_employed)"
-                ))
+                ), format!("「{s}」は時間外労働の水準ではありません（a, b, connected_b, c, not_employed）"))
             })
     }
     /// Rule 5: the annual overtime cap in hours, if any.
@@ -135,9 +135,10 @@ pub struct Fte(f64);
 impl Fte {
     pub fn new(v: f64) -> Result<Self, ParseError> {
         if v.is_nan() || v <= 0.0 || v > 1.0 {
-            return Err(ParseError::new(format!(
-                "FTE {v} must be greater than 0 and at most 1"
-            )));
+            return Err(ParseError::new(
+                format!("FTE {v} must be greater than 0 and at most 1"),
+                format!("常勤換算 {v} は 0 より大きく 1 以下にしてください"),
+            ));
         }
         Ok(Self(v))
     }
@@ -209,15 +210,24 @@ impl Labour {
         contract_hours_per_week: f64,
     ) -> Result<Self, ParseError> {
         if regime.rest_mandatory() && rest == RestPolicy::Off {
-            return Err(ParseError::new(format!(
-                "rest intervals are mandatory for labour regime {} and cannot be switched off",
-                regime.as_str()
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "rest intervals are mandatory for labour regime {} and cannot be switched off",
+                    regime.as_str()
+                ),
+                format!(
+                    "水準 {} では勤務間インターバルが義務で、外せません",
+                    regime.as_str()
+                ),
+            ));
         }
         if !(0.0..=80.0).contains(&contract_hours_per_week) {
-            return Err(ParseError::new(format!(
-                "contract hours {contract_hours_per_week} per week must be between 0 and 80"
-            )));
+            return Err(ParseError::new(
+                format!(
+                    "contract hours {contract_hours_per_week} per week must be between 0 and 80"
+                ),
+                format!("週の契約時間 {contract_hours_per_week} は 0〜80 にしてください"),
+            ));
         }
         Ok(Self {
             regime,

@@ -15,18 +15,20 @@ pub struct ClockTime(u16);
 impl ClockTime {
     pub fn from_hm(h: u16, m: u16) -> Result<Self, ParseError> {
         if h > 23 || m > 59 {
-            return Err(ParseError::new(format!(
-                "{h:02}:{m:02} is not a time of day"
-            )));
+            return Err(ParseError::new(
+                format!("{h:02}:{m:02} is not a time of day"),
+                format!("{h:02}:{m:02} は時刻ではありません"),
+            ));
         }
         Ok(Self(h * 60 + m))
     }
 
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let err = || {
-            ParseError::new(format!(
-                "\"{s}\" is not a time of day (expected HH:MM, e.g. 08:30)"
-            ))
+            ParseError::new(
+                format!("\"{s}\" is not a time of day (expected HH:MM, e.g. 08:30)"),
+                format!("「{s}」は時刻ではありません（例：08:30）"),
+            )
         };
         let (h, m) = s.trim().split_once(':').ok_or_else(err)?;
         if h.is_empty() || h.len() > 2 || m.len() != 2 {
@@ -35,9 +37,10 @@ impl ClockTime {
         let h: u16 = h.parse().map_err(|_| err())?;
         let m: u16 = m.parse().map_err(|_| err())?;
         if h == 24 && m == 0 {
-            return Err(ParseError::new(format!(
-                "\"{s}\": write midnight as 00:00 with `end_day = 1`"
-            )));
+            return Err(ParseError::new(
+                format!("\"{s}\": write midnight as 00:00 with `end_day = 1`"),
+                format!("「{s}」：深夜0時は 00:00 と書き、`end_day = 1` にしてください"),
+            ));
         }
         Self::from_hm(h, m)
     }
@@ -103,9 +106,12 @@ impl DayClass {
             .into_iter()
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
-                ParseError::new(format!(
-                    "\"{s}\" is not a day class (weekday, saturday, holiday, year_end)"
-                ))
+                ParseError::new(
+                    format!("\"{s}\" is not a day class (weekday, saturday, holiday, year_end)"),
+                    format!(
+                        "「{s}」は日の区分ではありません（weekday, saturday, holiday, year_end）"
+                    ),
+                )
             })
     }
 

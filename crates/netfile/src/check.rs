@@ -7,6 +7,7 @@ use toml::{Table, Value};
 use touban_domain::{Network, Profession};
 
 use crate::fields::Ctx;
+use crate::problem::msg;
 use crate::read_org::at;
 use crate::source::EntryPath;
 
@@ -41,7 +42,10 @@ fn dupes<'a>(
                 &at(path, i),
                 &format!("{kind} \"{id}\""),
                 Some("id"),
-                format!("duplicate id: \"{id}\" is already used on line {first_line}"),
+                msg(
+                    format!("duplicate id: \"{id}\" is already used on line {first_line}"),
+                    format!("ID「{id}」が重複しています（{first_line} 行目で使用済み）"),
+                ),
             );
         } else {
             seen.insert(id, i);
@@ -73,6 +77,17 @@ fn raw_ids(root: &Table, key: &str) -> BTreeSet<String> {
         .into_iter()
         .flat_map(|t| raw_strs(t, "id"))
         .collect()
+}
+
+/// The Japanese word for what a reference names.
+fn what_ja(what: &str) -> &str {
+    match what {
+        "municipality" => "市町村",
+        "institution" => "施設",
+        "staff member" => "スタッフ",
+        "service" => "業務",
+        other => other,
+    }
 }
 
 fn entry_name(kind: &str, path: &str, i: usize, t: &Table) -> String {
@@ -135,7 +150,10 @@ pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
                         &at(path, i),
                         &name,
                         Some(field),
-                        format!("unknown {what} \"{v}\""),
+                        msg(
+                            format!("unknown {what} \"{v}\""),
+                            format!("「{v}」という{}はありません", what_ja(what)),
+                        ),
                     );
                 }
             }
@@ -154,7 +172,10 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                 &at("staff", *i),
                 &format!("staff \"{}\"", s.id),
                 Some("email"),
-                format!("{email} is already the address of staff \"{prev}\""),
+                msg(
+                    format!("{email} is already the address of staff \"{prev}\""),
+                    format!("{email} はすでにスタッフ「{prev}」のアドレスです"),
+                ),
             );
         }
     }
@@ -179,7 +200,13 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                     &tat,
                     &format!("{name}, template \"{}\"", t.id),
                     Some("id"),
-                    format!("duplicate template id (also templates[{}])", first + 1),
+                    msg(
+                        format!("duplicate template id (also templates[{}])", first + 1),
+                        format!(
+                            "枠の ID が重複しています（templates[{}] と同じ）",
+                            first + 1
+                        ),
+                    ),
                 );
             }
         }
@@ -190,13 +217,24 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                     &here,
                     &name,
                     Some("continuous"),
-                    format!(
-                        "is a 24/365 service but its templates leave gaps: {g}{}",
-                        if gaps.len() > 1 {
-                            format!(" (and {} more)", gaps.len() - 1)
-                        } else {
-                            String::new()
-                        }
+                    msg(
+                        format!(
+                            "is a 24/365 service but its templates leave gaps: {g}{}",
+                            if gaps.len() > 1 {
+                                format!(" (and {} more)", gaps.len() - 1)
+                            } else {
+                                String::new()
+                            }
+                        ),
+                        format!(
+                            "24時間365日の業務ですが、枠に空白があります：{}{}",
+                            g.to_string_ja(),
+                            if gaps.len() > 1 {
+                                format!("（ほか {} か所）", gaps.len() - 1)
+                            } else {
+                                String::new()
+                            }
+                        ),
                     ),
                 );
             }
@@ -234,10 +272,34 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
             } else {
                 "at its institutions".to_string()
             };
-            ctx.report(&here, &name, Some("profession"), format!(
+            let en = format!(
                 "needs {need} {}{skills} {from} at once, but only {eligible} staff member{} qualif{}",
-                svc.profession, if eligible == 1 { "" } else { "s" }, if eligible == 1 { "ies" } else { "y" }
-            ));
+                svc.profession,
+                if eligible == 1 { "" } else { "s" },
+                if eligible == 1 { "ies" } else { "y" }
+            );
+            let ja = format!(
+                "{}{}に{}が同時に {need} 人必要ですが、該当するスタッフは {eligible} 人だけです",
+                if svc.institutions.is_empty() {
+                    "担当区域"
+                } else {
+                    "担当施設"
+                },
+                if svc.skills.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "で技能［{}］を持つ",
+                        svc.skills
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join("・")
+                    )
+                },
+                svc.profession.label_ja()
+            );
+            ctx.report(&here, &name, Some("profession"), msg(en, ja));
         }
     }
 
@@ -253,9 +315,15 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                     &here,
                     &name,
                     Some(field),
-                    format!(
-                        "attending pairs are physicians, but \"{id}\" is a {}",
-                        s.profession
+                    msg(
+                        format!(
+                            "attending pairs are physicians, but \"{id}\" is a {}",
+                            s.profession
+                        ),
+                        format!(
+                            "主治医・副主治医は医師ですが、「{id}」は{}です",
+                            s.profession.label_ja()
+                        ),
                     ),
                 );
             }
@@ -281,9 +349,15 @@ pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
                         &here,
                         &name,
                         Some("backup"),
-                        format!(
-                            "both physicians of the pair are away at the same time, {from} – {to}: \"{}\" (absence on line {la}) and \"{}\" (absence on line {lb}); rule 7 needs one of them available, so no rota can keep it. Change one of the absences or name another backup",
-                            p.primary, p.backup
+                        msg(
+                            format!(
+                                "both physicians of the pair are away at the same time, {from} – {to}: \"{}\" (absence on line {la}) and \"{}\" (absence on line {lb}); rule 7 needs one of them available, so no rota can keep it. Change one of the absences or name another backup",
+                                p.primary, p.backup
+                            ),
+                            format!(
+                                "主治医・副主治医の二人が {from} 〜 {to} に同時に不在です：「{}」（{la} 行目の不在）と「{}」（{lb} 行目の不在）。規則7ではどちらかが対応できる必要があり、どの当番表でも守れません。どちらかの不在を変えるか、別の副主治医を決めてください",
+                                p.primary, p.backup
+                            ),
                         ),
                     );
                 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use toml::{Table, Value};
 use touban_domain::ParseError;
 
-use crate::problem::{Problem, Problems};
+use crate::problem::{Msg, Problem, Problems, msg};
 use crate::source::{EntryPath, SourceMap};
 
 /// Shared context while reading one file.
@@ -23,8 +23,9 @@ impl Ctx<'_> {
         at: &EntryPath,
         entry: &str,
         field: Option<&str>,
-        message: impl Into<String>,
+        message: impl Into<Msg>,
     ) {
+        let Msg { en, ja } = message.into();
         let line = match field {
             Some(f) => self.map.field_line(at, f),
             None => self.map.entry_line(at),
@@ -34,7 +35,8 @@ impl Ctx<'_> {
             line,
             entry: entry.to_string(),
             field: field.map(str::to_string),
-            message: message.into(),
+            message: en,
+            message_ja: ja,
         });
     }
 }
@@ -50,15 +52,15 @@ pub struct Entry<'t> {
     used: BTreeSet<String>,
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Value) -> (&'static str, &'static str) {
     match v {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a number",
-        Value::Boolean(_) => "true/false",
-        Value::Datetime(_) => "a date",
-        Value::Array(_) => "a list",
-        Value::Table(_) => "a table",
+        Value::String(_) => ("a string", "文字列"),
+        Value::Integer(_) => ("an integer", "整数"),
+        Value::Float(_) => ("a number", "数値"),
+        Value::Boolean(_) => ("true/false", "true/false"),
+        Value::Datetime(_) => ("a date", "日付"),
+        Value::Array(_) => ("a list", "リスト"),
+        Value::Table(_) => ("a table", "表"),
     }
 }
 
@@ -77,15 +79,19 @@ impl<'t> Entry<'t> {
         self.table.get(key)
     }
 
-    pub fn report(&self, ctx: &mut Ctx<'_>, field: Option<&str>, msg: impl Into<String>) {
-        ctx.report(&self.at, &self.name, field, msg);
+    pub fn report(&self, ctx: &mut Ctx<'_>, field: Option<&str>, message: impl Into<Msg>) {
+        ctx.report(&self.at, &self.name, field, message);
     }
 
-    fn wrong_type(&self, ctx: &mut Ctx<'_>, key: &str, want: &str, got: &Value) {
+    fn wrong_type(&self, ctx: &mut Ctx<'_>, key: &str, want: (&str, &str), got: &Value) {
+        let (got_en, got_ja) = type_name(got);
         self.report(
             ctx,
             Some(key),
-            format!("expected {want}, found {}", type_name(got)),
+            msg(
+                format!("expected {}, found {got_en}", want.0),
+                format!("{}を書いてください（{got_ja}が書かれています）", want.1),
+            ),
         );
     }
 
@@ -93,7 +99,7 @@ impl<'t> Entry<'t> {
         match self.get(key)? {
             Value::String(s) => Some(s.clone()),
             v => {
-                self.wrong_type(ctx, key, "a string", v);
+                self.wrong_type(ctx, key, ("a string", "文字列"), v);
                 None
             }
         }
@@ -102,7 +108,14 @@ impl<'t> Entry<'t> {
     pub fn req_str(&mut self, ctx: &mut Ctx<'_>, key: &str) -> Option<String> {
         if !self.table.contains_key(key) {
             self.used.insert(key.to_string());
-            self.report(ctx, None, format!("`{key}` is missing"));
+            self.report(
+                ctx,
+                None,
+                msg(
+                    format!("`{key}` is missing"),
+                    format!("`{key}` がありません"),
+                ),
+            );
             return None;
         }
         self.opt_str(ctx, key)
@@ -130,7 +143,7 @@ impl<'t> Entry<'t> {
     }
 
     pub fn check<T>(&self, ctx: &mut Ctx<'_>, key: &str, r: Result<T, ParseError>) -> Option<T> {
-        r.map_err(|e| self.report(ctx, Some(key), e.0)).ok()
+        r.map_err(|e| self.report(ctx, Some(key), e)).ok()
     }
 
     /// Reads the entry's `id` and, once known, names the entry by it
@@ -152,7 +165,7 @@ impl<'t> Entry<'t> {
         match self.get(key)? {
             Value::Boolean(b) => Some(*b),
             v => {
-                self.wrong_type(ctx, key, "true or false", v);
+                self.wrong_type(ctx, key, ("true or false", "true か false"), v);
                 None
             }
         }
@@ -162,7 +175,7 @@ impl<'t> Entry<'t> {
         match self.get(key)? {
             Value::Integer(i) => Some(*i),
             v => {
-                self.wrong_type(ctx, key, "a whole number", v);
+                self.wrong_type(ctx, key, ("a whole number", "整数"), v);
                 None
             }
         }
@@ -174,7 +187,14 @@ impl<'t> Entry<'t> {
         if (lo..=hi).contains(&v) {
             Some(v)
         } else {
-            self.report(ctx, Some(key), format!("{v} is outside {lo}..{hi}"));
+            self.report(
+                ctx,
+                Some(key),
+                msg(
+                    format!("{v} is outside {lo}..{hi}"),
+                    format!("{v} は {lo}〜{hi} の範囲外です"),
+                ),
+            );
             None
         }
     }
@@ -185,7 +205,7 @@ impl<'t> Entry<'t> {
             #[allow(clippy::cast_precision_loss)]
             Value::Integer(i) => Some(*i as f64),
             v => {
-                self.wrong_type(ctx, key, "a number", v);
+                self.wrong_type(ctx, key, ("a number", "数値"), v);
                 None
             }
         }
@@ -202,7 +222,7 @@ impl<'t> Entry<'t> {
             return Vec::new();
         };
         let Value::Array(items) = v else {
-            self.wrong_type(ctx, key, "a list of strings", v);
+            self.wrong_type(ctx, key, ("a list of strings", "文字列のリスト"), v);
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -210,15 +230,26 @@ impl<'t> Entry<'t> {
             match item {
                 Value::String(s) => match parse(s) {
                     Ok(t) => out.push(t),
-                    Err(e) => self.report(ctx, Some(key), format!("item {}: {}", i + 1, e.0)),
+                    Err(e) => self.report(
+                        ctx,
+                        Some(key),
+                        Msg::from(e).after(&format!("item {}", i + 1), &format!("{}番目", i + 1)),
+                    ),
                 },
                 other => self.report(
                     ctx,
                     Some(key),
-                    format!(
-                        "item {}: expected a string, found {}",
-                        i + 1,
-                        type_name(other)
+                    msg(
+                        format!(
+                            "item {}: expected a string, found {}",
+                            i + 1,
+                            type_name(other).0
+                        ),
+                        format!(
+                            "{}番目：文字列を書いてください（{}が書かれています）",
+                            i + 1,
+                            type_name(other).1
+                        ),
                     ),
                 ),
             }
@@ -240,14 +271,20 @@ impl<'t> Entry<'t> {
                         self.report(
                             ctx,
                             Some(key),
-                            format!("expected tables, found {}", type_name(other)),
+                            msg(
+                                format!("expected tables, found {}", type_name(other).0),
+                                format!(
+                                    "表を書いてください（{}が書かれています）",
+                                    type_name(other).1
+                                ),
+                            ),
                         );
                         None
                     }
                 })
                 .collect(),
             other => {
-                self.wrong_type(ctx, key, "a list of tables", other);
+                self.wrong_type(ctx, key, ("a list of tables", "表のリスト"), other);
                 Vec::new()
             }
         }
@@ -263,15 +300,26 @@ impl<'t> Entry<'t> {
             if self.used.contains(key) {
                 continue;
             }
-            let hint = self
+            let near = self
                 .used
                 .iter()
                 .map(|k| (edit_distance(k, key), k))
                 .filter(|(d, _)| *d <= 2)
                 .min()
-                .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-                .unwrap_or_default();
-            self.report(ctx, Some(key), format!("unknown field `{key}`{hint}"));
+                .map(|(_, k)| k);
+            let hint = near.map(|k| format!(" (did you mean `{k}`?)"));
+            let hint_ja = near.map(|k| format!("（`{k}` のことですか？）"));
+            self.report(
+                ctx,
+                Some(key),
+                msg(
+                    format!("unknown field `{key}`{}", hint.unwrap_or_default()),
+                    format!(
+                        "`{key}` という項目はありません{}",
+                        hint_ja.unwrap_or_default()
+                    ),
+                ),
+            );
         }
     }
 }

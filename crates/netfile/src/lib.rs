@@ -19,7 +19,7 @@ use std::path::Path;
 use toml::{Table, Value};
 use touban_domain::Network;
 
-pub use problem::{Problem, Problems};
+pub use problem::{Msg, Problem, Problems, msg};
 pub use read_misc::{When, end_instant, parse_when, start_instant};
 pub use summary::summary;
 pub use write::write;
@@ -31,16 +31,25 @@ use crate::source::SourceMap;
 /// Reads and validates a network file from disk.
 pub fn load(path: &Path) -> Result<Network, Problems> {
     let file = path.display().to_string();
-    let one = |line: usize, message: String| {
+    let one = |line: usize, (message, message_ja): (String, String)| {
         Problems(vec![Problem {
             file: file.clone(),
             line,
             entry: "the file".into(),
             field: None,
             message,
+            message_ja,
         }])
     };
-    let bytes = std::fs::read(path).map_err(|e| one(0, format!("cannot be read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        one(
+            0,
+            (
+                format!("cannot be read: {e}"),
+                format!("読み込めません：{e}"),
+            ),
+        )
+    })?;
     match String::from_utf8(bytes) {
         Ok(src) => parse(&file, &src),
         Err(e) => {
@@ -62,18 +71,27 @@ fn not_utf8_at(bytes: &[u8], at: usize) -> (usize, usize) {
     (line, at - start + 1)
 }
 
-fn not_utf8_message(line: usize, column: usize, bytes: &[u8]) -> String {
+fn not_utf8_message(line: usize, column: usize, bytes: &[u8]) -> (String, String) {
     // Shift-JIS (what Excel and Notepad on Japanese Windows save) has lead
     // bytes 0x81–0x9F and 0xE0–0xFC before a second byte.
     let sjis = bytes.iter().any(|b| matches!(*b, 0x81..=0x9F));
-    format!(
+    let en = format!(
         "line {line}, byte {column}: the file is not UTF-8{}. Save it as UTF-8 (in Excel: \"CSV UTF-8\"; in Notepad: encoding UTF-8), or convert it: iconv -f SHIFT_JIS -t UTF-8 old.toml > new.toml",
         if sjis {
             " (it looks like Shift-JIS, as Excel saves it on Japanese Windows)"
         } else {
             ""
         }
-    )
+    );
+    let ja = format!(
+        "{line} 行目 {column} バイト目：ファイルが UTF-8 ではありません{}。UTF-8 で保存してください（Excel では「CSV UTF-8」、メモ帳では文字コード UTF-8）",
+        if sjis {
+            "（日本語版 Windows の Excel が保存する Shift-JIS のようです）"
+        } else {
+            ""
+        }
+    );
+    (en, ja)
 }
 
 fn line_of(src: &str, byte: usize) -> usize {
@@ -94,7 +112,7 @@ fn list<'t>(ctx: &mut Ctx<'_>, root: &'t Table, key: &'static str) -> Vec<&'t Ta
                         &read_org::at(key, i),
                         &format!("{key}[{}]", i + 1),
                         None,
-                        "expected a table",
+                        msg("expected a table", "表を書いてください"),
                     );
                     None
                 }
@@ -105,7 +123,10 @@ fn list<'t>(ctx: &mut Ctx<'_>, root: &'t Table, key: &'static str) -> Vec<&'t Ta
                 &read_org::at(key, 0),
                 "the file",
                 Some(key),
-                format!("`{key}` must be written as [[{key}]] tables"),
+                msg(
+                    format!("`{key}` must be written as [[{key}]] tables"),
+                    format!("`{key}` は [[{key}]] の表で書いてください"),
+                ),
             );
             Vec::new()
         }
@@ -132,12 +153,14 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
             if let Some((_, v)) = text.split_once('=') {
                 message = format!("{} — {message}", v.trim());
             }
+            let message_ja = format!("TOML の書き方が違います：{message}");
             return Err(Problems(vec![Problem {
                 file: file.to_string(),
                 line,
                 entry: "TOML syntax".into(),
                 field,
                 message,
+                message_ja,
             }]));
         }
     };
@@ -171,6 +194,7 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
             entry: "the file".into(),
             field: Some(key.clone()),
             message: format!("unknown section `{key}` (known: {})", KNOWN.join(", ")),
+            message_ja: format!("`{key}` という節はありません（{}）", KNOWN.join(", ")),
         });
     }
 

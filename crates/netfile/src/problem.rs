@@ -11,6 +11,48 @@ pub struct Problem {
     pub entry: String,
     pub field: Option<String>,
     pub message: String,
+    /// The same message in Japanese, for the web app's forms and reports.
+    pub message_ja: String,
+}
+
+/// A message in both languages, as every problem is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub en: String,
+    pub ja: String,
+}
+
+/// A message in English and Japanese.
+pub fn msg(en: impl Into<String>, ja: impl Into<String>) -> Msg {
+    Msg {
+        en: en.into(),
+        ja: ja.into(),
+    }
+}
+
+impl Msg {
+    /// The message after a prefix in each language (`item 2: …`).
+    #[must_use]
+    pub fn after(self, en: &str, ja: &str) -> Self {
+        msg(format!("{en}: {}", self.en), format!("{ja}：{}", self.ja))
+    }
+}
+
+impl From<touban_domain::ParseError> for Msg {
+    fn from(e: touban_domain::ParseError) -> Self {
+        msg(e.message, e.message_ja)
+    }
+}
+
+impl Problem {
+    /// The message in the reader's language (`"ja"` or `"en"`).
+    pub fn message_in(&self, lang: &str) -> &str {
+        if lang == "en" {
+            &self.message
+        } else {
+            &self.message_ja
+        }
+    }
 }
 
 impl fmt::Display for Problem {

@@ -10,6 +10,7 @@ use touban_domain::{
 };
 
 use crate::fields::{Ctx, Entry};
+use crate::problem::msg;
 use crate::read_org::at;
 
 /// A point in time as written in the file: a date alone, a local date-time
@@ -39,22 +40,41 @@ pub fn parse_when(s: &str) -> Result<When, ParseError> {
             return Ok(When::Local(t));
         }
     }
-    Err(ParseError::new(format!(
-        "\"{s}\" is not a date or time (expected 2027-01-10, 2027-01-10T08:30 or 2027-01-10T08:30:00+09:00)"
-    )))
+    Err(ParseError::new(
+        format!(
+            "\"{s}\" is not a date or time (expected 2027-01-10, 2027-01-10T08:30 or 2027-01-10T08:30:00+09:00)"
+        ),
+        format!(
+            "「{s}」は日付・日時ではありません（例：2027-01-10、2027-01-10T08:30、2027-01-10T08:30:00+09:00）"
+        ),
+    ))
 }
 
 fn when_value(e: &mut Entry<'_>, ctx: &mut Ctx<'_>, key: &str) -> Option<When> {
     let v = e.opt_value(key);
     let s = match v {
         None => {
-            e.report(ctx, None, format!("`{key}` is missing"));
+            e.report(
+                ctx,
+                None,
+                msg(
+                    format!("`{key}` is missing"),
+                    format!("`{key}` がありません"),
+                ),
+            );
             return None;
         }
         Some(Value::Datetime(dt)) => dt.to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
-            e.report(ctx, Some(key), "expected a date such as 2027-01-10");
+            e.report(
+                ctx,
+                Some(key),
+                msg(
+                    "expected a date such as 2027-01-10",
+                    "日付を書いてください（例：2027-01-10）",
+                ),
+            );
             return None;
         }
     };
@@ -103,7 +123,10 @@ pub fn read_pair(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<AttendingPair
         e.report(
             ctx,
             Some("backup"),
-            format!("\"{backup}\" cannot be their own backup"),
+            msg(
+                format!("\"{backup}\" cannot be their own backup"),
+                format!("「{backup}」を自分自身の副主治医にはできません"),
+            ),
         );
         return None;
     }
@@ -141,10 +164,17 @@ pub fn read_absence(ctx: &mut Ctx<'_>, tz: Tz, i: usize, t: &Table) -> Option<Ab
         e.report(
             ctx,
             Some("to"),
-            format!(
-                "to = {} is before from = {}: an absence ends on or after the day it starts (`to` is the last day away)",
-                written(&to),
-                written(&from)
+            msg(
+                format!(
+                    "to = {} is before from = {}: an absence ends on or after the day it starts (`to` is the last day away)",
+                    written(&to),
+                    written(&from)
+                ),
+                format!(
+                    "to = {} が from = {} より前です：不在は始まりの日かそれより後に終わります（`to` は不在の最終日）",
+                    written(&to),
+                    written(&from)
+                ),
             ),
         );
         return None;
@@ -161,7 +191,10 @@ pub fn read_request(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Request> {
             e.report(
                 ctx,
                 Some("date"),
-                "a request is for a whole date, e.g. 2027-01-10",
+                msg(
+                    "a request is for a whole date, e.g. 2027-01-10",
+                    "希望は日付単位です（例：2027-01-10）",
+                ),
             );
             None
         }
@@ -170,9 +203,10 @@ pub fn read_request(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<Request> {
     let kind = e.req(ctx, "kind", |s| match s {
         "on" => Ok(RequestKind::On),
         "off" => Ok(RequestKind::Off),
-        _ => Err(ParseError::new(format!(
-            "\"{s}\" is not a request kind (on, off)"
-        ))),
+        _ => Err(ParseError::new(
+            format!("\"{s}\" is not a request kind (on, off)"),
+            format!("「{s}」は希望の種類ではありません（on, off）"),
+        )),
     });
     let service = e.opt(ctx, "service", ServiceId::parse);
     let weight = match e.opt_int(ctx, "weight") {
@@ -202,8 +236,9 @@ pub fn read_settings<T: for<'de> Deserialize<'de> + Default>(
     match v.clone().try_into::<T>() {
         Ok(t) => t,
         Err(err) => {
-            let msg = err.to_string().replace('\n', " ").trim().to_string();
-            ctx.report(&at(key, 0), &format!("[{key}]"), None, msg);
+            let text = err.to_string().replace('\n', " ").trim().to_string();
+            let ja = format!("[{key}] の書き方が違います：{text}");
+            ctx.report(&at(key, 0), &format!("[{key}]"), None, msg(text, ja));
             T::default()
         }
     }
@@ -229,7 +264,10 @@ pub fn read_weights(ctx: &mut Ctx<'_>, root: &Table) -> SoftWeights {
                 &at("weights", 0),
                 "[weights]",
                 Some(name),
-                format!("weight {v} must be between 0 and 10000"),
+                msg(
+                    format!("weight {v} must be between 0 and 10000"),
+                    format!("重み {v} は 0〜10000 にしてください"),
+                ),
             );
         }
     }
@@ -243,7 +281,10 @@ pub fn read_policy(ctx: &mut Ctx<'_>, root: &Table) -> Policy {
             &at("policy", 0),
             "[policy]",
             Some("requests_close_day"),
-            "must be a day of the month, 1 to 31",
+            msg(
+                "must be a day of the month, 1 to 31",
+                "月の日（1〜31）にしてください",
+            ),
         );
         p.requests_close_day = None;
     }
@@ -257,7 +298,10 @@ pub fn read_travel(ctx: &mut Ctx<'_>, root: &Table) -> TravelModel {
             &at("travel", 0),
             "[travel]",
             None,
-            "speed_kmh must be positive and road_factor at least 1",
+            msg(
+                "speed_kmh must be positive and road_factor at least 1",
+                "speed_kmh は正の数、road_factor は 1 以上にしてください",
+            ),
         );
         return TravelModel::default();
     }

@@ -8,6 +8,7 @@ use touban_domain::{
 };
 
 use crate::fields::{Ctx, Entry};
+use crate::problem::{Msg, msg};
 use crate::source::EntryPath;
 
 pub fn at(path: &'static str, index: usize) -> EntryPath {
@@ -26,11 +27,25 @@ pub fn read_location(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Option<LatLon> {
         (Some(lat), Some(lon)) => e.check(ctx, "lat", LatLon::new(lat, lon)),
         (None, None) => None,
         (Some(_), None) => {
-            e.report(ctx, Some("lat"), "`lat` is given without `lon`");
+            e.report(
+                ctx,
+                Some("lat"),
+                msg(
+                    "`lat` is given without `lon`",
+                    "`lat` があって `lon` がありません",
+                ),
+            );
             None
         }
         (None, Some(_)) => {
-            e.report(ctx, Some("lon"), "`lon` is given without `lat`");
+            e.report(
+                ctx,
+                Some("lon"),
+                msg(
+                    "`lon` is given without `lat`",
+                    "`lon` があって `lat` がありません",
+                ),
+            );
             None
         }
     }
@@ -38,9 +53,10 @@ pub fn read_location(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Option<LatLon> {
 
 fn month_day(s: &str) -> Result<(u32, u32), ParseError> {
     let err = || {
-        ParseError::new(format!(
-            "\"{s}\" is not a month and day (expected MM-DD, e.g. 08-13)"
-        ))
+        ParseError::new(
+            format!("\"{s}\" is not a month and day (expected MM-DD, e.g. 08-13)"),
+            format!("「{s}」は月日ではありません（例：08-13）"),
+        )
     };
     let (m, d) = s.split_once('-').ok_or_else(err)?;
     Ok((m.parse().map_err(|_| err())?, d.parse().map_err(|_| err())?))
@@ -52,7 +68,10 @@ pub fn read_region(ctx: &mut Ctx<'_>, t: Option<&Table>) -> Option<Region> {
             &at("region", 0),
             "the file",
             None,
-            "the `[region]` table is missing",
+            msg(
+                "the `[region]` table is missing",
+                "`[region]` の表がありません",
+            ),
         );
         return None;
     };
@@ -63,9 +82,10 @@ pub fn read_region(ctx: &mut Ctx<'_>, t: Option<&Table>) -> Option<Region> {
     let tz = e
         .opt(ctx, "time_zone", |s| {
             s.parse::<Tz>().map_err(|_| {
-                ParseError::new(format!(
-                    "\"{s}\" is not an IANA time zone (e.g. Asia/Tokyo)"
-                ))
+                ParseError::new(
+                    format!("\"{s}\" is not an IANA time zone (e.g. Asia/Tokyo)"),
+                    format!("「{s}」はタイムゾーンではありません（例：Asia/Tokyo）"),
+                )
             })
         })
         .unwrap_or(chrono_tz::Asia::Tokyo);
@@ -124,6 +144,7 @@ fn read_hours(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Vec<OpeningHours> {
     let mut out = Vec::new();
     for (i, h) in e.tables(ctx, "hours").into_iter().enumerate() {
         let prefix = format!("hours item {}", i + 1);
+        let prefix_ja = format!("診療時間の{}行目", i + 1);
         let mut sub = Entry::new(h, e.at.clone(), e.name.clone());
         let days = sub.str_list(ctx, "days", OpenDay::parse);
         let open = sub.req(ctx, "open", ClockTime::parse);
@@ -132,7 +153,11 @@ fn read_hours(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Vec<OpeningHours> {
         if let (Some(o), Some(c)) = (open, close) {
             match OpeningHours::new(days, o, c) {
                 Ok(h) => out.push(h),
-                Err(err) => e.report(ctx, Some("hours"), format!("{prefix}: {}", err.0)),
+                Err(err) => e.report(
+                    ctx,
+                    Some("hours"),
+                    Msg::from(err).after(&prefix, &prefix_ja),
+                ),
             }
         }
         for key in h
@@ -142,7 +167,10 @@ fn read_hours(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Vec<OpeningHours> {
             e.report(
                 ctx,
                 Some("hours"),
-                format!("{prefix}: unknown field `{key}`"),
+                msg(
+                    format!("{prefix}: unknown field `{key}`"),
+                    format!("{prefix_ja}：`{key}` という項目はありません"),
+                ),
             );
         }
     }

@@ -9,6 +9,7 @@ use touban_domain::{
 };
 
 use crate::fields::{Ctx, Entry};
+use crate::problem::msg;
 use crate::read_org::at;
 use crate::source::EntryPath;
 
@@ -16,9 +17,10 @@ fn mode(s: &str) -> Result<ServiceMode, ParseError> {
     match s {
         "on_site" => Ok(ServiceMode::OnSite),
         "on_call" => Ok(ServiceMode::OnCall),
-        _ => Err(ParseError::new(format!(
-            "\"{s}\" is not a mode (on_site, on_call)"
-        ))),
+        _ => Err(ParseError::new(
+            format!("\"{s}\" is not a mode (on_site, on_call)"),
+            format!("「{s}」は勤務形態ではありません（on_site, on_call）"),
+        )),
     }
 }
 
@@ -26,9 +28,10 @@ fn duty(s: &str) -> Result<DutyKind, ParseError> {
     match s {
         "counts_as_work" => Ok(DutyKind::CountsAsWork),
         "permitted_duty" => Ok(DutyKind::PermittedDuty),
-        _ => Err(ParseError::new(format!(
-            "\"{s}\" is not a duty kind (counts_as_work, permitted_duty)"
-        ))),
+        _ => Err(ParseError::new(
+            format!("\"{s}\" is not a duty kind (counts_as_work, permitted_duty)"),
+            format!("「{s}」は勤務の扱いではありません（counts_as_work, permitted_duty）"),
+        )),
     }
 }
 
@@ -56,13 +59,19 @@ fn read_template(
         e.report(
             ctx,
             Some("days"),
-            "lists no day class; the template would never apply",
+            msg(
+                "lists no day class; the template would never apply",
+                "日の区分がなく、この枠は一度も使われません",
+            ),
         );
     } else if !t.contains_key("days") {
         e.report(
             ctx,
             None,
-            "`days` is missing (e.g. days = [\"weekday\", \"saturday\"])",
+            msg(
+                "`days` is missing (e.g. days = [\"weekday\", \"saturday\"])",
+                "`days` がありません（例：days = [\"weekday\", \"saturday\"]）",
+            ),
         );
     }
     let start = e.req(ctx, "start", ClockTime::parse);
@@ -73,7 +82,7 @@ fn read_template(
     if let (Some(s), Some(en)) = (start, end)
         && let Err(err) = ShiftTemplate::check_window(s, en, end_day)
     {
-        e.report(ctx, Some("end"), err.0);
+        e.report(ctx, Some("end"), err);
     }
     let count = |e: &mut Entry<'_>, ctx: &mut Ctx<'_>, k: &str, default: i64| {
         u8::try_from(e.opt_int_in(ctx, k, 0, 50).unwrap_or(default)).unwrap_or(0)
@@ -135,7 +144,10 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
         e.report(
             ctx,
             None,
-            "has no shift templates (add [[services.templates]] below it)",
+            msg(
+                "has no shift templates (add [[services.templates]] below it)",
+                "枠がありません（下に [[services.templates]] を加えてください）",
+            ),
         );
     }
     for (ti, tt) in raw_templates.into_iter().enumerate() {

@@ -7,15 +7,17 @@ use touban_domain::{
 };
 
 use crate::fields::{Ctx, Entry};
+use crate::problem::msg;
 use crate::read_org::{at, read_location};
 
 fn rest_policy(s: &str) -> Result<RestPolicy, ParseError> {
     match s {
         "enforced" => Ok(RestPolicy::Enforced),
         "off" => Ok(RestPolicy::Off),
-        _ => Err(ParseError::new(format!(
-            "\"{s}\" is not a rest policy (enforced, off)"
-        ))),
+        _ => Err(ParseError::new(
+            format!("\"{s}\" is not a rest policy (enforced, off)"),
+            format!("「{s}」は休息の扱いではありません（enforced, off）"),
+        )),
     }
 }
 
@@ -29,13 +31,20 @@ fn retired_from(ctx: &mut Ctx<'_>, e: &mut Entry<'_>) -> Option<chrono::NaiveDat
             e.report(
                 ctx,
                 Some("retired_from"),
-                "expected a date such as 2027-04-01",
+                msg(
+                    "expected a date such as 2027-04-01",
+                    "日付を書いてください（例：2027-04-01）",
+                ),
             );
             return None;
         }
     };
-    let parsed = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| ParseError::new(format!("\"{text}\" is not a date (expected 2027-04-01)")));
+    let parsed = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+        ParseError::new(
+            format!("\"{text}\" is not a date (expected 2027-04-01)"),
+            format!("「{text}」は日付ではありません（例：2027-04-01）"),
+        )
+    });
     e.check(ctx, "retired_from", parsed)
 }
 
@@ -75,7 +84,10 @@ pub fn read_staff(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<StaffMember>
         e.report(
             ctx,
             Some("hours_elsewhere_this_year"),
-            "must be between 0 and 4000 hours",
+            msg(
+                "must be between 0 and 4000 hours",
+                "0〜4000 時間にしてください",
+            ),
         );
     }
     let interview = e.opt_bool(ctx, "interview_recorded").unwrap_or(false);

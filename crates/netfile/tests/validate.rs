@@ -276,3 +276,37 @@ fn a_wrong_deadline_day_and_retirement_date_are_named() {
         chrono::NaiveDate::from_ymd_opt(2027, 4, 1)
     );
 }
+
+/// Every problem is said in Japanese too (the web app shows that one), and
+/// the Japanese message keeps the values the English one quotes.
+#[test]
+fn every_problem_is_also_said_in_japanese() {
+    let bad = SMALL
+        .replace("institution = \"clinic\"", "institution = \"clinik\"")
+        .replace("end = \"08:30\"\nend_day = 1", "end = \"08:30\"")
+        .replace("email =", "emial =")
+        .replace(
+            "name = \"医師 一郎\"",
+            "name = \"医師 一郎\"\nfte = 1.5\nregime = \"b\"\nrest = \"off\"\nprofession2 = 1",
+        )
+        .replace("area = [\"anan\"]", "area = [\"anan\"]\ncontinuous = true");
+    let problems = parse("j.toml", &bad).unwrap_err();
+    assert!(problems.len() >= 6, "{problems}");
+    let japanese = |s: &str| s.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+    for p in problems.iter() {
+        assert!(japanese(&p.message_ja), "{p}: {}", p.message_ja);
+        assert!(!japanese(&p.message), "{p}");
+        assert_eq!(p.message_in("en"), p.message);
+        assert_eq!(p.message_in("ja"), p.message_ja);
+    }
+    let ja: Vec<&str> = problems.iter().map(|p| p.message_ja.as_str()).collect();
+    let all = ja.join("\n");
+    for want in [
+        "「clinik」という施設はありません",
+        "`emial` という項目はありません（`email` のことですか？）",
+        "常勤換算 1.5 は 0 より大きく 1 以下にしてください",
+        "終了 08:30 が開始 17:30 より後ではありません",
+    ] {
+        assert!(all.contains(want), "want {want}\nall:\n{all}");
+    }
+}

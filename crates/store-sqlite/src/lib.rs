@@ -169,7 +169,7 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(RegionSummary {
-                    id: RegionId::parse(r.get("id")).map_err(|e| StoreError::Backend(e.0))?,
+                    id: RegionId::parse(r.get("id")).map_err(|e| StoreError::Backend(e.message))?,
                     name: r.get("name"),
                     updated_at: parse_time(r.get("updated_at"))?,
                 })
@@ -283,7 +283,9 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         rows.iter()
-            .map(|r| Month::parse(r.get::<&str, _>("month")).map_err(|e| StoreError::Backend(e.0)))
+            .map(|r| {
+                Month::parse(r.get::<&str, _>("month")).map_err(|e| StoreError::Backend(e.message))
+            })
             .collect()
     }
 

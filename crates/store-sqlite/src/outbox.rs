@@ -178,7 +178,7 @@ pub async fn settle(pool: &SqlitePool, id: i64, owner: &str, outcome: &Settle) -
     let kind = MessageKind::parse(held.get("kind"));
     if matches!(outcome, Settle::Failed { .. }) && kind.is_some_and(|k| !k.to_coordinators()) {
         let region = RegionId::parse(held.get::<&str, _>("region_id"))
-            .map_err(|e| StoreError::Backend(e.0))?;
+            .map_err(|e| StoreError::Backend(e.message))?;
         insert(&mut tx, &[delivery_failed_message(&region, now)]).await?;
     }
     tx.commit().await.map_err(db_err)?;

@@ -21,11 +21,11 @@ pub(crate) fn opt_time(r: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>
 }
 
 fn region_of(s: &str) -> Result<RegionId> {
-    RegionId::parse(s).map_err(|e| StoreError::Backend(e.0))
+    RegionId::parse(s).map_err(|e| StoreError::Backend(e.message))
 }
 
 fn staff_of(s: &str) -> Result<StaffId> {
-    StaffId::parse(s).map_err(|e| StoreError::Backend(e.0))
+    StaffId::parse(s).map_err(|e| StoreError::Backend(e.message))
 }
 
 fn credential_row(r: &SqliteRow) -> Result<Credential> {
@@ -276,7 +276,7 @@ pub async fn job(pool: &SqlitePool, id: i64) -> Result<Job> {
         id,
         region: region_of(r.get("region_id"))?,
         kind: r.get("kind"),
-        month: Month::parse(r.get("month")).map_err(|e| StoreError::Backend(e.0))?,
+        month: Month::parse(r.get("month")).map_err(|e| StoreError::Backend(e.message))?,
         status,
         created_at: parse_time(r.get("created_at"))?,
         created_by: r.get("created_by"),

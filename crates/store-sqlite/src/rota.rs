@@ -501,7 +501,7 @@ pub async fn publish(
         .iter()
         .map(|r| {
             let staff = StaffId::parse(r.get::<&str, _>("staff_id"))
-                .map_err(|e| StoreError::Backend(e.0))?;
+                .map_err(|e| StoreError::Backend(e.message))?;
             let first = r
                 .get::<&str, _>("first")
                 .parse::<NaiveDate>()

@@ -117,7 +117,8 @@ pub(crate) fn read(
             match Absence::new(staff.clone(), start, end, k, reason) {
                 Ok(x) => absence = Some(x),
                 Err(e) => {
-                    form.errors.insert("to", e.0);
+                    form.errors
+                        .insert("to", if en { e.message } else { e.message_ja });
                 }
             }
         }

@@ -146,6 +146,10 @@ async fn page(
             .map(|s| serde_json::json!({"id": s.id.to_string(), "name": s.name}))
             .collect::<Vec<_>>(),
     );
+    p.set(
+        "covers",
+        crate::clinic_cover::recent(st, &me.region, inst, &net, en).await,
+    );
     p.set("kinds", crate::absences::kinds(en));
     p.set("refused", refused.is_some());
     p.set("absence", refused.unwrap_or_default());

@@ -29,6 +29,9 @@ pub struct Person {
     pub name: String,
     pub backup: bool,
     pub absent: bool,
+    /// On duty on a day they asked to have free (a request of theirs).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wish_off: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,8 +89,32 @@ pub fn build_named(
     for a in assignments {
         on.entry(&a.shift).or_default().push(a);
     }
+    // People and their absences by id, once: the grid names ~2,500 people on
+    // the largest networks, and a search of the staff list for each was most
+    // of its time.
+    let staff: HashMap<&touban_domain::StaffId, &touban_domain::StaffMember> =
+        net.staff.iter().map(|p| (&p.id, p)).collect();
+    let mut away: HashMap<&touban_domain::StaffId, Vec<&touban_domain::Absence>> = HashMap::new();
+    for x in &net.absences {
+        away.entry(&x.staff).or_default().push(x);
+    }
+    let mut asked_off: HashMap<
+        (&touban_domain::StaffId, chrono::NaiveDate),
+        Vec<Option<&touban_domain::ServiceId>>,
+    > = HashMap::new();
+    for r in net
+        .requests
+        .iter()
+        .filter(|r| r.kind == touban_domain::RequestKind::Off)
+    {
+        asked_off
+            .entry((&r.staff, r.date))
+            .or_default()
+            .push(r.service.as_ref());
+    }
     let mut groups = Vec::new();
     let mut columns = Vec::new();
+    let mut ids = Vec::new();
     for s in &net.services {
         groups.push(Group {
             name: if lang == "en" {
@@ -98,6 +125,7 @@ pub fn build_named(
             span: s.templates.len(),
         });
         for t in &s.templates {
+            ids.push((&s.id, &t.id));
             columns.push(Column {
                 service: s.id.to_string(),
                 template: t.id.to_string(),
@@ -120,10 +148,11 @@ pub fn build_named(
             let off = day_off.filter(|o| o.name != "日曜日").map(|o| o.name);
             let cells = columns
                 .iter()
-                .map(|c| {
+                .zip(&ids)
+                .map(|(c, (service, template))| {
                     let key = ShiftKey {
-                        service: touban_domain::ServiceId::parse(&c.service).expect("stored id"),
-                        template: touban_domain::TemplateId::parse(&c.template).expect("stored id"),
+                        service: (*service).clone(),
+                        template: (*template).clone(),
                         date,
                     };
                     let Some(&si) = inst.shift_index.get(&key) else {
@@ -142,12 +171,13 @@ pub fn build_named(
                     let people: Vec<Person> = here
                         .iter()
                         .map(|a| {
-                            let absent = net.absences.iter().any(|x| {
-                                x.staff == a.staff && x.overlaps(info.shift.start, info.shift.end)
+                            let absent = away.get(&a.staff).is_some_and(|xs| {
+                                xs.iter()
+                                    .any(|x| x.overlaps(info.shift.start, info.shift.end))
                             });
                             absent_on_duty += usize::from(absent);
                             Person {
-                                name: net.staff_member(&a.staff).map_or_else(
+                                name: staff.get(&a.staff).map_or_else(
                                     || a.staff.to_string(),
                                     |p| {
                                         if full {
@@ -159,6 +189,9 @@ pub fn build_named(
                                 ),
                                 backup: a.role == Role::Backup,
                                 absent,
+                                wish_off: asked_off.get(&(&a.staff, date)).is_some_and(|s| {
+                                    s.iter().any(|s| s.is_none_or(|s| s == *service))
+                                }),
                             }
                         })
                         .collect();

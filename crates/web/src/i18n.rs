@@ -62,6 +62,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "me_offers.html",
     "absence_form.html",
     "clinic.html",
+    "clinic_cover_new.html",
+    "clinic_cover.html",
+    "clinic_cover_status.html",
+    "requests.html",
 );
 
 /// The built-in templates, with those in `dir` (if any) in their place,

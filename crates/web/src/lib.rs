@@ -18,6 +18,7 @@ mod absences;
 mod audit;
 mod cell;
 mod clinic;
+mod clinic_cover;
 mod downloads;
 mod fairness;
 mod grid;
@@ -27,6 +28,7 @@ mod network;
 mod pages;
 mod patients;
 mod person_forms;
+mod requests_list;
 mod second_factor;
 pub mod session;
 mod sign_in;
@@ -239,6 +241,7 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/months/{month}/versions", get(versions::versions))
         .route("/months/{month}/fairness", get(fairness::page))
+        .route("/months/{month}/requests", get(requests_list::page))
         .route("/network", get(network::page))
         .route("/network/check", post(network::upload))
         .route("/network/apply", post(network::apply))
@@ -285,6 +288,13 @@ pub fn router(state: WebState) -> Router {
         .route("/clinic", get(clinic::home))
         .route("/clinic/absence", post(clinic::report))
         .route("/clinic/patients", get(clinic::patients))
+        .route(
+            "/clinic/cover/new",
+            get(clinic_cover::form).post(clinic_cover::create),
+        )
+        .route("/clinic/cover/{id}", get(clinic_cover::page))
+        .route("/clinic/cover/{id}/status", get(clinic_cover::status))
+        .route("/clinic/cover/{id}/cancel", post(clinic_cover::cancel))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             audit::record,

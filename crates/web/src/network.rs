@@ -135,7 +135,7 @@ fn check(st_region: &touban_domain::RegionId, file: &str, text: &str, lang: &str
                         "line": p.line,
                         "entry": p.entry,
                         "field": p.field,
-                        "message": p.message,
+                        "message": p.message_in(lang),
                     })
                 })
                 .collect(),

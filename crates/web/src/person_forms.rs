@@ -194,7 +194,10 @@ async fn store_network(
     let checked = touban_netfile::parse("network", &text).map_err(|problems| {
         problems
             .iter()
-            .map(ToString::to_string)
+            .map(|p| match &p.field {
+                Some(f) => format!("{}, {f}: {}", p.entry, p.message_in(me.lang)),
+                None => format!("{}: {}", p.entry, p.message_in(me.lang)),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     })?;

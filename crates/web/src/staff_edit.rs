@@ -395,11 +395,13 @@ async fn apply(st: WebState, me: SignedIn, id: Option<String>, f: Posted) -> Res
                     Some(field) if is_mine => {
                         errors
                             .entry(field.clone())
-                            .or_insert_with(|| p.message.clone());
+                            .or_insert_with(|| p.message_in(me.lang).to_string());
                     }
                     _ => general.push(match &p.field {
-                        Some(field) => format!("{}, {field}: {}", p.entry, p.message),
-                        None => format!("{}: {}", p.entry, p.message),
+                        Some(field) => {
+                            format!("{}, {field}: {}", p.entry, p.message_in(me.lang))
+                        }
+                        None => format!("{}: {}", p.entry, p.message_in(me.lang)),
                     }),
                 }
             }
