@@ -48,11 +48,7 @@ async fn an_admin_edits_requests_absences_retires_a_person_and_prints_the_patien
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("web.db");
     let dbs = db.to_str().unwrap();
-    let ok = |args: &[&str]| {
-        let out = touban(args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        stdout(&out)
-    };
+    let ok = touban_ok;
     ok(&["import", demo().to_str().unwrap(), "--db", dbs]);
     // A second region: the demo network under another id and name.
     let other = std::fs::read_to_string(demo())

@@ -21,28 +21,12 @@ use browser::*;
 use fantoccini::Locator;
 use support::*;
 
-/// The month after today's in Japan, as YYYY-MM.
-fn next_month() -> String {
-    use chrono::Datelike;
-    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
-    let (y, m) = if today.month() == 12 {
-        (today.year() + 1, 1)
-    } else {
-        (today.year(), today.month() + 1)
-    };
-    format!("{y:04}-{m:02}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("web.db");
     let dbs = db.to_str().unwrap();
-    let ok = |args: &[&str]| {
-        let out = touban(args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        stdout(&out)
-    };
+    let ok = touban_ok;
     ok(&["import", demo().to_str().unwrap(), "--db", dbs]);
     let month = next_month();
     ok(&["generate", "--month", &month, "--db", dbs]);
@@ -156,10 +140,8 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
     // duties; revoked, it stops.
     w.go("/me/calendar").await;
     click(c, Locator::Id("make-feed")).await;
-    let url = c
-        .find(Locator::Id("feed-url"))
+    let url = wait_for(c, Locator::Id("feed-url"))
         .await
-        .unwrap()
         .prop("value")
         .await
         .unwrap()

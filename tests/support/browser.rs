@@ -192,6 +192,8 @@ impl Web {
                 )
                 .env("TOUBAN_API__PUBLIC_URL", &base)
                 .env("TOUBAN_NOTIFY__POLL_INTERVAL_MS", "50")
+                // Change notices are sent at once, not held to merge.
+                .env("TOUBAN_NOTIFY__MERGE_WINDOW_SECONDS", "0")
                 .env_remove("TOUBAN_DATABASE_URL")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -346,4 +348,24 @@ pub async fn http_get_auth(url: &str, token: &str) -> (u16, String) {
         "",
     )
     .await
+}
+
+impl Web {
+    /// Signs a staff member in by the `n`-th sign-in e-mail; on "my duties"
+    /// after.
+    pub async fn sign_in_staff(&self, email: &str, n: usize) {
+        let c = &self.c;
+        c.goto(&format!("{}/sign-in", self.base)).await.unwrap();
+        c.find(Locator::Id("email"))
+            .await
+            .unwrap()
+            .send_keys(email)
+            .await
+            .unwrap();
+        click(c, Locator::Css("form.card button")).await;
+        wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
+        c.goto(&sign_in_link(&self.sink, n).await).await.unwrap();
+        click(c, Locator::Id("sign-in-button")).await;
+        wait_for(c, Locator::XPath("//h1[contains(., '私の当番')]")).await;
+    }
 }

@@ -33,3 +33,22 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
+
+/// Runs `touban` and gives its output, failing the test when it fails.
+pub fn touban_ok(args: &[&str]) -> String {
+    let out = touban(args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// The month after today's in Japan, as YYYY-MM.
+pub fn next_month() -> String {
+    use chrono::Datelike;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    format!("{y:04}-{m:02}")
+}

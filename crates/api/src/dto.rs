@@ -581,3 +581,76 @@ pub struct RotaMonthDto {
 pub struct RotaMonthList {
     pub items: Vec<RotaMonthDto>,
 }
+
+/// A duty: service, shift template and date.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DutyDto {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    pub service: String,
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    pub template: String,
+    /// `YYYY-MM-DD`.
+    #[schema(example = "2027-01-10")]
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerDto {
+    pub staff: String,
+    /// Their duty taken in return (swaps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub take: Option<DutyDto>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwapPartnersDto {
+    /// The published version they were found in.
+    pub version: u32,
+    pub swaps: Vec<PartnerDto>,
+    pub takers: Vec<PartnerDto>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwapBody {
+    /// My duty.
+    pub give: DutyDto,
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    pub to_staff: String,
+    /// Their duty I take in return; absent for a give-away.
+    pub take: Option<DutyDto>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwapDecision {
+    /// Why (required to refuse).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwapDto {
+    pub id: i64,
+    pub month: String,
+    pub from_staff: String,
+    pub give: DutyDto,
+    pub to_staff: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub take: Option<DutyDto>,
+    pub base_version: u32,
+    pub note: Option<String>,
+    /// `proposed`, `accepted`, `approved`, `declined`, `refused` or `withdrawn`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub result_version: Option<u32>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SwapList {
+    pub items: Vec<SwapDto>,
+}

@@ -8,6 +8,7 @@ pub mod api_notify;
 pub mod api_public;
 pub mod api_requests;
 pub mod api_rota;
+pub mod api_swaps;
 pub mod auth;
 pub mod conv;
 pub mod dto;
@@ -198,6 +199,8 @@ fn json_problem(e: &JsonRejection) -> Problem {
         api_admin::tokens, api_admin::create_token, api_admin::revoke_token,
         api_admin::staff_feed, api_admin::service_feed, api_admin::viewing_key, api_admin::audit,
         api_notify::list, api_notify::get_one, api_notify::retry,
+        api_swaps::partners, api_swaps::propose, api_swaps::list, api_swaps::get_one, api_swaps::accept,
+        api_swaps::decline, api_swaps::withdraw, api_swaps::approve, api_swaps::refuse,
     ),
     modifiers(&Bearer, &ProblemResponses),
     tags(
@@ -205,6 +208,7 @@ fn json_problem(e: &JsonRejection) -> Problem {
         (name = "network", description = "Regions, institutions, staff, services"),
         (name = "absences", description = "Absences and the repairs they trigger"),
         (name = "requests", description = "Staff's on/off requests for a month"),
+        (name = "swaps", description = "Swaps and give-aways of duties between staff"),
         (name = "rotas", description = "Generating, publishing and editing rotas"),
         (name = "cover", description = "Emergency cover requests (代診・応援要請)"),
         (name = "feeds", description = "Calendar feeds"),
@@ -586,6 +590,15 @@ pub fn router(state: AppState) -> Router {
             post(api_cover::cancel),
         )
         .route("/api/v1/me/offers", get(api_cover::my_offers))
+        .route("/api/v1/me/swap-partners", post(api_swaps::partners))
+        .route("/api/v1/me/swaps", post(api_swaps::propose))
+        .route("/api/v1/regions/{region}/swaps", get(api_swaps::list))
+        .route("/api/v1/swaps/{id}", get(api_swaps::get_one))
+        .route("/api/v1/swaps/{id}/accept", post(api_swaps::accept))
+        .route("/api/v1/swaps/{id}/decline", post(api_swaps::decline))
+        .route("/api/v1/swaps/{id}/withdraw", post(api_swaps::withdraw))
+        .route("/api/v1/swaps/{id}/approve", post(api_swaps::approve))
+        .route("/api/v1/swaps/{id}/refuse", post(api_swaps::refuse))
         .route("/api/v1/offers/{id}/accept", post(api_cover::accept))
         .route("/api/v1/offers/{id}/decline", post(api_cover::decline))
         .route(

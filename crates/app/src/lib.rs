@@ -32,6 +32,7 @@ pub mod ops;
 pub mod patients;
 pub mod requests;
 pub mod staff;
+pub mod swaps;
 pub mod tokens;
 
 /// What a use-case refuses or fails with; each adapter says it its way (an

@@ -61,6 +61,17 @@ pub fn link(key: &[u8], offer: i64, action: &str, expires: DateTime<Utc>) -> Str
     )
 }
 
+/// The path and query of a link answering a swap proposal (`accept` or
+/// `decline`); signed as the action `swap-accept` / `swap-decline`, so it
+/// can never pass for an offer's link.
+pub fn swap_link(key: &[u8], swap: i64, action: &str, expires: DateTime<Utc>) -> String {
+    format!(
+        "/swaps/{swap}/respond?action={action}&expires={}&sig={}",
+        expires.timestamp(),
+        sign(key, swap, &format!("swap-{action}"), expires)
+    )
+}
+
 /// Checks a link's signature (in constant time) and expiry.
 pub fn verify(
     key: &[u8],

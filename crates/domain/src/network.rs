@@ -82,6 +82,10 @@ pub struct Policy {
     /// (1–31, the month's last day at most) of the month before, in the
     /// region's time zone; unset, until the month starts.
     pub requests_close_day: Option<u8>,
+    /// A swap the colleague accepted is applied at once (a new published
+    /// version) when the rule checker finds nothing against it; otherwise
+    /// a coordinator approves each.
+    pub auto_approve_swaps: bool,
 }
 
 impl Default for Policy {
@@ -95,6 +99,7 @@ impl Default for Policy {
             coordinator_phone: None,
             require_second_factor: false,
             requests_close_day: None,
+            auto_approve_swaps: false,
         }
     }
 }

@@ -113,6 +113,10 @@ pub fn write(net: &Network) -> String {
         "requests_close_day",
         p.requests_close_day.map(int),
     );
+    policy.insert(
+        "auto_approve_swaps".into(),
+        Value::Boolean(p.auto_approve_swaps),
+    );
     root.insert("policy".into(), Value::Table(policy));
 
     let mut travel = Table::new();

@@ -21,6 +21,7 @@ mod cover;
 mod digest;
 mod ics;
 mod rota;
+mod swap;
 
 /// A calendar file to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -454,6 +455,12 @@ impl Composer {
                         Some(to) => (to, extra),
                         None => (self.recipients(&net, m)?, extra),
                     },
+                    Err(skip) => return Ok(Composed::Skip(skip)),
+                }
+            }
+            MessageKind::SwapProposed | MessageKind::SwapUpdate => {
+                match self.swap_notice(&net, m).await? {
+                    Ok(extra) => (self.recipients(&net, m)?, extra),
                     Err(skip) => return Ok(Composed::Skip(skip)),
                 }
             }

@@ -57,6 +57,10 @@ const BUILTIN: &[(&str, &str)] = builtin!(
     "cover_unfilled.html",
     "sign_in.txt",
     "sign_in.html",
+    "swap_proposed.txt",
+    "swap_proposed.html",
+    "swap_update.txt",
+    "swap_update.html",
 );
 
 /// Subject, plain text and HTML of one message.

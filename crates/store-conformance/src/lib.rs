@@ -17,10 +17,12 @@ use touban_store::{AbsenceSource, Store, StoreError};
 
 mod outbox;
 mod requests;
+mod swaps;
 mod web;
 pub use outbox::*;
 pub use requests::*;
 pub(crate) use requests::{cover_request, offers};
+pub use swaps::*;
 pub use web::*;
 
 /// The demo network, parsed from the file the repository ships.
@@ -522,7 +524,8 @@ macro_rules! conformance_suite {
             cover_events_queue_messages,
             sign_in_links_and_sessions,
             second_factors_confirm_and_codes_work_once,
-            admins_are_added_listed_and_removed
+            admins_are_added_listed_and_removed,
+            swaps_move_once_and_tell_whom_they_concern
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

@@ -15,6 +15,7 @@ mod import;
 mod outbox;
 mod records;
 mod rota;
+mod swaps;
 mod web;
 
 use std::str::FromStr;
@@ -33,8 +34,9 @@ use touban_domain::{
 };
 use touban_store::{
     AuditEntry, AuditRecord, Credential, ImportReport, Job, JobStatus, Message, MessageFilter,
-    MessageState, NewCredential, NewMessage, NewOffer, OfferAnswer, RegionSummary, Result,
-    RotaVersionInfo, Settle, Store, StoreError, StoredAbsence, StoredCover, StoredRequest,
+    MessageState, NewCredential, NewMessage, NewOffer, NewSwap, OfferAnswer, RegionSummary, Result,
+    RotaVersionInfo, Settle, Store, StoreError, StoredAbsence, StoredCover, StoredRequest, Swap,
+    SwapMove,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -399,6 +401,22 @@ impl Store for SqliteStore {
 
     async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover> {
         records::cancel_cover(&self.pool, id, actor).await
+    }
+
+    async fn create_swap(&self, swap: &NewSwap, actor: &str) -> Result<Swap> {
+        swaps::create(&self.pool, swap, actor).await
+    }
+
+    async fn swap(&self, id: i64) -> Result<Swap> {
+        swaps::get(&self.pool, id).await
+    }
+
+    async fn swaps(&self, region: &RegionId) -> Result<Vec<Swap>> {
+        swaps::list(&self.pool, region).await
+    }
+
+    async fn settle_swap(&self, id: i64, m: &SwapMove, actor: &str) -> Result<Swap> {
+        swaps::settle(&self.pool, id, m, actor).await
     }
 
     async fn create_login(

@@ -14,9 +14,11 @@ use touban_domain::{
 
 pub mod outbox;
 mod records;
+mod swaps;
 pub mod web;
 pub use outbox::{Message, MessageFilter, MessageKind, MessageState, NewMessage, Settle};
 pub use records::*;
+pub use swaps::{NewSwap, Swap, SwapMove, SwapStatus};
 
 /// The one error type of the port. Adapters translate driver errors at their
 /// edge: "no row" becomes `NotFound`, a unique or foreign-key violation
@@ -332,6 +334,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// withdrawn and everyone who was asked (or had accepted) is told, in
     /// the same transaction. `Conflict` if it was cancelled before.
     async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover>;
+
+    // --- swaps -----------------------------------------------------------------
+
+    /// Stores a proposal and queues the colleague's e-mail (`swap_proposed`)
+    /// in the same transaction. `Conflict` when the duty is already offered
+    /// in an open proposal.
+    async fn create_swap(&self, swap: &NewSwap, actor: &str) -> Result<Swap>;
+
+    async fn swap(&self, id: i64) -> Result<Swap>;
+
+    /// A region's proposals, oldest first.
+    async fn swaps(&self, region: &RegionId) -> Result<Vec<Swap>>;
+
+    /// Moves a proposal from `m.from` to `m.to`; `Conflict` when it is not in
+    /// `m.from` any more (someone else moved it first). Queues the news
+    /// (`swap_update`) to the proposer (unless they withdrew it themselves)
+    /// and, when refused or withdrawn, to the colleague.
+    async fn settle_swap(&self, id: i64, m: &SwapMove, actor: &str) -> Result<Swap>;
 
     // --- secrets ---------------------------------------------------------------
 

@@ -51,10 +51,16 @@ pub enum MessageKind {
     CoverUnfilled,
     /// A one-time sign-in link for the web app (to the address asked).
     SignIn,
+    /// A colleague proposes a swap or give-away: to the one asked, with
+    /// signed accept and decline links.
+    SwapProposed,
+    /// A swap was accepted, declined, refused or withdrawn: to those it
+    /// concerns.
+    SwapUpdate,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::Published,
         Self::Changed,
         Self::Offer,
@@ -70,6 +76,8 @@ impl MessageKind {
         Self::CoverConfirmed,
         Self::CoverUnfilled,
         Self::SignIn,
+        Self::SwapProposed,
+        Self::SwapUpdate,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -88,6 +96,8 @@ impl MessageKind {
             Self::CoverConfirmed => "cover_confirmed",
             Self::CoverUnfilled => "cover_unfilled",
             Self::SignIn => "sign_in",
+            Self::SwapProposed => "swap_proposed",
+            Self::SwapUpdate => "swap_update",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -66,6 +66,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "clinic_cover.html",
     "clinic_cover_status.html",
     "requests.html",
+    "me_swap.html",
+    "swap_respond.html",
+    "swaps.html",
 );
 
 /// The built-in templates, with those in `dir` (if any) in their place,

@@ -33,6 +33,7 @@ mod second_factor;
 pub mod session;
 mod sign_in;
 mod staff_edit;
+mod swaps_admin;
 mod versions;
 
 pub use session::SignedIn;
@@ -285,6 +286,16 @@ pub fn router(state: WebState) -> Router {
         .route("/me/requests", get(me::requests).post(me::save_requests))
         .route("/me/offers", get(me::offers))
         .route("/me/offers/{id}", post(me::answer_offer))
+        .route("/me/swap", get(me::swap_form).post(me::propose_swap))
+        .route("/me/swaps/{id}", post(me::answer_swap))
+        .route("/me/swaps/{id}/withdraw", post(me::withdraw_swap))
+        .route(
+            "/swaps/{id}/respond",
+            get(me::respond_page).post(me::respond),
+        )
+        .route("/swaps", get(swaps_admin::page))
+        .route("/swaps/{id}/approve", post(swaps_admin::approve))
+        .route("/swaps/{id}/refuse", post(swaps_admin::refuse))
         .route("/clinic", get(clinic::home))
         .route("/clinic/absence", post(clinic::report))
         .route("/clinic/patients", get(clinic::patients))

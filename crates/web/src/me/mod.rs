@@ -1,16 +1,22 @@
 //! The staff's own pages (issue 16, phone first): my duties (here), my
-//! calendar, my own absence, my requests for a month, my cover offers.
+//! calendar, my own absence, my requests for a month, my cover offers,
+//! swapping or giving away a duty.
 //! Staff see published versions only, and accepted cover as duties.
 
 mod absence;
 mod calendar;
 mod offers;
 mod requests;
+mod swaps;
 
 pub use absence::{absence_form, report_absence};
 pub use calendar::{calendar, new_feed, revoke_feed};
 pub use offers::{answer_offer, offers};
 pub use requests::{requests, save_requests};
+pub use swaps::{
+    answer as answer_swap, describe, propose as propose_swap, respond, respond_page, swap_form,
+    swap_status_words, withdraw as withdraw_swap,
+};
 
 use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::StatusCode;
@@ -65,6 +71,9 @@ struct DutyLine {
     with: Vec<String>,
     next: Vec<String>,
     cover: bool,
+    /// The query naming this duty for "swap or give away" (a published
+    /// duty that has not begun).
+    swap: Option<String>,
 }
 
 /// `GET /me?month=M`: my duties.
@@ -165,6 +174,7 @@ pub async fn duties(
                 with,
                 next,
                 cover: false,
+                swap: (info.shift.start > now.fixed_offset()).then(|| swaps::duty_query(&a.shift)),
             };
             if m == month {
                 totals.0 += 1;
@@ -217,6 +227,7 @@ pub async fn duties(
                         with: Vec::new(),
                         next: Vec::new(),
                         cover: true,
+                        swap: None,
                     };
                     if d.end > now.fixed_offset() {
                         upcoming.push(line.clone());

@@ -1,4 +1,5 @@
-//! My cover offers: accept or decline in the app.
+//! My cover offers (accept or decline in the app) and the swaps proposed
+//! to me and by me.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -16,10 +17,10 @@ use super::StaffIn;
 /// `GET /me/offers`: cover offers made to me (open ones with accept and
 /// decline; answered ones with what became of them). Nobody else's.
 pub async fn offers(State(st): State<WebState>, StaffIn(me, id): StaffIn) -> Response {
-    offers_page(&st, &me, &id, None, StatusCode::OK).await
+    page_with(&st, &me, &id, None, StatusCode::OK).await
 }
 
-async fn offers_page(
+pub(super) async fn page_with(
     st: &WebState,
     me: &SignedIn,
     id: &StaffId,
@@ -78,8 +79,14 @@ async fn offers_page(
         }
     }
     items.reverse();
+    let (to_me, mine) = match super::swaps::lists(st, me, id, &net).await {
+        Ok(x) => x,
+        Err(e) => return failure(st, me.lang, &e.to_string()),
+    };
     let mut p = Page::signed_in(st, me).await;
     p.set("offers", items);
+    p.set("swaps_to_me", to_me);
+    p.set("my_swaps", mine);
     p.set(
         "message",
         message.map(|(ok, text)| serde_json::json!({"ok": ok, "text": text})),
@@ -144,7 +151,7 @@ pub async fn answer_offer(
         Err(e) => return failure(&st, me.lang, &e.to_string()),
     };
     st.jobs.changed(&me.region);
-    offers_page(
+    page_with(
         &st,
         &me,
         &id,
