@@ -264,4 +264,27 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
         "southern-shimoina.{give_service}.{give_template}.{give_date}.{colleague_id}@touban"
     );
     assert!(ics.contains(&uid), "the feed lacks {uid}");
+
+    // On her "my duties": the change of version 2 with when she was told,
+    // and this year's hours.
+    click(c, Locator::Css("form.signout button:not([name])")).await;
+    wait_for(c, Locator::Id("email")).await;
+    c.set_window_size(390, 844).await.unwrap();
+    w.sign_in_staff(nurse.email.as_str(), 2).await;
+    w.go(&format!("/me?month={month}")).await;
+    let changes = text_of(c, wait_for_locator(c, "#changes").await).await;
+    assert!(
+        changes.contains("第2版") && changes.contains("外れた") && changes.contains("入った"),
+        "{changes}"
+    );
+    assert!(changes.contains("お知らせ送信"), "{changes}");
+    let totals = text_of(c, Locator::Id("totals")).await;
+    assert!(totals.contains("今年"), "{totals}");
+    c.execute(
+        "document.getElementById('changes').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(c, "55-my-duties-changes-phone").await;
 }

@@ -1,8 +1,8 @@
 //! `touban bench web`: how fast the web app answers, measured against the
 //! real server (the API and the web app, in this process, on a loopback
 //! port, over HTTP): the month grid (time, and size as sent gzip-compressed),
-//! a cell's candidate panel, an edit with its rule check, and a staff
-//! member's "my duties", on the demo
+//! a cell's candidate panel, an edit with its rule check, a staff
+//! member's "my duties" and the swap partners of one duty, on the demo
 //! network and on a generated one.
 
 use std::process::ExitCode;
@@ -278,6 +278,29 @@ async fn measure(
     let (t, _, status) = get(&c, &staff, &format!("/me?month={month}"), runs).await?;
     anyhow::ensure!(status.is_success(), "my duties answered {status}");
     println!("{label}: my duties ({n} duties in the month): {}", stats(t));
+    // Swap partners for that person's first duty: the page that lists the
+    // swaps keeping every hard rule for both, and the give-aways.
+    let first = rota
+        .assignments
+        .iter()
+        .filter(|a| &a.staff == busiest)
+        .min_by_key(|a| a.shift.date)
+        .ok_or_else(|| anyhow::anyhow!("no duty"))?;
+    let path = format!(
+        "/me/swap?service={}&template={}&date={}",
+        first.shift.service, first.shift.template, first.shift.date
+    );
+    let (t, size, status) = get(&c, &staff, &path, runs).await?;
+    anyhow::ensure!(status.is_success(), "swap partners answered {status}");
+    let net_partners =
+        touban_app::swaps::partners(store.as_ref(), &net.region.id, busiest, &first.shift).await?;
+    println!(
+        "{label}: swap partners of one duty ({} swaps, {} give-aways found; {:.0} KB): {}",
+        net_partners.swaps.len(),
+        net_partners.takers.len(),
+        size as f64 / 1024.0,
+        stats(t)
+    );
     let _ = s.stop.send(());
     Ok(())
 }

@@ -11,6 +11,7 @@ mod cover;
 mod helpers;
 mod oncall;
 mod safety;
+mod swaps;
 
 use common::{REGION, Server, json_of, region};
 use reqwest::StatusCode;

@@ -5,6 +5,7 @@
 
 mod absence;
 mod calendar;
+mod history;
 mod offers;
 mod requests;
 mod swaps;
@@ -104,6 +105,8 @@ pub async fn duties(
     let mut table: Vec<DutyLine> = Vec::new();
     let mut totals = (0usize, 0usize, 0usize, 0.0f64);
     let mut published_month = None;
+    let mut loaded: std::collections::HashMap<Month, touban_domain::Rota> =
+        std::collections::HashMap::new();
     let mut months = vec![this_month, this_month.next()];
     if !months.contains(&month) {
         months.push(month);
@@ -117,6 +120,7 @@ pub async fn duties(
         if m == month {
             published_month = Some(rota.version);
         }
+        let rota = loaded.entry(m).or_insert(rota);
         let inst = Instance::shifts_only(&net, m);
         let name = |s: &StaffId| {
             net.staff_member(s)
@@ -243,7 +247,17 @@ pub async fn duties(
     upcoming.sort_by(|a, b| (&a.iso, &a.time).cmp(&(&b.iso, &b.time)));
     upcoming.truncate(5);
     table.sort_by(|a, b| (&a.iso, &a.time).cmp(&(&b.iso, &b.time)));
+    let year = match history::year_hours(st.store.as_ref(), &net, &id, month, &loaded).await {
+        Ok(h) => h,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let changes =
+        match history::changes(st.store.as_ref(), &me.region, &net, &id, month, me.lang).await {
+            Ok(c) => c,
+            Err(e) => return failure(&st, me.lang, &e.to_string()),
+        };
     let mut p = Page::signed_in(&st, &me).await;
+    p.set("changes", changes);
     p.set(
         "person",
         serde_json::json!({"name": person.name, "id": person.id.to_string()}),
@@ -262,6 +276,8 @@ pub async fn duties(
             "hours": format!("{:.1}", totals.3),
             "cap": person.labour.monthly_cap_hours(),
             "max_nights": person.labour.max_nights_per_month,
+            "year": format!("{year:.1}"),
+            "year_cap": person.labour.regime.annual_overtime_cap_hours(),
         }),
     );
     render(&st, "me.html", p, StatusCode::OK)
