@@ -118,6 +118,49 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
         assert_eq!(v.as_deref(), Some("off"), "{d}");
     }
     shot(c, "32a-staff-requests-phone").await;
+    // One request for one service with a weight: a wrong weight is refused
+    // next to the field; a right one is listed, then withdrawn.
+    let third = (1..=28)
+        .map(|d| format!("{month}-{d:02}"))
+        .find(|d| *d != off1 && *d != off2)
+        .unwrap();
+    click(c, Locator::Css("#add-detail summary")).await;
+    c.execute(
+        &format!(
+            "document.getElementById('detail-date').value = '{third}'; document.getElementById('detail-kind').value = 'on'; document.getElementById('detail-service').selectedIndex = 1; document.getElementById('detail-weight').value = '11'"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Id("add-detail-button")).await;
+    let err = text_of(c, wait_for_locator(c, "#detail-weight-error").await).await;
+    assert!(err.contains("1から10"), "{err}");
+    c.execute(
+        "document.getElementById('detail-weight').value = '8'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Id("add-detail-button")).await;
+    let listed = text_of(c, wait_for_locator(c, "#my-requests").await).await;
+    assert!(
+        listed.contains("勤務希望") && listed.contains("重み 8"),
+        "{listed}"
+    );
+    shot(c, "32c-staff-request-detail-phone").await;
+    click(
+        c,
+        Locator::XPath("//ul[@id='my-requests']/li[contains(., '重み 8')]//button"),
+    )
+    .await;
+    let said = text_of(c, wait_for_locator(c, "#requests-message").await).await;
+    assert!(said.contains("取り消しました"), "{said}");
+    assert!(
+        !text_of(c, Locator::Id("my-requests"))
+            .await
+            .contains("重み 8")
+    );
     // This month's are closed: read only, and a forced post is refused.
     let this_month = {
         let t = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();

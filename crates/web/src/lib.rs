@@ -284,6 +284,8 @@ pub fn router(state: WebState) -> Router {
             get(me::absence_form).post(me::report_absence),
         )
         .route("/me/requests", get(me::requests).post(me::save_requests))
+        .route("/me/requests/add", post(me::add_request))
+        .route("/me/requests/{id}/withdraw", post(me::withdraw_request))
         .route("/me/offers", get(me::offers))
         .route("/me/offers/{id}", post(me::answer_offer))
         .route("/me/swap", get(me::swap_form).post(me::propose_swap))

@@ -13,7 +13,7 @@ mod swaps;
 pub use absence::{absence_form, report_absence};
 pub use calendar::{calendar, new_feed, revoke_feed};
 pub use offers::{answer_offer, offers};
-pub use requests::{requests, save_requests};
+pub use requests::{add_request, requests, save_requests, withdraw_request};
 pub use swaps::{
     answer as answer_swap, describe, propose as propose_swap, respond, respond_page, swap_form,
     swap_status_words, withdraw as withdraw_swap,

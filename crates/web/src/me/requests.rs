@@ -20,7 +20,16 @@ pub async fn requests(
     StaffIn(me, id): StaffIn,
     Query(q): Query<MonthQuery>,
 ) -> Response {
-    requests_page(&st, &me, &id, q.month.as_deref(), None, StatusCode::OK).await
+    requests_page(
+        &st,
+        &me,
+        &id,
+        q.month.as_deref(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn requests_page(
@@ -29,6 +38,7 @@ async fn requests_page(
     id: &StaffId,
     month: Option<&str>,
     message: Option<(bool, String)>,
+    detail: Option<DetailForm>,
     status: StatusCode,
 ) -> Response {
     let net = match st.store.load_network(&me.region).await {
@@ -88,6 +98,52 @@ async fn requests_page(
     p.set("open", open);
     p.set("closes", closes);
     p.set("days", days);
+    // Every request of mine this month, with its service and weight; the
+    // ones I entered can be withdrawn while the month is open.
+    let stored = match st.store.requests(&me.region).await {
+        Ok(r) => r,
+        Err(e) => return failure(st, me.lang, &e.to_string()),
+    };
+    let en = me.lang == "en";
+    let person = net.staff_member(id);
+    p.set(
+        "mine",
+        stored
+            .iter()
+            .filter(|r| &r.request.staff == id && month.contains(r.request.date))
+            .map(|r| {
+                let q = &r.request;
+                serde_json::json!({
+                    "id": r.id,
+                    "date": i18n::date(q.date, me.lang),
+                    "off": q.kind == touban_domain::RequestKind::Off,
+                    "service": q.service.as_ref().map(|s| net.service(s).map_or_else(|| s.to_string(), |x| if en { x.name_en.clone().unwrap_or_else(|| x.name.clone()) } else { x.name.clone() })),
+                    "weight": q.weight,
+                    "entered": r.source == touban_store::AbsenceSource::Reported,
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    p.set(
+        "services",
+        net.services
+            .iter()
+            .filter(|s| person.is_some_and(|p| net.eligible(p, s)))
+            .map(|s| serde_json::json!({"id": s.id.as_str(), "name": if en { s.name_en.clone().unwrap_or_else(|| s.name.clone()) } else { s.name.clone() }}))
+            .collect::<Vec<_>>(),
+    );
+    p.set(
+        "day_choices",
+        month
+            .days()
+            .map(|d| serde_json::json!({"iso": d.to_string(), "label": i18n::date(d, me.lang)}))
+            .collect::<Vec<_>>(),
+    );
+    p.set(
+        "refused",
+        detail.as_ref().is_some_and(|d| !d.errors.is_empty()),
+    );
+    p.set("detail", detail.unwrap_or_default());
     p.set(
         "message",
         message.map(|(ok, text)| serde_json::json!({"ok": ok, "text": text})),
@@ -147,7 +203,16 @@ pub async fn save_requests(
         Ok(_) => {
             st.jobs.changed(&me.region);
             let text = i18n::pick(en, "保存しました。", "Saved.").to_string();
-            requests_page(&st, &me, &id, Some(&m), Some((true, text)), StatusCode::OK).await
+            requests_page(
+                &st,
+                &me,
+                &id,
+                Some(&m),
+                Some((true, text)),
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
         Err(touban_app::AppError::Invalid { .. }) => {
             let text = i18n::pick(
@@ -162,10 +227,206 @@ pub async fn save_requests(
                 &id,
                 Some(&m),
                 Some((false, text)),
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
         Err(e) => failure(&st, me.lang, &e.to_string()),
     }
+}
+
+/// The form for one request with its service and weight, kept to be shown
+/// again with its errors.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct DetailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    weight: String,
+    #[serde(skip_deserializing)]
+    errors: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// `POST /me/requests/add`: one request, for one service or all, with a
+/// weight; refused next to the field when wrong or after the deadline.
+pub async fn add_request(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    Form(mut f): Form<DetailForm>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return csrf_refused(&st, me.lang);
+    }
+    let en = me.lang == "en";
+    let net = match st.store.load_network(&me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let date = chrono::NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok();
+    if date.is_none() {
+        f.errors.insert(
+            "date",
+            i18n::pick(en, "日付を選んでください", "Choose a day").into(),
+        );
+    }
+    let kind = match f.kind.as_str() {
+        "off" => Some(touban_domain::RequestKind::Off),
+        "on" => Some(touban_domain::RequestKind::On),
+        _ => {
+            f.errors.insert(
+                "kind",
+                i18n::pick(en, "希望を選んでください", "Choose a wish").into(),
+            );
+            None
+        }
+    };
+    let service = if f.service.is_empty() {
+        Some(None)
+    } else {
+        touban_domain::ServiceId::parse(&f.service).ok().map(Some)
+    };
+    let weight = f
+        .weight
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|w| touban_domain::Request::check_weight(w).ok());
+    if weight.is_none() {
+        f.errors.insert(
+            "weight",
+            i18n::pick(
+                en,
+                "重みは1から10の数にしてください",
+                "The weight is a number from 1 to 10",
+            )
+            .into(),
+        );
+    }
+    let month = f.month.clone();
+    if let (Some(date), Some(kind), Some(service), Some(weight)) = (date, kind, service, weight)
+        && f.errors.is_empty()
+    {
+        let request = touban_domain::Request {
+            staff: id.clone(),
+            date,
+            kind,
+            service,
+            weight,
+        };
+        let now = Utc::now()
+            .with_timezone(&net.region.time_zone)
+            .fixed_offset();
+        match touban_app::requests::add(
+            st.store.as_ref(),
+            &net,
+            touban_app::requests::By::Staff(&id),
+            &request,
+            now,
+            &me.actor(),
+        )
+        .await
+        {
+            Ok(_) => {
+                st.jobs.changed(&me.region);
+                let text = i18n::pick(en, "追加しました。", "Added.").to_string();
+                return requests_page(
+                    &st,
+                    &me,
+                    &id,
+                    Some(&month),
+                    Some((true, text)),
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            }
+            Err(touban_app::AppError::Invalid { field, detail }) => {
+                let at = match field.as_str() {
+                    "/service" => "service",
+                    "/weight" => "weight",
+                    _ => "date",
+                };
+                let said = if en {
+                    detail
+                } else if detail.contains("closed") {
+                    "この月の希望の受付は締め切られました".into()
+                } else if detail.contains("already has a request") {
+                    "この日（このサービス）の希望はもうあります。先に取り消してください".into()
+                } else if at == "service" {
+                    "このサービスの当番には入れません".into()
+                } else {
+                    detail
+                };
+                f.errors.insert(at, said);
+            }
+            Err(e) => return failure(&st, me.lang, &e.to_string()),
+        }
+    }
+    requests_page(
+        &st,
+        &me,
+        &id,
+        Some(&month),
+        None,
+        Some(f),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct WithdrawForm {
+    csrf: String,
+    month: String,
+}
+
+/// `POST /me/requests/{id}/withdraw`: one of mine, while the month is open.
+pub async fn withdraw_request(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    axum::extract::Path(rid): axum::extract::Path<i64>,
+    Form(f): Form<WithdrawForm>,
+) -> Response {
+    if !me.csrf_ok(&f.csrf) {
+        return csrf_refused(&st, me.lang);
+    }
+    let en = me.lang == "en";
+    let net = match st.store.load_network(&me.region).await {
+        Ok(n) => n,
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    let now = Utc::now()
+        .with_timezone(&net.region.time_zone)
+        .fixed_offset();
+    let said = match touban_app::requests::withdraw(st.store.as_ref(), &net, touban_app::requests::By::Staff(&id), rid, now, &me.actor()).await {
+        Ok(()) => {
+            st.jobs.changed(&me.region);
+            (true, i18n::pick(en, "取り消しました。", "Withdrawn.").to_string())
+        }
+        Err(touban_app::AppError::NotFound(_)) => return not_found(&st, me.lang),
+        Err(touban_app::AppError::Invalid { .. }) => (
+            false,
+            i18n::pick(en, "締め切り後やネットワークファイルの希望は、ここでは取り消せません。コーディネーターに連絡してください。", "After the deadline, or for a request in the network file, ask the coordinator.").to_string(),
+        ),
+        Err(e) => return failure(&st, me.lang, &e.to_string()),
+    };
+    requests_page(
+        &st,
+        &me,
+        &id,
+        Some(&f.month),
+        Some(said),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
