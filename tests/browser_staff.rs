@@ -516,4 +516,8 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
         "{list}"
     );
     shot(c, "41-coordinator-requests").await;
+    // In the grid, each day names its requests.
+    w.go(&format!("/months/{month}")).await;
+    let grid = text_of(c, wait_for_locator(c, "table.grid").await).await;
+    assert!(grid.contains("希望 休"), "{grid}");
 }

@@ -161,6 +161,8 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
         .await
         .unwrap();
     click(c, Locator::Id("propose-swap")).await;
+    let said = text_of(c, wait_for_locator(c, "#offer-message").await).await;
+    assert!(said.contains("交代を申し込みました"), "{said}");
     let mine = text_of(c, wait_for_locator(c, "#my-swaps").await).await;
     assert!(
         mine.contains(&colleague.name) && mine.contains("相手の返事待ち"),
@@ -193,7 +195,8 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
 
     // The coordinator approves: the swap is the new published version.
     w.sign_in("renkei@shimoina-south.example.jp", 1).await;
-    w.go("/swaps").await;
+    assert_eq!(text_of(c, Locator::Id("swaps-waiting")).await, "1");
+    click(c, Locator::Css("a[href='/swaps']")).await;
     let open = text_of(c, wait_for_locator(c, "#open-swaps").await).await;
     assert!(
         open.contains(&nurse.name) && open.contains(&colleague.name),
@@ -264,6 +267,45 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
         "southern-shimoina.{give_service}.{give_template}.{give_date}.{colleague_id}@touban"
     );
     assert!(ics.contains(&uid), "the feed lacks {uid}");
+    // And hers has the colleague's duty she took, not the one she gave.
+    let token = ok(&[
+        "token",
+        "create",
+        "--role",
+        "staff",
+        "--region",
+        "southern-shimoina",
+        "--scope",
+        nurse.id.as_str(),
+        "--db",
+        dbs,
+    ]);
+    let (_, body) = http_post_json(
+        &format!(
+            "{}/api/v1/regions/southern-shimoina/staff/{}/feed",
+            w.base, nurse.id
+        ),
+        token.trim(),
+        &serde_json::json!({}),
+    )
+    .await;
+    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, ics) = http_get(&format!("{}{}", w.base, feed["url"].as_str().unwrap())).await;
+    let (take_service, take_template) = (parts[1], parts[2]);
+    let hers = format!(
+        "southern-shimoina.{take_service}.{take_template}.{take_date}.{}@touban",
+        nurse.id
+    );
+    let gave = format!(
+        "southern-shimoina.{give_service}.{give_template}.{give_date}.{}@touban",
+        nurse.id
+    );
+    assert!(ics.contains(&hers), "her feed lacks {hers}");
+    // The duty she gave is in her feed only as cancelled (so that calendars
+    // that had it remove it).
+    if let Some(event) = ics.split("BEGIN:VEVENT").find(|e| e.contains(&gave)) {
+        assert!(event.contains("STATUS:CANCELLED"), "{event}");
+    }
 
     // On her "my duties": the change of version 2 with when she was told,
     // and this year's hours.

@@ -55,6 +55,9 @@ pub struct Row {
     pub off: Option<String>,
     /// A day off (Sunday, holiday, 年末年始, a closure) or a Saturday.
     pub shaded: bool,
+    /// The staff's requests for the day, counted (休2・勤1), and who.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wishes: Option<(String, String)>,
     pub cells: Vec<Cell>,
 }
 
@@ -112,6 +115,42 @@ pub fn build_named(
             .or_default()
             .push(r.service.as_ref());
     }
+    let mut by_day: HashMap<chrono::NaiveDate, Vec<&touban_domain::Request>> = HashMap::new();
+    for r in &net.requests {
+        by_day.entry(r.date).or_default().push(r);
+    }
+    let en = lang == "en";
+    let wishes = |date: chrono::NaiveDate| {
+        let rs = by_day.get(&date)?;
+        let off = rs
+            .iter()
+            .filter(|r| r.kind == touban_domain::RequestKind::Off)
+            .count();
+        let on = rs.len() - off;
+        let counts = match (off, on, en) {
+            (o, 0, false) => format!("希望 休{o}"),
+            (0, n, false) => format!("希望 勤{n}"),
+            (o, n, false) => format!("希望 休{o}・勤{n}"),
+            (o, n, true) => format!("requests: off {o}, on {n}"),
+        };
+        let who = rs
+            .iter()
+            .map(|r| {
+                let name = staff
+                    .get(&r.staff)
+                    .map_or_else(|| r.staff.to_string(), |p| family(&p.name).to_string());
+                let k = match (r.kind, en) {
+                    (touban_domain::RequestKind::Off, false) => "休",
+                    (touban_domain::RequestKind::On, false) => "勤",
+                    (touban_domain::RequestKind::Off, true) => "off",
+                    (touban_domain::RequestKind::On, true) => "on",
+                };
+                format!("{name}({k})")
+            })
+            .collect::<Vec<_>>()
+            .join(if en { ", " } else { "、" });
+        Some((counts, who))
+    };
     let mut groups = Vec::new();
     let mut columns = Vec::new();
     let mut ids = Vec::new();
@@ -212,6 +251,7 @@ pub fn build_named(
                 label: i18n::date(date, lang),
                 off,
                 shaded,
+                wishes: wishes(date),
                 cells,
             }
         })

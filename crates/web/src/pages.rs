@@ -247,10 +247,19 @@ async fn home(st: &WebState, me: &SignedIn) -> Response {
             )
         })
         .count();
+    let swaps_waiting = st
+        .store
+        .swaps(&me.region)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.status == touban_store::SwapStatus::Accepted)
+        .count();
     let mut p = Page::signed_in(st, me).await;
     p.set("months", lines);
     p.set("failed", failed);
     p.set("open_cover", open_cover);
+    p.set("swaps_waiting", swaps_waiting);
     render(st, "home.html", p, StatusCode::OK)
 }
 

@@ -14,10 +14,32 @@ use crate::{WebState, i18n};
 
 use super::StaffIn;
 
+#[derive(Debug, Deserialize)]
+pub struct OffersQuery {
+    /// Set after proposing a swap: says so at the top.
+    swap: Option<i64>,
+}
+
 /// `GET /me/offers`: cover offers made to me (open ones with accept and
-/// decline; answered ones with what became of them). Nobody else's.
-pub async fn offers(State(st): State<WebState>, StaffIn(me, id): StaffIn) -> Response {
-    page_with(&st, &me, &id, None, StatusCode::OK).await
+/// decline; answered ones with what became of them), and swaps. Nobody
+/// else's.
+pub async fn offers(
+    State(st): State<WebState>,
+    StaffIn(me, id): StaffIn,
+    axum::extract::Query(q): axum::extract::Query<OffersQuery>,
+) -> Response {
+    let said = q.swap.map(|_| {
+        (
+            true,
+            i18n::pick(
+                me.lang == "en",
+                "交代を申し込みました。相手にメールとアプリで知らせました。",
+                "Swap proposed: they have been told by e-mail and in the app.",
+            )
+            .to_string(),
+        )
+    });
+    page_with(&st, &me, &id, said, StatusCode::OK).await
 }
 
 pub(super) async fn page_with(
