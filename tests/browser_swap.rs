@@ -61,6 +61,37 @@ async fn mail_with(sink: &harness::Sink, to: &str, what: &str) -> String {
     }
 }
 
+/// A person's calendar feed as their calendar app reads it: a feed address
+/// made with their own token, then fetched.
+async fn feed_of(w: &Web, db: &str, who: &str) -> String {
+    let token = touban_ok(&[
+        "token",
+        "create",
+        "--role",
+        "staff",
+        "--region",
+        "southern-shimoina",
+        "--scope",
+        who,
+        "--db",
+        db,
+    ]);
+    let (status, body) = http_post_json(
+        &format!(
+            "{}/api/v1/regions/southern-shimoina/staff/{who}/feed",
+            w.base
+        ),
+        token.trim(),
+        &serde_json::json!({}),
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (status, ics) = http_get(&format!("{}{}", w.base, feed["url"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "{ics}");
+    ics
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinator_approves() {
     let dir = tempfile::tempdir().unwrap();
@@ -238,59 +269,13 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
     // Both are told by change notices; the colleague's feed has her duty.
     mail_with(&w.sink, nurse.email.as_str(), "当番変更").await;
     mail_with(&w.sink, colleague.email.as_str(), "当番変更").await;
-    let token = ok(&[
-        "token",
-        "create",
-        "--role",
-        "staff",
-        "--region",
-        "southern-shimoina",
-        "--scope",
-        colleague_id,
-        "--db",
-        dbs,
-    ]);
-    let (status, body) = http_post_json(
-        &format!(
-            "{}/api/v1/regions/southern-shimoina/staff/{colleague_id}/feed",
-            w.base
-        ),
-        token.trim(),
-        &serde_json::json!({}),
-    )
-    .await;
-    assert!(status == 200 || status == 201, "{status} {body}");
-    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let (status, ics) = http_get(&format!("{}{}", w.base, feed["url"].as_str().unwrap())).await;
-    assert_eq!(status, 200, "{ics}");
+    let ics = feed_of(&w, dbs, colleague_id).await;
     let uid = format!(
         "southern-shimoina.{give_service}.{give_template}.{give_date}.{colleague_id}@touban"
     );
     assert!(ics.contains(&uid), "the feed lacks {uid}");
     // And hers has the colleague's duty she took, not the one she gave.
-    let token = ok(&[
-        "token",
-        "create",
-        "--role",
-        "staff",
-        "--region",
-        "southern-shimoina",
-        "--scope",
-        nurse.id.as_str(),
-        "--db",
-        dbs,
-    ]);
-    let (_, body) = http_post_json(
-        &format!(
-            "{}/api/v1/regions/southern-shimoina/staff/{}/feed",
-            w.base, nurse.id
-        ),
-        token.trim(),
-        &serde_json::json!({}),
-    )
-    .await;
-    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let (_, ics) = http_get(&format!("{}{}", w.base, feed["url"].as_str().unwrap())).await;
+    let ics = feed_of(&w, dbs, nurse.id.as_str()).await;
     let (take_service, take_template) = (parts[1], parts[2]);
     let hers = format!(
         "southern-shimoina.{take_service}.{take_template}.{take_date}.{}@touban",
