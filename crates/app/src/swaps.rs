@@ -437,23 +437,52 @@ pub async fn approve(store: &dyn Store, id: i64, actor: &str) -> Result<Swap, Ap
     if let Some(why) = stale(store, &s).await? {
         return settle(store, &s, SwapStatus::Withdrawn, Some(why), None, actor).await;
     }
-    // Approved first (so nobody approves twice), then applied.
+    // Approved first (so nobody approves twice), then applied. Another
+    // publish of the month in between (a second swap approved at the same
+    // moment, on this instance or another) makes ours stale: it is checked
+    // again against the new published version and applied on top of it.
     let s = settle(store, &s, SwapStatus::Approved, None, None, actor).await?;
-    match apply(store, &s, actor).await {
-        Ok(v) => settle(store, &s, SwapStatus::Approved, None, Some(v), actor).await,
-        Err(e) => {
-            let why = format!("適用できませんでした（{e}） / could not be applied ({e})");
-            settle(store, &s, SwapStatus::Withdrawn, Some(why), None, actor).await
+    let mut last = String::new();
+    for _ in 0..3 {
+        match apply(store, &s, actor).await {
+            Ok(v) => return settle(store, &s, SwapStatus::Approved, None, Some(v), actor).await,
+            Err(Applied::Raced(e)) => {
+                last = e;
+                if let Some(why) = stale(store, &s).await? {
+                    return settle(store, &s, SwapStatus::Withdrawn, Some(why), None, actor).await;
+                }
+            }
+            Err(Applied::Failed(e)) => {
+                last = e;
+                break;
+            }
+        }
+    }
+    let why = format!("適用できませんでした（{last}） / could not be applied ({last})");
+    settle(store, &s, SwapStatus::Withdrawn, Some(why), None, actor).await
+}
+
+/// Why applying a swap failed: a publish of the month came first (worth
+/// another try), or anything else.
+enum Applied {
+    Raced(String),
+    Failed(String),
+}
+
+impl From<StoreError> for Applied {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Stale(m) | StoreError::Conflict(m) => Self::Raced(m),
+            e => Self::Failed(e.to_string()),
         }
     }
 }
 
-async fn apply(store: &dyn Store, s: &Swap, actor: &str) -> Result<u32, String> {
+async fn apply(store: &dyn Store, s: &Swap, actor: &str) -> Result<u32, Applied> {
     let base = store
         .published_rota(&s.region, s.month)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no published rota")?;
+        .await?
+        .ok_or_else(|| Applied::Failed("no published rota".into()))?;
     let assignments = exchanged(
         &base.assignments,
         &s.from_staff,
@@ -475,11 +504,18 @@ async fn apply(store: &dyn Store, s: &Swap, actor: &str) -> Result<u32, String> 
             assignments,
             overridden: Vec::new(),
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     crate::ops::publish(store, &s.region, s.month, saved.version, actor, None)
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(|e| match e {
+            crate::ops::PublishError::Store(e) => Applied::from(e),
+            crate::ops::PublishError::Violations(v) => Applied::Failed(
+                v.iter()
+                    .map(|x| x.bilingual())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        })?;
     Ok(saved.version)
 }
 

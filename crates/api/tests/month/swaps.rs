@@ -44,21 +44,33 @@ async fn staff_token(m: &Month, who: &str) -> String {
 /// A nurse, one of her duties in the published `version` and a swap
 /// partner for it (the first duty that has one), as the API lists them.
 async fn a_swap(m: &Month, version: u32) -> (String, String, Value, String, Value) {
+    a_swap_without(m, version, &[]).await
+}
+
+/// [`a_swap`] between two people not in `skip`.
+async fn a_swap_without(
+    m: &Month,
+    version: u32,
+    skip: &[&str],
+) -> (String, String, Value, String, Value) {
     let v = m.version(version).await;
     let rows = v["assignments"].as_array().unwrap().clone();
     let net = m.srv.store.load_network(&region()).await.unwrap();
-    for p in net
-        .staff
-        .iter()
-        .filter(|p| p.profession == touban_domain::Profession::Nurse)
-    {
+    for p in net.staff.iter().filter(|p| {
+        p.profession == touban_domain::Profession::Nurse && !skip.contains(&p.id.as_str())
+    }) {
         let token = staff_token(m, p.id.as_str()).await;
         for a in rows.iter().filter(|a| a["staff"] == p.id.as_str()) {
             let give =
                 json!({"service": a["service"], "template": a["template"], "date": a["date"]});
             let (s, found) = post(m, &token, "/api/v1/me/swap-partners", Some(give.clone())).await;
             assert_eq!(s, StatusCode::OK, "{found}");
-            if let Some(first) = found["swaps"].as_array().unwrap().first() {
+            if let Some(first) = found["swaps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| !skip.contains(&x["staff"].as_str().unwrap()))
+            {
                 return (
                     p.id.to_string(),
                     token,
@@ -306,4 +318,69 @@ async fn changed_duties_withdraw_a_proposal_and_the_policy_approves_at_once() {
     assert_eq!(done["status"], "approved", "{done}");
     assert_eq!(done["result_version"], 3);
     let _ = a;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_swaps_approved_at_once_are_both_published() {
+    let m = published().await;
+    let (a, a_token, give1, b, take1) = a_swap(&m, 1).await;
+    let (c, c_token, give2, d, take2) = a_swap_without(&m, 1, &[a.as_str(), b.as_str()]).await;
+    let mut ids = Vec::new();
+    for (token, give, to, take, answer) in [
+        (&a_token, &give1, &b, &take1, staff_token(&m, &b).await),
+        (&c_token, &give2, &d, &take2, staff_token(&m, &d).await),
+    ] {
+        let (s, swap) = post(
+            &m,
+            token,
+            "/api/v1/me/swaps",
+            Some(json!({"give": give, "to_staff": to, "take": take})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{swap}");
+        let id = swap["id"].as_i64().unwrap();
+        let (s, p) = post(&m, &answer, &format!("/api/v1/swaps/{id}/accept"), None).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        ids.push(id);
+    }
+    // Two coordinators approve at the same moment: both swaps are published,
+    // one on top of the other, and neither is lost.
+    let (p0, p1) = (
+        format!("/api/v1/swaps/{}/approve", ids[0]),
+        format!("/api/v1/swaps/{}/approve", ids[1]),
+    );
+    let (x, y) = tokio::join!(post(&m, &m.coord, &p0, None), post(&m, &m.coord, &p1, None));
+    for (s, p) in [&x, &y] {
+        assert_eq!(*s, StatusCode::OK, "{p}");
+        assert_eq!(p["status"], "approved", "{p}");
+    }
+    // The one approved second is applied on top of the first (a draft made
+    // against the old version before the race was lost stays as a draft).
+    let mut versions = vec![
+        x.1["result_version"].as_u64().unwrap(),
+        y.1["result_version"].as_u64().unwrap(),
+    ];
+    versions.sort_unstable();
+    assert!(
+        versions[0] >= 2 && versions[1] > versions[0],
+        "{versions:?}"
+    );
+    let v3 = m.version(versions[1] as u32).await;
+    assert_eq!(v3["status"], "published");
+    let on = |who: &str, d: &Value| {
+        v3["assignments"].as_array().unwrap().iter().any(|x| {
+            x["staff"] == who
+                && x["service"] == d["service"]
+                && x["template"] == d["template"]
+                && x["date"] == d["date"]
+        })
+    };
+    assert!(
+        on(&b, &give1) && on(&a, &take1),
+        "the first swap is in the last version"
+    );
+    assert!(
+        on(&d, &give2) && on(&c, &take2),
+        "the second swap is in the last version"
+    );
 }
