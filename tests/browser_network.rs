@@ -234,6 +234,9 @@ async fn an_admin_edits_requests_absences_retires_a_person_and_prints_the_patien
         "{done}"
     );
     shot(c, "22-retired").await;
+    // The coordinators are told the repair waits, as a retirement.
+    let told = mail_with(&w.sink, "renkei@shimoina-south.example.jp", "退職").await;
+    assert!(told.contains("1月15日(金)から退職します"), "{told}");
     let kept = duty_dates(dbs, 2, pid);
     assert!(
         kept.iter().all(|d| d.as_str() < "2027-01-15"),

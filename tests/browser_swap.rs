@@ -13,53 +13,9 @@ mod harness;
 #[path = "support/cli.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
-
 use browser::*;
 use fantoccini::Locator;
 use support::*;
-
-/// The texts of the e-mails to `to` so far (subject line and body).
-fn mails_to(sink: &harness::Sink, to: &str) -> Vec<String> {
-    sink.messages()
-        .iter()
-        .filter_map(|raw| {
-            let m = mail_parser::MessageParser::default().parse(raw)?;
-            let rcpt = m
-                .to()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.address())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default();
-            rcpt.contains(to).then(|| {
-                format!(
-                    "{}\n{}",
-                    m.subject().unwrap_or_default(),
-                    m.body_text(0).unwrap_or_default()
-                )
-            })
-        })
-        .collect()
-}
-
-/// Waits for an e-mail to `to` that contains `what`; its text.
-async fn mail_with(sink: &harness::Sink, to: &str, what: &str) -> String {
-    let start = Instant::now();
-    loop {
-        if let Some(m) = mails_to(sink, to).into_iter().find(|m| m.contains(what)) {
-            return m;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no e-mail to {to} with {what}: {:?}",
-            mails_to(sink, to)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// A person's calendar feed as their calendar app reads it: a feed address
 /// made with their own token, then fetched.

@@ -369,3 +369,45 @@ impl Web {
         wait_for(c, Locator::XPath("//h1[contains(., '私の当番')]")).await;
     }
 }
+
+/// The texts of the e-mails to `to` so far (subject line and body).
+pub fn mails_to(sink: &Sink, to: &str) -> Vec<String> {
+    sink.messages()
+        .iter()
+        .filter_map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw)?;
+            let rcpt = m
+                .to()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.address())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
+            rcpt.contains(to).then(|| {
+                format!(
+                    "{}\n{}",
+                    m.subject().unwrap_or_default(),
+                    m.body_text(0).unwrap_or_default()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Waits for an e-mail to `to` that contains `what`; its text.
+pub async fn mail_with(sink: &Sink, to: &str, what: &str) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(m) = mails_to(sink, to).into_iter().find(|m| m.contains(what)) {
+            return m;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no e-mail to {to} with {what}: {:?}",
+            mails_to(sink, to)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

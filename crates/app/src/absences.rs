@@ -37,6 +37,7 @@ pub async fn report(
         region,
         &absence.staff,
         (absence.start, absence.end),
+        Why::Absent,
         actor,
     )
     .await?;
@@ -48,12 +49,20 @@ pub async fn report(
 /// became unavailable then: absent, or retired), under each month's repair
 /// lock; a repair the policy does not publish waits as a draft and the
 /// coordinators are told at once.
+/// Why a person is no longer available (what the coordinators are told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Absent,
+    Retired,
+}
+
 pub async fn repair_for(
     store: &dyn Store,
     jobs: &Jobs,
     region: &RegionId,
     staff: &StaffId,
     (start, end): (DateTime<FixedOffset>, DateTime<FixedOffset>),
+    why: Why,
     actor: &str,
 ) -> Result<Vec<Repaired>, AppError> {
     let net = store.load_network(region).await?;
@@ -102,6 +111,7 @@ pub async fn repair_for(
                     end,
                     changes: r.changes.len(),
                     unfilled: r.unfilled.len(),
+                    retired: why == Why::Retired,
                 },
                 chrono::Utc::now(),
             );

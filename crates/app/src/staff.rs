@@ -74,8 +74,16 @@ pub async fn retire(
     if end <= start {
         return Ok(Vec::new());
     }
-    let repairs =
-        crate::absences::repair_for(store, jobs, region, staff, (start, end), actor).await?;
+    let repairs = crate::absences::repair_for(
+        store,
+        jobs,
+        region,
+        staff,
+        (start, end),
+        crate::absences::Why::Retired,
+        actor,
+    )
+    .await?;
     jobs.changed(region);
     Ok(repairs)
 }

@@ -272,6 +272,7 @@ async fn repair_waiting_late_acceptance_and_cancellation_are_sent() {
         end: chrono::DateTime::parse_from_rfc3339("2027-01-16T00:00:00+09:00").unwrap(),
         changes: 3,
         unfilled: 0,
+        retired: false,
     };
     e.store
         .enqueue(&[touban_store::outbox::repair_pending_message(

@@ -258,6 +258,9 @@ pub struct RepairPayload {
     pub end: DateTime<chrono::FixedOffset>,
     pub changes: usize,
     pub unfilled: usize,
+    /// The person retires from `start` (rather than being absent).
+    #[serde(default)]
+    pub retired: bool,
 }
 
 /// The message that tells the coordinators a repair waits for them.

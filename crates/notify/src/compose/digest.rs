@@ -122,7 +122,11 @@ impl Composer {
                 e.format("%H:%M")
             )
         };
+        // A retirement is repaired the same way, from its first day.
         Ok(serde_json::json!({
+            "retired": p.retired,
+            "retired_ja": crate::format::date_ja(s.date_naive()),
+            "retired_en": crate::format::date_en(s.date_naive()),
             "month": p.month.to_string(),
             "from": p.from,
             "to": p.to,
