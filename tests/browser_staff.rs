@@ -143,7 +143,13 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
     .await
     .unwrap();
     click(c, Locator::Id("add-detail-button")).await;
-    let listed = text_of(c, wait_for_locator(c, "#my-requests").await).await;
+    // The page before had a list too: wait for the answer to this form.
+    wait_for(
+        c,
+        Locator::XPath("//p[@id='requests-message' and contains(., '追加しました')]"),
+    )
+    .await;
+    let listed = text_of(c, Locator::Id("my-requests")).await;
     assert!(
         listed.contains("勤務希望") && listed.contains("重み 8"),
         "{listed}"
@@ -154,8 +160,11 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
         Locator::XPath("//ul[@id='my-requests']/li[contains(., '重み 8')]//button"),
     )
     .await;
-    let said = text_of(c, wait_for_locator(c, "#requests-message").await).await;
-    assert!(said.contains("取り消しました"), "{said}");
+    wait_for(
+        c,
+        Locator::XPath("//p[@id='requests-message' and contains(., '取り消しました')]"),
+    )
+    .await;
     assert!(
         !text_of(c, Locator::Id("my-requests"))
             .await
