@@ -26,5 +26,6 @@ lint: setup
 
 test: lint
 	bash scripts/venv.sh >/dev/null
+	bash scripts/postgres.sh
 	cargo test --workspace --locked
 	bash scripts/schemathesis.sh
