@@ -7,6 +7,7 @@ mod bench;
 mod bench_web;
 mod commands;
 mod config;
+mod db;
 mod grid;
 mod notify;
 mod print;
@@ -173,6 +174,10 @@ enum Command {
     /// every region): add, remove, list.
     #[command(subcommand)]
     Admin(AdminCmd),
+    /// The database's schema: status (changes nothing) and migrate, for a
+    /// SQLite file or a postgres:// URL.
+    #[command(subcommand)]
+    Db(db::DbCmd),
     /// E-mail notices: run the outbox worker alone, see message states,
     /// queue a failed message again.
     #[command(subcommand)]
@@ -666,6 +671,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Token(TokenCmd::List { db }) => serve::token_list(&cfg, &db).await,
+            Command::Db(cmd) => db::run(&cfg, &cmd).await,
             Command::Admin(AdminCmd::Add { email, db }) => admin::add(&cfg, &db, &email).await,
             Command::Admin(AdminCmd::Remove { email, db }) => {
                 admin::remove(&cfg, &db, &email).await

@@ -63,14 +63,7 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// One migration of the schema: whether this database has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationState {
-    pub version: i64,
-    pub description: String,
-    /// When it was applied; `None`: still to apply.
-    pub applied_at: Option<DateTime<Utc>>,
-}
+pub use touban_store::MigrationState;
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -140,6 +140,58 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Every migration Touban has, and whether the database at `url` has
+    /// it, without changing anything (`NotFound` when there is no file).
+    pub async fn status(url: &str) -> Result<Vec<touban_store::MigrationState>> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        let opts = SqliteConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Invalid(format!("database URL \"{url}\": {e}")))?
+            .create_if_missing(false)
+            .read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(|_| {
+                StoreError::NotFound(format!(
+                    "no database at {url} (touban db migrate or touban import makes one)"
+                ))
+            })?;
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .map_err(db_err)?;
+        let applied: Vec<(i64, chrono::NaiveDateTime)> = if exists.is_some() {
+            sqlx::query("SELECT version, installed_on FROM _sqlx_migrations WHERE success")
+                .fetch_all(&pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| (r.get("version"), r.get("installed_on")))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        pool.close().await;
+        Ok(MIGRATOR
+            .iter()
+            .map(|m| touban_store::MigrationState {
+                version: m.version,
+                description: m.description.to_string(),
+                applied_at: applied
+                    .iter()
+                    .find(|(v, _)| *v == m.version)
+                    .map(|(_, t)| t.and_utc()),
+            })
+            .collect())
+    }
+
     async fn ordered<T: serde::de::DeserializeOwned>(
         &self,
         table: &str,

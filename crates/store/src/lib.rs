@@ -45,6 +45,16 @@ pub enum StoreError {
     Busy(String),
 }
 
+/// One migration of a database's schema: whether this database has it
+/// (`touban db status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub version: i64,
+    pub description: String,
+    /// When it was applied; `None`: still to apply.
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
 /// How a version is published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishOptions {
