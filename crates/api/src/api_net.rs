@@ -153,25 +153,13 @@ pub async fn absences(
     let region = region_id(&region)?;
     caller.in_region(&region)?;
     let net = st.network(&region).await?;
-    let after = conv::after_id(&q)?;
-    let limit = conv::limit(&q)? as usize;
-    let visible: Vec<AbsenceDto> = st
-        .store()
-        .absences(&region)
-        .await?
-        .iter()
-        .filter(|a| a.id > after)
-        .filter(|a| {
-            net.staff_member(&a.absence.staff)
-                .is_some_and(|p| may_see_staff(&caller, p))
-        })
-        .map(conv::absence)
-        .collect();
-    let more = visible.len() > limit;
-    let items: Vec<AbsenceDto> = visible.into_iter().take(limit).collect();
-    let next = more
-        .then(|| items.last().map(|a| a.id.to_string()))
-        .flatten();
+    let all = st.store().absences(&region).await?;
+    let visible = all.iter().filter(|a| {
+        net.staff_member(&a.absence.staff)
+            .is_some_and(|p| may_see_staff(&caller, p))
+    });
+    let (page, next) = conv::id_page(visible, &q, |a| a.id)?;
+    let items = page.into_iter().map(conv::absence).collect();
     Ok(Json(AbsencePage { items, next }))
 }
 

@@ -63,25 +63,13 @@ pub async fn list(
     let region = region_id(&region)?;
     caller.in_region(&region)?;
     let net = st.network(&region).await?;
-    let after = conv::after_id(&q)?;
-    let limit = conv::limit(&q)? as usize;
-    let visible: Vec<RequestDto> = st
-        .store()
-        .requests(&region)
-        .await?
-        .iter()
-        .filter(|r| r.id > after)
-        .filter(|r| {
-            net.staff_member(&r.request.staff)
-                .is_some_and(|p| may_see_staff(&caller, p))
-        })
-        .map(dto)
-        .collect();
-    let more = visible.len() > limit;
-    let items: Vec<RequestDto> = visible.into_iter().take(limit).collect();
-    let next = more
-        .then(|| items.last().map(|r| r.id.to_string()))
-        .flatten();
+    let all = st.store().requests(&region).await?;
+    let visible = all.iter().filter(|r| {
+        net.staff_member(&r.request.staff)
+            .is_some_and(|p| may_see_staff(&caller, p))
+    });
+    let (page, next) = conv::id_page(visible, &q, |r| r.id)?;
+    let items = page.into_iter().map(dto).collect();
     Ok(Json(RequestPage { items, next }))
 }
 

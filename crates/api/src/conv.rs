@@ -63,6 +63,28 @@ pub fn limit(q: &PageQuery) -> Result<u32, Problem> {
     }
 }
 
+/// One page of items with ids, oldest first: those after `?after=`, at
+/// most `?limit=`, and the cursor of the next page when there is one.
+pub fn id_page<T>(
+    items: impl IntoIterator<Item = T>,
+    q: &PageQuery,
+    id: impl Fn(&T) -> i64,
+) -> Result<(Vec<T>, Option<String>), Problem> {
+    let after = after_id(q)?;
+    let limit = limit(q)? as usize;
+    let mut page: Vec<T> = items
+        .into_iter()
+        .filter(|x| id(x) > after)
+        .take(limit + 1)
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next = more
+        .then(|| page.last().map(|x| id(x).to_string()))
+        .flatten();
+    Ok((page, next))
+}
+
 pub fn after_id(q: &PageQuery) -> Result<i64, Problem> {
     match &q.after {
         None => Ok(0),

@@ -15,7 +15,7 @@ use touban_domain::{InstitutionId, Month, Network, ServiceId, StaffId};
 use touban_solver::Instance;
 
 use crate::fairness::AbsenceForm;
-use crate::pages::{Page, csrf_refused, failure, not_found, render};
+use crate::pages::{Page, failure, not_found, render};
 use crate::session::{SignInFirst, SignedIn, Who};
 use crate::{WebState, i18n};
 
@@ -162,14 +162,11 @@ pub async fn report(
     ClinicIn(me, inst): ClinicIn,
     Form(f): Form<crate::absences::Posted>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let en = me.lang == "en";
-    let net = match st.store.load_network(&me.region).await {
+    let net = match crate::pages::posted_network(&st, &me, &f.csrf).await {
         Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
     // Only our own staff.
     let person = StaffId::parse(f.staff.trim())
         .ok()

@@ -99,14 +99,11 @@ pub async fn create(
     ClinicIn(me, inst): ClinicIn,
     axum_extra::extract::Form(mut f): axum_extra::extract::Form<CoverForm>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let en = me.lang == "en";
-    let net = match st.store.load_network(&me.region).await {
+    let net = match crate::pages::posted_network(&st, &me, &f.csrf).await {
         Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
     let tz = net.region.time_zone;
     let profession = Profession::parse(&f.profession).ok();
     if profession.is_none() {

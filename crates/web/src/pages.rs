@@ -112,6 +112,22 @@ pub fn message_in(
     render(st, "message.html", p, status)
 }
 
+/// For a posted form: its CSRF token checked, then the region's network;
+/// or the page to show instead.
+pub(crate) async fn posted_network(
+    st: &WebState,
+    me: &SignedIn,
+    csrf: &str,
+) -> Result<touban_domain::Network, Box<Response>> {
+    if !me.csrf_ok(csrf) {
+        return Err(Box::new(csrf_refused(st, me.lang)));
+    }
+    st.store
+        .load_network(&me.region)
+        .await
+        .map_err(|e| Box::new(failure(st, me.lang, &e.to_string())))
+}
+
 pub fn failure(st: &WebState, lang: &str, detail: &str) -> Response {
     tracing::error!("web: {detail}");
     message(

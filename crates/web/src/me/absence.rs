@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::pages::{Page, csrf_refused, failure, render};
+use crate::pages::{Page, failure, render};
 use crate::session::SignedIn;
 use crate::{WebState, i18n};
 
@@ -37,14 +37,11 @@ pub async fn report_absence(
     StaffIn(me, id): StaffIn,
     Form(f): Form<crate::absences::Posted>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let en = me.lang == "en";
-    let net = match st.store.load_network(&me.region).await {
+    let net = match crate::pages::posted_network(&st, &me, &f.csrf).await {
         Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
     let absence = match crate::absences::read(&f, Some(&id), net.region.time_zone, en) {
         Ok(a) => a,
         Err(refused) => {

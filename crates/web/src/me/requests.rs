@@ -263,14 +263,11 @@ pub async fn add_request(
     StaffIn(me, id): StaffIn,
     Form(mut f): Form<DetailForm>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let en = me.lang == "en";
-    let net = match st.store.load_network(&me.region).await {
+    let net = match crate::pages::posted_network(&st, &me, &f.csrf).await {
         Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
     let date = chrono::NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok();
     if date.is_none() {
         f.errors.insert(
@@ -396,14 +393,11 @@ pub async fn withdraw_request(
     axum::extract::Path(rid): axum::extract::Path<i64>,
     Form(f): Form<WithdrawForm>,
 ) -> Response {
-    if !me.csrf_ok(&f.csrf) {
-        return csrf_refused(&st, me.lang);
-    }
-    let en = me.lang == "en";
-    let net = match st.store.load_network(&me.region).await {
+    let net = match crate::pages::posted_network(&st, &me, &f.csrf).await {
         Ok(n) => n,
-        Err(e) => return failure(&st, me.lang, &e.to_string()),
+        Err(r) => return *r,
     };
+    let en = me.lang == "en";
     let now = Utc::now()
         .with_timezone(&net.region.time_zone)
         .fixed_offset();
