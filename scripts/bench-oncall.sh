@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # On-call lookup throughput and latency: a release `touban serve` with the
 # demo network and a published January, loaded by wrk (Debian package) on
-# loopback. Usage: scripts/bench-oncall.sh [SECONDS] [CONNECTIONS]
+# loopback. Usage: scripts/bench-oncall.sh [SECONDS] [CONNECTIONS] [sqlite|postgres]
+# (postgres: a new database on 127.0.0.1:5432, user postgres, dropped after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
 CONNS=${2:-32}
+BACKEND=${3:-sqlite}
 TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/touban/target}
 command -v wrk >/dev/null || { echo "bench-oncall: needs wrk (apt-get install wrk)" >&2; exit 1; }
 cargo build --release --locked -q -p touban-cli
 BIN="$TARGET/release/touban"
 TMP=$(mktemp -d)
 SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$TMP"; }
+PGDB=touban_bench_oncall_$$
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+  [ "$BACKEND" = postgres ] && sleep 0.5 && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
-DB="$TMP/bench.db"
+case "$BACKEND" in
+  sqlite) DB="$TMP/bench.db" ;;
+  postgres)
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $PGDB" >/dev/null
+    DB="postgres://postgres@127.0.0.1:5432/$PGDB" ;;
+  *) echo "bench-oncall: backend is sqlite or postgres, not $BACKEND" >&2; exit 2 ;;
+esac
+echo "backend: $BACKEND"
 "$BIN" import config/networks/southern-shimoina.toml --db "$DB" >/dev/null
 "$BIN" generate --month 2027-01 --time-limit 30 --db "$DB" >/dev/null 2>&1
 ADMIN=$("$BIN" token create --role admin --db "$DB" 2>/dev/null)

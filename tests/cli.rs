@@ -299,12 +299,16 @@ fn database_location_comes_from_flag_environment_or_config() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("touban.db").exists());
-    // A PostgreSQL URL is refused clearly, with its password masked.
+    // A PostgreSQL URL with a wrong role is refused clearly, its password masked.
     let out = touban(&["show", "--db", "postgres://u:secret@127.0.0.1/x"]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("no PostgreSQL adapter yet") && !err.contains("secret"),
+        // The URL picks the PostgreSQL adapter; the server's refusal is
+        // passed on, the password never.
+        err.contains("postgres://u:***@127.0.0.1/x")
+            && err.contains("role \"u\" does not exist")
+            && !err.contains("secret"),
         "{err}"
     );
 }

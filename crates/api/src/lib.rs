@@ -16,6 +16,7 @@ mod dto_staff;
 pub mod error;
 pub mod oncall;
 mod openapi;
+pub mod proxy;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -583,7 +584,13 @@ pub async fn serve_with(
         tracing::warn!("{stale} job(s) of an earlier run marked failed (interrupted)");
     }
     let escalation = spawn_escalation(state.clone());
-    let app = extra.merge(router(state.clone()));
+    let trusted = std::sync::Arc::new(proxy::parse(&state.config.trusted_proxies)?);
+    // Outermost: every layer after it sees the client behind a trusted proxy.
+    let app = extra
+        .merge(router(state.clone()))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| proxy::real_client(trusted.clone(), req, next),
+        ));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,8 +1,11 @@
 //! "Who is on call": published rotas turned into per-service, time-sorted
 //! slots with names and phones already resolved, kept in memory. A lookup is
 //! a binary search; the database is read only when a month is first asked
-//! for, after this server publishes, or when the refresh interval has passed
-//! (to see publishes made by other servers on the same database).
+//! for, after this server publishes, when the store reports that another
+//! server changed something ([`Store::generation`]: PostgreSQL's
+//! LISTEN/NOTIFY, within a round trip of the other server's commit), or
+//! when the refresh interval has passed (the fallback for SQLite files
+//! shared with other processes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,10 +34,13 @@ pub struct MonthSlots {
 
 type Key = (RegionId, Month);
 
+/// A month's slots, when they were built and at which store generation.
+type Cached = (Arc<MonthSlots>, Instant, u64);
+
 #[derive(Debug)]
 pub struct OnCallCache {
     ttl: Duration,
-    months: Mutex<HashMap<Key, (Arc<MonthSlots>, Instant)>>,
+    months: Mutex<HashMap<Key, Cached>>,
 }
 
 impl OnCallCache {
@@ -58,9 +64,13 @@ impl OnCallCache {
         month: Month,
     ) -> Result<Arc<MonthSlots>, Problem> {
         let key = (net.region.id.clone(), month);
+        // Read before the database, so that a change announced while this
+        // loads makes the next lookup load again.
+        let generation = store.generation();
         if let Ok(m) = self.months.lock()
-            && let Some((s, at)) = m.get(&key)
+            && let Some((s, at, g)) = m.get(&key)
             && at.elapsed() < self.ttl
+            && *g == generation
         {
             return Ok(s.clone());
         }
@@ -81,7 +91,7 @@ impl OnCallCache {
             None => MonthSlots::default(),
         });
         if let Ok(mut m) = self.months.lock() {
-            m.insert(key, (slots.clone(), Instant::now()));
+            m.insert(key, (slots.clone(), Instant::now(), generation));
         }
         Ok(slots)
     }

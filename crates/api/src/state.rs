@@ -25,8 +25,9 @@ pub struct ApiConfig {
     pub rate_burst: u32,
     /// Seconds a verified token is remembered.
     pub token_cache_seconds: u64,
-    /// Seconds the on-call answer may lag a publish made by another server
-    /// sharing the database (this server's own publishes show at once).
+    /// Seconds the on-call answer may lag a publish made by another process
+    /// on the same SQLite file (this server's own publishes show at once, and
+    /// so do other servers' on PostgreSQL: [`Store::generation`]).
     pub oncall_refresh_seconds: u64,
     /// Seconds between checks for cover requests to escalate.
     pub escalation_check_seconds: u64,
@@ -41,6 +42,9 @@ pub struct ApiConfig {
     /// Generate jobs a region may have queued or running at once; more are
     /// refused (429) until one ends.
     pub max_jobs_per_region: usize,
+    /// Reverse proxies (addresses or networks, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client; empty: the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -57,9 +61,13 @@ impl Default for ApiConfig {
             request_timeout_seconds: 30,
             public_url: "http://127.0.0.1:8080".into(),
             max_jobs_per_region: 3,
+            trusted_proxies: Vec::new(),
         }
     }
 }
+
+/// A network, when it was loaded and at which store generation.
+type CachedNetwork = (Arc<Network>, Instant, u64);
 
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -75,7 +83,7 @@ pub struct Inner {
     pub jobs: Arc<touban_app::jobs::Jobs>,
     /// Key for signed offer links, shared through the database.
     pub link_key: Vec<u8>,
-    networks: Mutex<HashMap<RegionId, (Arc<Network>, Instant)>>,
+    networks: Mutex<HashMap<RegionId, CachedNetwork>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -125,18 +133,21 @@ impl AppState {
     }
 
     /// The region's network, cached for a few seconds (it changes only on
-    /// import and on reported absences, which call [`AppState::forget`]).
+    /// import and on reported absences, which call [`AppState::forget`] on
+    /// this server and move [`Store::generation`] on the others).
     pub async fn network(&self, region: &RegionId) -> Result<Arc<Network>, Problem> {
         let ttl = Duration::from_secs(self.config.oncall_refresh_seconds);
+        let generation = self.store.generation();
         if let Ok(m) = self.networks.lock()
-            && let Some((n, at)) = m.get(region)
+            && let Some((n, at, g)) = m.get(region)
             && at.elapsed() < ttl
+            && *g == generation
         {
             return Ok(n.clone());
         }
         let net = Arc::new(self.store.load_network(region).await?);
         if let Ok(mut m) = self.networks.lock() {
-            m.insert(region.clone(), (net.clone(), Instant::now()));
+            m.insert(region.clone(), (net.clone(), Instant::now(), generation));
         }
         Ok(net)
     }

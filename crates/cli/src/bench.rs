@@ -299,7 +299,8 @@ pub async fn notify(
     services: usize,
     smtp_url: &str,
     concurrency: usize,
-    db: Option<&Path>,
+    db: Option<&str>,
+    workers: usize,
 ) -> anyhow::Result<ExitCode> {
     use std::sync::Arc;
     use touban_store::{MessageState, Store};
@@ -334,9 +335,19 @@ pub async fn notify(
         t.elapsed().as_secs_f64()
     );
     let tmp = tempfile::tempdir()?;
-    let path = db.map_or_else(|| tmp.path().join("bench-notify.db"), Path::to_path_buf);
-    let store: Arc<dyn Store> = Arc::new(
-        touban_store_sqlite::SqliteStore::connect(path.to_str().unwrap_or_default()).await?,
+    let url = crate::config::DatabaseUrl::new(&db.map_or_else(
+        || {
+            tmp.path()
+                .join("bench-notify.db")
+                .to_string_lossy()
+                .into_owned()
+        },
+        str::to_string,
+    ));
+    let store: Arc<dyn Store> = Arc::from(crate::store::open_pool(&url, 10).await?);
+    anyhow::ensure!(
+        store.regions().await?.is_empty(),
+        "--db {url}: give an empty database"
     );
     store.import_network(&net, "bench").await?;
     store
@@ -375,28 +386,53 @@ pub async fn notify(
         batch_size: 200,
         ..touban_notify::NotifyConfig::default()
     };
-    let w = touban_notify::Worker::new(
-        store.clone(),
-        smtp,
-        cfg,
-        touban_notify::LinkSettings {
-            public_url: "http://127.0.0.1:8080".into(),
-            valid_hours: 72,
-        },
-    )
-    .await?;
-    let t = Instant::now();
-    let mut sent = 0;
-    loop {
-        let p = w.pass().await?;
-        sent += p.sent;
-        if p.claimed == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            p.retrying == 0 && p.failed == 0,
-            "the SMTP server refused messages: {p:?} (see `touban notify status`)"
+    // Each worker with a store of its own (its own connections), as
+    // separate `touban notify run` processes would have.
+    let mut ws = Vec::new();
+    for k in 0..workers.max(1) {
+        let s: Arc<dyn Store> = if k == 0 {
+            store.clone()
+        } else {
+            Arc::from(crate::store::open_pool(&url, 10).await?)
+        };
+        ws.push(
+            touban_notify::Worker::new(
+                s,
+                smtp.clone(),
+                cfg.clone(),
+                touban_notify::LinkSettings {
+                    public_url: "http://127.0.0.1:8080".into(),
+                    valid_hours: 72,
+                },
+            )
+            .await?,
         );
+    }
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for w in ws {
+        handles.push(tokio::spawn(async move {
+            let mut sent = 0;
+            loop {
+                let p = w.pass().await?;
+                sent += p.sent;
+                if p.claimed == 0 {
+                    break;
+                }
+                anyhow::ensure!(
+                    p.retrying == 0 && p.failed == 0,
+                    "the SMTP server refused messages: {p:?} (see `touban notify status`)"
+                );
+            }
+            anyhow::Ok(sent)
+        }));
+    }
+    let mut sent = 0;
+    let mut per_worker = Vec::new();
+    for h in handles {
+        let n = h.await??;
+        per_worker.push(n.to_string());
+        sent += n;
     }
     let secs = t.elapsed().as_secs_f64();
     let counts = store.message_counts(None).await?;
@@ -405,8 +441,10 @@ pub async fn notify(
         .find(|(s, _)| *s == MessageState::Sent)
         .map_or(0, |(_, n)| *n);
     println!(
-        "sent {sent} notices (store says {n_sent} sent) to {smtp_url} in {secs:.1} s: {:.0} messages/s, concurrency {concurrency}",
-        sent as f64 / secs
+        "sent {sent} notices (store says {n_sent} sent; by worker {}) to {smtp_url} in {secs:.1} s: {:.0} messages/s, {} worker(s) of concurrency {concurrency}",
+        per_worker.join(" + "),
+        sent as f64 / secs,
+        per_worker.len()
     );
     Ok(ExitCode::SUCCESS)
 }

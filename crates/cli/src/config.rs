@@ -40,6 +40,14 @@ pub struct Log {
 #[derive(Debug, Deserialize)]
 pub struct Database {
     pub url: DatabaseUrl,
+    /// Most connections one `touban serve` or `touban notify run` holds
+    /// (PostgreSQL; SQLite keeps its own small pool).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    10
 }
 
 /// A database URL. It may carry a password (`postgres://user:pw@host/db`), so

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_scale;
 mod bench_web;
 mod commands;
 mod config;
@@ -252,9 +253,43 @@ enum BenchCmd {
         smtp: String,
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
-        /// Keep the database here (default: a temporary file).
+        /// The database: a SQLite path or an empty PostgreSQL database's
+        /// URL (default: a temporary SQLite file).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
+        /// Workers sending at once, each with its own connections (as
+        /// separate `touban notify run` processes would).
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
+    /// Coordinators editing and publishing one month at once through
+    /// several API servers on one database: answers by status, latency
+    /// p50/p99 (issue 17).
+    Edits {
+        /// An empty database: a new SQLite file or an empty PostgreSQL
+        /// database's URL.
+        #[arg(long)]
+        db: String,
+        #[arg(long, default_value_t = 2)]
+        instances: usize,
+        #[arg(long, default_value_t = 20)]
+        coordinators: usize,
+        /// Published edits each coordinator makes.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// `db copy` of a generated network with a year of published rotas
+    /// into an empty PostgreSQL database, timed.
+    Copy {
+        #[arg(long, default_value_t = 1000)]
+        staff: usize,
+        #[arg(long, default_value_t = 60)]
+        services: usize,
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// The empty PostgreSQL database to copy into.
+        #[arg(long)]
+        to: String,
     },
     /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
     Curtois {
@@ -645,7 +680,28 @@ fn main() -> ExitCode {
                 smtp,
                 concurrency,
                 db,
-            }) => bench::notify(staff, services, &smtp, concurrency, db.as_deref()).await,
+                workers,
+            }) => bench::notify(staff, services, &smtp, concurrency, db.as_deref(), workers).await,
+            Command::Bench(BenchCmd::Edits {
+                db,
+                instances,
+                coordinators,
+                rounds,
+            }) => {
+                bench_scale::edits(
+                    &config::DatabaseUrl::new(&db),
+                    instances,
+                    coordinators,
+                    rounds,
+                )
+                .await
+            }
+            Command::Bench(BenchCmd::Copy {
+                staff,
+                services,
+                months,
+                to,
+            }) => bench_scale::copy(staff, services, months, &to).await,
             Command::Bench(BenchCmd::Curtois {
                 files,
                 time_limit,

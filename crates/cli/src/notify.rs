@@ -28,7 +28,8 @@ pub async fn worker(cfg: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worke
 
 pub async fn run(cfg: &Config, db: &DbArg, once: bool) -> anyhow::Result<ExitCode> {
     let url = database_url(cfg, db);
-    let store: Arc<dyn Store> = Arc::from(open(&url).await?);
+    let store: Arc<dyn Store> =
+        Arc::from(crate::store::open_pool(&url, cfg.database.max_connections).await?);
     let w = worker(cfg, store).await?;
     if once {
         let queued = w.schedule(chrono::Utc::now()).await?;

@@ -35,7 +35,8 @@ pub async fn shutdown_signal() {
 
 pub async fn serve(cfg: &Config, db: &DbArg, listen: Option<&str>) -> anyhow::Result<ExitCode> {
     let url = database_url(cfg, db);
-    let store: Arc<dyn touban_store::Store> = Arc::from(open(&url).await?);
+    let store: Arc<dyn touban_store::Store> =
+        Arc::from(crate::store::open_pool(&url, cfg.database.max_connections).await?);
     let addr = listen.unwrap_or(&cfg.server.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -15,10 +15,12 @@ use touban_domain::{
 };
 use touban_store::{AbsenceSource, Store, StoreError};
 
+mod copy;
 mod outbox;
 mod requests;
 mod swaps;
 mod web;
+pub use copy::*;
 pub use outbox::*;
 pub use requests::*;
 pub(crate) use requests::{cover_request, offers};

@@ -162,6 +162,16 @@ pub enum AbsenceSource {
 
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// A number that moves whenever another process on the same database is
+    /// known to have changed what is served (a publish, a saved version, an
+    /// absence, an import): caches above the store reload when it differs
+    /// from the one they were filled at. Adapters that cannot know (SQLite:
+    /// one server per file) stay at 0 and the caches rely on their refresh
+    /// interval.
+    fn generation(&self) -> u64 {
+        0
+    }
+
     /// Loads a validated network into the store in one transaction: new
     /// objects are added, changed ones updated, ones no longer in the file
     /// removed (absences and requests only if they came from the file).

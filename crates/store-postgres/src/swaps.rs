@@ -1,0 +1,204 @@
+//! Swaps and give-aways (`touban_store::Swap`): each change of state is a
+//! conditional update, so two people acting at once cannot both win; the
+//! e-mail it calls for is queued in the same transaction.
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use touban_domain::{Month, RegionId, ShiftKey, StaffId};
+use touban_store::{
+    MessageKind, NewMessage, NewSwap, Result, StoreError, Swap, SwapMove, SwapStatus,
+};
+
+use crate::{db_err, from_json, now, opt_time, parse_time, to_json, u32_of};
+
+fn id_err(e: touban_domain::ParseError) -> StoreError {
+    StoreError::Backend(e.message)
+}
+
+fn row(r: &PgRow) -> Result<Swap> {
+    let take: Option<serde_json::Value> = r.get("take");
+    Ok(Swap {
+        id: r.get("id"),
+        region: RegionId::parse(r.get("region_id")).map_err(id_err)?,
+        month: Month::parse(r.get("month")).map_err(id_err)?,
+        from_staff: StaffId::parse(r.get("from_staff")).map_err(id_err)?,
+        give: from_json::<ShiftKey>(r.get("give"))?,
+        to_staff: StaffId::parse(r.get("to_staff")).map_err(id_err)?,
+        take: take.map(from_json::<ShiftKey>).transpose()?,
+        base_version: u32_of(r, "base_version")?,
+        note: r.get("note"),
+        status: SwapStatus::parse(r.get("status"))
+            .ok_or_else(|| StoreError::Backend("unknown swap status".into()))?,
+        reason: r.get("reason"),
+        result_version: r.get::<Option<i64>, _>("result_version").map(|v| v as u32),
+        created_at: parse_time(r.get("created_at"))?,
+        created_by: r.get("created_by"),
+        answered_at: opt_time(r, "answered_at")?,
+        decided_at: opt_time(r, "decided_at")?,
+        decided_by: r.get("decided_by"),
+    })
+}
+
+/// The message a swap calls for, to one person.
+pub(crate) fn swap_message(
+    region: &RegionId,
+    kind: MessageKind,
+    to: &StaffId,
+    swap: i64,
+) -> NewMessage {
+    NewMessage {
+        region: region.clone(),
+        kind,
+        staff: Some(to.clone()),
+        payload: json!({ "swap": swap }),
+        due_at: Utc::now(),
+        dedupe_key: None,
+        merge_key: None,
+    }
+}
+
+pub async fn create(pool: &PgPool, s: &NewSwap, actor: &str) -> Result<Swap> {
+    let mut tx = crate::begin(pool).await?;
+    let id = sqlx::query(
+        "INSERT INTO swaps (region_id, month, from_staff, give, to_staff, take, base_version,
+                            note, status, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'proposed', $9, $10) RETURNING id",
+    )
+    .bind(s.region.as_str())
+    .bind(s.month.to_string())
+    .bind(s.from_staff.as_str())
+    .bind(to_json(&s.give)?)
+    .bind(s.to_staff.as_str())
+    .bind(s.take.as_ref().map(to_json).transpose()?)
+    .bind(i64::from(s.base_version))
+    .bind(s.note.as_deref())
+    .bind(now())
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match db_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!(
+            "{} already offers the duty {} in another open proposal",
+            s.from_staff, s.give
+        )),
+        e => e,
+    })?
+    .get("id");
+    crate::outbox::insert(
+        &mut tx,
+        &[swap_message(
+            &s.region,
+            MessageKind::SwapProposed,
+            &s.to_staff,
+            id,
+        )],
+    )
+    .await?;
+    let r = sqlx::query("SELECT * FROM swaps WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    row(&r)
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Swap> {
+    let r = sqlx::query("SELECT * FROM swaps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("swap {id}")))?;
+    row(&r)
+}
+
+pub async fn list(pool: &PgPool, region: &RegionId) -> Result<Vec<Swap>> {
+    sqlx::query("SELECT * FROM swaps WHERE region_id = $1 ORDER BY id")
+        .bind(region.as_str())
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(row)
+        .collect()
+}
+
+/// Moves a proposal from one state to the next, or `Conflict` when it is
+/// no longer in the state expected. Tells the proposer by e-mail when the
+/// colleague answers and when a proposal is refused or withdrawn by someone
+/// else.
+pub async fn settle(pool: &PgPool, id: i64, m: &SwapMove, actor: &str) -> Result<Swap> {
+    let mut tx = crate::begin(pool).await?;
+    let at = now();
+    let (answered, decided) = match m.to {
+        SwapStatus::Accepted | SwapStatus::Declined => (Some(at), None),
+        SwapStatus::Approved | SwapStatus::Refused | SwapStatus::Withdrawn => (None, Some(at)),
+        SwapStatus::Proposed => (None, None),
+    };
+    let done = sqlx::query(
+        "UPDATE swaps SET status = $1, reason = COALESCE($2, reason),
+                result_version = COALESCE($3, result_version),
+                answered_at = COALESCE($4, answered_at),
+                decided_at = COALESCE($5, decided_at),
+                decided_by = CASE WHEN $6::timestamptz IS NULL THEN decided_by ELSE $7 END
+         WHERE id = $8 AND status = $9",
+    )
+    .bind(m.to.as_str())
+    .bind(m.reason.as_deref())
+    .bind(m.result_version.map(i64::from))
+    .bind(answered)
+    .bind(decided)
+    .bind(decided)
+    .bind(actor)
+    .bind(id)
+    .bind(m.from.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    let r = sqlx::query("SELECT * FROM swaps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::NotFound(format!("swap {id}")))?;
+    let s = row(&r)?;
+    if done == 0 {
+        return Err(StoreError::Conflict(format!(
+            "swap {id} is {} now, not {}",
+            s.status.as_str(),
+            m.from.as_str()
+        )));
+    }
+    // The proposer hears of every outcome but their own withdrawal; an
+    // approval is told by the change notices of the version it publishes.
+    let mut msgs = Vec::new();
+    let by_proposer = m.to == SwapStatus::Withdrawn && m.reason.is_none();
+    if matches!(
+        m.to,
+        SwapStatus::Accepted | SwapStatus::Declined | SwapStatus::Refused | SwapStatus::Withdrawn
+    ) && !by_proposer
+    {
+        msgs.push(swap_message(
+            &s.region,
+            MessageKind::SwapUpdate,
+            &s.from_staff,
+            id,
+        ));
+    }
+    // The colleague hears when a proposal to them is refused or withdrawn.
+    if matches!(m.to, SwapStatus::Refused | SwapStatus::Withdrawn) {
+        msgs.push(swap_message(
+            &s.region,
+            MessageKind::SwapUpdate,
+            &s.to_staff,
+            id,
+        ));
+    }
+    crate::outbox::insert(&mut tx, &msgs).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(s)
+}
