@@ -2,7 +2,7 @@
 # Issue 17's benchmarks, SQLite and PostgreSQL side by side (release build;
 # PostgreSQL on 127.0.0.1:5432, user postgres; each run in a new database,
 # dropped after):
-#   on-call lookups (wrk), publish of a 2,000-person month and its notices
+#   on-call lookups (wrk), publish of a 2,000-person month (3,500 staff) and its notices
 #   sent by two workers, 20 coordinators editing over two instances, and
 #   db copy of the 1,000-staff network with 12 months of rotas.
 # Usage: scripts/bench-scale.sh [oncall|notify|edits|copy]...  (default: all)
@@ -38,7 +38,7 @@ for w in "${WHAT[@]}"; do
         for _ in $(seq 1 100); do grep -q ready "$TMP/sink.out" 2>/dev/null && break; sleep 0.1; done
         if [ "$backend" = sqlite ]; then DB="$TMP/notify.db"; else DB=$(newdb notify); fi
         echo "== notify, $backend, 2 workers"
-        "$BIN" bench notify --staff 2000 --services 120 --concurrency 8 --workers 2 --smtp "smtp://127.0.0.1:$PORT" --db "$DB"
+        "$BIN" bench notify --staff 3500 --services 200 --concurrency 8 --workers 2 --smtp "smtp://127.0.0.1:$PORT" --db "$DB"
         echo "SMTP server received $(ls "$TMP/mail" | wc -l) messages"
         kill $SINK; wait $SINK 2>/dev/null || true
       done ;;

@@ -87,6 +87,8 @@ pub struct Composer {
     rotas: Mutex<HashMap<(RegionId, Month, u32), Arc<Rota>>>,
     shifts: Mutex<HashMap<(RegionId, Month), (Instant, ShiftMap)>>,
     feeds: Mutex<HashMap<(RegionId, StaffId), (Instant, String)>>,
+    /// When each region's feed credentials were last read into `feeds`.
+    feed_index: Mutex<HashMap<RegionId, Instant>>,
 }
 
 impl std::fmt::Debug for Composer {
@@ -162,6 +164,7 @@ impl Composer {
             rotas: Mutex::new(HashMap::new()),
             shifts: Mutex::new(HashMap::new()),
             feeds: Mutex::new(HashMap::new()),
+            feed_index: Mutex::new(HashMap::new()),
         }
     }
 
@@ -373,44 +376,79 @@ impl Composer {
     /// again; revoking it (API or CLI) makes the next e-mail carry a new one.
     async fn feed_url(&self, net: &Network, staff: &StaffId) -> anyhow::Result<String> {
         let key = (net.region.id.clone(), staff.clone());
-        if let Some((at, url)) = self.feeds.lock().expect("cache lock").get(&key)
-            && at.elapsed() < NET_TTL
-        {
-            return Ok(url.clone());
+        let cached = |feeds: &HashMap<(RegionId, StaffId), (Instant, String)>| {
+            feeds
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < NET_TTL)
+                .map(|(_, url)| url.clone())
+        };
+        if let Some(url) = cached(&self.feeds.lock().expect("cache lock")) {
+            return Ok(url);
+        }
+        // One read of the region's feed credentials serves everyone in it
+        // (a month's first notices would otherwise read the growing list
+        // once per person); after it, a person missing from the cache has
+        // none yet.
+        let indexed = self
+            .feed_index
+            .lock()
+            .expect("cache lock")
+            .get(&net.region.id)
+            .is_some_and(|at| at.elapsed() < NET_TTL);
+        if !indexed {
+            let mut newest: HashMap<StaffId, touban_store::Credential> = HashMap::new();
+            for c in self.store.credentials(Some(&net.region.id)).await? {
+                if let touban_store::Grant::StaffFeed { staff, .. } = &c.grant
+                    && c.revoked_at.is_none()
+                    && c.label == touban_app::tokens::EMAIL_FEED_LABEL
+                    && newest
+                        .get(staff)
+                        .is_none_or(|n| n.created_at < c.created_at)
+                {
+                    newest.insert(staff.clone(), c);
+                }
+            }
+            let now = Instant::now();
+            let mut feeds = self.feeds.lock().expect("cache lock");
+            for (s, c) in newest {
+                let url = self.feed_address(&c.id);
+                feeds.insert((net.region.id.clone(), s), (now, url));
+            }
+            if let Some(url) = cached(&feeds) {
+                drop(feeds);
+                self.feed_index
+                    .lock()
+                    .expect("cache lock")
+                    .insert(net.region.id.clone(), now);
+                return Ok(url);
+            }
+            drop(feeds);
+            self.feed_index
+                .lock()
+                .expect("cache lock")
+                .insert(net.region.id.clone(), now);
         }
         let grant = touban_store::Grant::StaffFeed {
             region: net.region.id.clone(),
             staff: staff.clone(),
         };
-        let existing = self
-            .store
-            .credentials(Some(&net.region.id))
-            .await?
-            .into_iter()
-            .filter(|c| {
-                c.revoked_at.is_none()
-                    && c.grant == grant
-                    && c.label == touban_app::tokens::EMAIL_FEED_LABEL
-            })
-            .max_by_key(|c| c.created_at);
-        let id = match existing {
-            Some(c) => c.id,
-            None => {
-                let issued = touban_app::tokens::issue_derived(grant, &self.links.key, "notifier")
-                    .map_err(|p| anyhow::anyhow!("making a feed token: {}", p))?;
-                self.store.create_credential(&issued.credential).await?.id
-            }
-        };
-        let url = format!(
-            "{}/api/v1/feeds/{id}.{}.ics",
-            self.links.public_url.trim_end_matches('/'),
-            touban_app::tokens::derived_secret(&self.links.key, &id)
-        );
+        let issued = touban_app::tokens::issue_derived(grant, &self.links.key, "notifier")
+            .map_err(|p| anyhow::anyhow!("making a feed token: {}", p))?;
+        let id = self.store.create_credential(&issued.credential).await?.id;
+        let url = self.feed_address(&id);
         self.feeds
             .lock()
             .expect("cache lock")
             .insert(key, (Instant::now(), url.clone()));
         Ok(url)
+    }
+
+    fn feed_address(&self, id: &str) -> String {
+        format!(
+            "{}/api/v1/feeds/{id}.{}.ics",
+            self.links.public_url.trim_end_matches('/'),
+            touban_app::tokens::derived_secret(&self.links.key, id)
+        )
     }
 
     /// Composes one message. `Err` with a [`Permanent`] inside means the

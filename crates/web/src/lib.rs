@@ -104,10 +104,13 @@ impl WebState {
 
     /// The fair bands of a profession's people in a month: computed once
     /// (a second on a 1,000-person network) and kept while the region does
-    /// not change on this server, for at most [`FAIR_TTL`] (a change made by
-    /// another server or the CLI shows after that).
+    /// not change (on this server, or on another one sharing a PostgreSQL
+    /// database), for at most [`FAIR_TTL`] (a change made through the CLI on
+    /// a SQLite file shows after that).
     pub(crate) fn fair_bands(&self, key: FairKey, compute: impl FnOnce() -> Bands) -> Arc<Bands> {
-        let generation = self.jobs.generation(&key.0);
+        // This server's changes of the region, and every server's (on
+        // PostgreSQL: `Store::generation`).
+        let generation = (self.jobs.generation(&key.0), self.store.generation());
         if let Ok(m) = self.fair.lock()
             && let Some((at, g, b)) = m.get(&key)
             && *g == generation
@@ -156,7 +159,7 @@ pub(crate) type FairKey = (
     touban_domain::Month,
     touban_domain::Profession,
 );
-type FairEntry = (std::time::Instant, u64, Arc<Bands>);
+type FairEntry = (std::time::Instant, (u64, u64), Arc<Bands>);
 /// How long fair bands are kept at most.
 const FAIR_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
