@@ -532,49 +532,19 @@ pub async fn answer_offer(
         .await
         .map_err(db_err)?;
         let region = region_of(&region_id)?;
-        // The institution hears who comes; the person who accepted gets a
-        // confirmation with a calendar file.
-        let mut msgs = vec![
-            cover_message(
-                &region,
-                MessageKind::CoverFilled,
-                None,
-                request_id,
-                Some(offer),
-                Utc::now(),
-            ),
-            cover_message(
-                &region,
-                MessageKind::CoverConfirmed,
-                Some(staff_of(&staff)?),
-                request_id,
-                Some(offer),
-                Utc::now(),
-            ),
-        ];
-        if request_status == CoverStatus::Escalated {
-            msgs.push(cover_message(
-                &region,
-                MessageKind::LateAcceptance,
-                None,
-                request_id,
-                Some(offer),
-                Utc::now(),
-            ));
-        }
-        for r in taken
+        let taken = taken
             .iter()
             .filter(|r| r.get::<&str, _>("status") == "taken")
-        {
-            msgs.push(cover_message(
-                &region,
-                MessageKind::OfferTaken,
-                Some(staff_of(r.get("staff_id"))?),
-                request_id,
-                Some(r.get("id")),
-                Utc::now(),
-            ));
-        }
+            .map(|r| Ok((r.get("id"), staff_of(r.get("staff_id"))?)))
+            .collect::<Result<Vec<_>>>()?;
+        let msgs = touban_store::outbox::acceptance_messages(
+            &region,
+            request_id,
+            offer,
+            staff_of(&staff)?,
+            request_status == CoverStatus::Escalated,
+            &taken,
+        );
         crate::outbox::insert(&mut tx, &msgs).await?;
         tx.commit().await.map_err(db_err)?;
         return Ok(OfferAnswer::Accepted);

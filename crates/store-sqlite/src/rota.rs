@@ -66,33 +66,7 @@ pub async fn save(pool: &SqlitePool, rota: &NewRota, expect: Option<u32>) -> Res
         )));
     }
     let services = ids(&mut tx, "services", region).await?;
-    let mut seen = BTreeSet::new();
-    for a in &rota.assignments {
-        if !staff.contains(a.staff.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "assignment {}: unknown staff member \"{}\"",
-                a.shift, a.staff
-            )));
-        }
-        if !services.contains(a.shift.service.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "assignment {}: unknown service \"{}\"",
-                a.shift, a.shift.service
-            )));
-        }
-        if !rota.month.contains(a.shift.date) {
-            return Err(StoreError::Invalid(format!(
-                "assignment {}: date is outside {}",
-                a.shift, rota.month
-            )));
-        }
-        if !seen.insert((&a.shift, &a.staff)) {
-            return Err(StoreError::Invalid(format!(
-                "assignment {}: \"{}\" is assigned twice",
-                a.shift, a.staff
-            )));
-        }
-    }
+    touban_store::check_assignments(rota, &staff, &services)?;
     let latest: Option<i64> = sqlx::query(
         "SELECT MAX(version) AS v FROM rota_versions WHERE region_id = ? AND month = ?",
     )

@@ -2,14 +2,10 @@
 //! conditional update, so two people acting at once cannot both win; the
 //! e-mail it calls for is queued in the same transaction.
 
-use chrono::Utc;
-use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use touban_domain::{Month, RegionId, ShiftKey, StaffId};
-use touban_store::{
-    MessageKind, NewMessage, NewSwap, Result, StoreError, Swap, SwapMove, SwapStatus,
-};
+use touban_store::{MessageKind, NewSwap, Result, StoreError, Swap, SwapMove, SwapStatus};
 
 use crate::records::opt_time;
 use crate::{db_err, from_json, now, parse_time, to_json};
@@ -42,24 +38,6 @@ fn row(r: &SqliteRow) -> Result<Swap> {
     })
 }
 
-/// The message a swap calls for, to one person.
-pub(crate) fn swap_message(
-    region: &RegionId,
-    kind: MessageKind,
-    to: &StaffId,
-    swap: i64,
-) -> NewMessage {
-    NewMessage {
-        region: region.clone(),
-        kind,
-        staff: Some(to.clone()),
-        payload: json!({ "swap": swap }),
-        due_at: Utc::now(),
-        dedupe_key: None,
-        merge_key: None,
-    }
-}
-
 pub async fn create(pool: &SqlitePool, s: &NewSwap, actor: &str) -> Result<Swap> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let id = sqlx::query(
@@ -89,7 +67,7 @@ pub async fn create(pool: &SqlitePool, s: &NewSwap, actor: &str) -> Result<Swap>
     .last_insert_rowid();
     crate::outbox::insert(
         &mut tx,
-        &[swap_message(
+        &[touban_store::swaps::swap_message(
             &s.region,
             MessageKind::SwapProposed,
             &s.to_staff,
@@ -176,31 +154,7 @@ pub async fn settle(pool: &SqlitePool, id: i64, m: &SwapMove, actor: &str) -> Re
             m.from.as_str()
         )));
     }
-    // The proposer hears of every outcome but their own withdrawal; an
-    // approval is told by the change notices of the version it publishes.
-    let mut msgs = Vec::new();
-    let by_proposer = m.to == SwapStatus::Withdrawn && m.reason.is_none();
-    if matches!(
-        m.to,
-        SwapStatus::Accepted | SwapStatus::Declined | SwapStatus::Refused | SwapStatus::Withdrawn
-    ) && !by_proposer
-    {
-        msgs.push(swap_message(
-            &s.region,
-            MessageKind::SwapUpdate,
-            &s.from_staff,
-            id,
-        ));
-    }
-    // The colleague hears when a proposal to them is refused or withdrawn.
-    if matches!(m.to, SwapStatus::Refused | SwapStatus::Withdrawn) {
-        msgs.push(swap_message(
-            &s.region,
-            MessageKind::SwapUpdate,
-            &s.to_staff,
-            id,
-        ));
-    }
+    let msgs = touban_store::swaps::settle_messages(&s, m);
     crate::outbox::insert(&mut tx, &msgs).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(s)

@@ -14,7 +14,7 @@ use touban_domain::{
 
 pub mod outbox;
 mod records;
-mod swaps;
+pub mod swaps;
 pub mod web;
 pub use outbox::{Message, MessageFilter, MessageKind, MessageState, NewMessage, Settle};
 pub use records::*;
@@ -492,4 +492,43 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The admins, by address.
     async fn admins(&self) -> Result<Vec<web::Admin>>;
+}
+
+/// Checks a new rota before it is saved: every assignment names a staff
+/// member and a service of the region (their ids given), a shift in the
+/// month, and no one twice on one shift. Shared by the adapters, so that
+/// both refuse the same rotas with the same words.
+pub fn check_assignments(
+    rota: &NewRota,
+    staff: &std::collections::BTreeSet<String>,
+    services: &std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &rota.assignments {
+        if !staff.contains(a.staff.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: unknown staff member \"{}\"",
+                a.shift, a.staff
+            )));
+        }
+        if !services.contains(a.shift.service.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: unknown service \"{}\"",
+                a.shift, a.shift.service
+            )));
+        }
+        if !rota.month.contains(a.shift.date) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: date is outside {}",
+                a.shift, rota.month
+            )));
+        }
+        if !seen.insert((&a.shift, &a.staff)) {
+            return Err(StoreError::Invalid(format!(
+                "assignment {}: \"{}\" is assigned twice",
+                a.shift, a.staff
+            )));
+        }
+    }
+    Ok(())
 }

@@ -396,6 +396,61 @@ pub fn delivery_failed_message(region: &RegionId, since: DateTime<Utc>) -> NewMe
     }
 }
 
+/// What an accepted cover offer is told by, in the acceptance's
+/// transaction: the institution hears who comes; the person who accepted
+/// gets a confirmation with a calendar file; the coordinators hear of an
+/// acceptance after the request was escalated to them; everyone else who
+/// had been asked hears that it is taken (`taken`: their offers).
+pub fn acceptance_messages(
+    region: &RegionId,
+    request: i64,
+    offer: i64,
+    accepted_by: StaffId,
+    was_escalated: bool,
+    taken: &[(i64, StaffId)],
+) -> Vec<NewMessage> {
+    let now = Utc::now();
+    let mut msgs = vec![
+        cover_message(
+            region,
+            MessageKind::CoverFilled,
+            None,
+            request,
+            Some(offer),
+            now,
+        ),
+        cover_message(
+            region,
+            MessageKind::CoverConfirmed,
+            Some(accepted_by),
+            request,
+            Some(offer),
+            now,
+        ),
+    ];
+    if was_escalated {
+        msgs.push(cover_message(
+            region,
+            MessageKind::LateAcceptance,
+            None,
+            request,
+            Some(offer),
+            now,
+        ));
+    }
+    for (id, staff) in taken {
+        msgs.push(cover_message(
+            region,
+            MessageKind::OfferTaken,
+            Some(staff.clone()),
+            request,
+            Some(*id),
+            now,
+        ));
+    }
+    msgs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

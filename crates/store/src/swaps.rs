@@ -101,3 +101,42 @@ pub struct SwapMove {
     pub reason: Option<String>,
     pub result_version: Option<u32>,
 }
+
+/// The message a swap calls for, to one person.
+pub fn swap_message(
+    region: &RegionId,
+    kind: crate::MessageKind,
+    to: &StaffId,
+    swap: i64,
+) -> crate::NewMessage {
+    crate::NewMessage {
+        region: region.clone(),
+        kind,
+        staff: Some(to.clone()),
+        payload: serde_json::json!({ "swap": swap }),
+        due_at: Utc::now(),
+        dedupe_key: None,
+        merge_key: None,
+    }
+}
+
+/// Whom a move of a swap is told to, in the move's transaction: the
+/// proposer hears of every outcome but their own withdrawal (an approval is
+/// told by the change notices of the version it publishes); the colleague
+/// hears when a proposal to them is refused or withdrawn.
+pub fn settle_messages(s: &Swap, m: &SwapMove) -> Vec<crate::NewMessage> {
+    use crate::MessageKind::SwapUpdate;
+    let mut msgs = Vec::new();
+    let by_proposer = m.to == SwapStatus::Withdrawn && m.reason.is_none();
+    if matches!(
+        m.to,
+        SwapStatus::Accepted | SwapStatus::Declined | SwapStatus::Refused | SwapStatus::Withdrawn
+    ) && !by_proposer
+    {
+        msgs.push(swap_message(&s.region, SwapUpdate, &s.from_staff, s.id));
+    }
+    if matches!(m.to, SwapStatus::Refused | SwapStatus::Withdrawn) {
+        msgs.push(swap_message(&s.region, SwapUpdate, &s.to_staff, s.id));
+    }
+    msgs
+}
