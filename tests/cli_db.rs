@@ -1,4 +1,4 @@
-//! `touban db status|migrate`, on both backends.
+//! `touban db status|migrate|copy`, on both backends.
 
 #[path = "support/cli.rs"]
 mod support;
@@ -52,6 +52,55 @@ fn db_status_and_migrate_on_both_backends() {
     assert!(
         listed.contains("0001 initial") && listed.contains("up to date"),
         "{listed}"
+    );
+    psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+/// `touban db copy`: a SQLite database with a published month moved to an
+/// empty PostgreSQL database; the table of counts and checksums printed;
+/// the export from either is the same; a second copy into the now
+/// non-empty database is refused, naming its tables.
+#[test]
+fn db_copy_moves_a_sqlite_database_up_to_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.db");
+    let path = file.to_str().unwrap();
+    let net = demo();
+    touban_ok(&["import", net.to_str().unwrap(), "--db", path]);
+    touban_ok(&["generate", "--month", "2027-01", "--db", path]);
+    touban_ok(&["publish", "--month", "2027-01", "--db", path]);
+    let name = format!("touban_cli_copy_{}", std::process::id());
+    let psql = |sql: &str| {
+        let o = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            o.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    psql(&format!("CREATE DATABASE {name}"));
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let out = touban_ok(&["db", "copy", "--from", path, "--to", &url]);
+    assert!(
+        out.contains("assignments") && out.contains("every table's count and checksum match"),
+        "{out}"
+    );
+    let export = |db: &str| {
+        touban_ok(&[
+            "export", "--month", "2027-01", "--format", "csv", "--db", db,
+        ])
+    };
+    assert_eq!(export(&url), export(path));
+    let again = touban(&["db", "copy", "--from", path, "--to", &url]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("not empty: regions (1)"),
+        "{}",
+        stderr(&again)
     );
     psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
 }

@@ -318,6 +318,10 @@ impl PgStore {
 /// database rather than serving stale data.
 async fn listen(pool: PgPool, generation: Arc<AtomicU64>) {
     loop {
+        // The store was closed: nothing to listen for.
+        if pool.is_closed() {
+            return;
+        }
         match PgListener::connect_with(&pool).await {
             Ok(mut l) => {
                 if let Err(e) = l.listen(CHANNEL).await {
@@ -334,6 +338,7 @@ async fn listen(pool: PgPool, generation: Arc<AtomicU64>) {
                             Ok(_) => {
                                 generation.fetch_add(1, Ordering::SeqCst);
                             }
+                            Err(_) if pool.is_closed() => return,
                             Err(e) => {
                                 tracing::warn!("change listener lost its connection: {e}");
                                 break;
@@ -342,6 +347,7 @@ async fn listen(pool: PgPool, generation: Arc<AtomicU64>) {
                     }
                 }
             }
+            Err(_) if pool.is_closed() => return,
             Err(e) => tracing::warn!("cannot listen for changes of other instances: {e}"),
         }
         generation.fetch_add(1, Ordering::SeqCst);
