@@ -317,3 +317,67 @@ async fn problem_types_are_documented_and_fields_named() {
     );
     srv.stop().await;
 }
+
+/// Behind a trusted proxy, `X-Forwarded-For` names the client: the rate
+/// limit counts each client apart and the audit log records the client's
+/// address; from a peer that is not trusted the header is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusted_proxies_name_the_client_and_others_do_not() {
+    let srv = Server::start(ApiConfig {
+        rate_per_second: 1,
+        rate_burst: 2,
+        trusted_proxies: vec!["127.0.0.0/8".into()],
+        ..ApiConfig::default()
+    })
+    .await;
+    let c = Client::new();
+    let get = |client: &'static str| {
+        c.get(srv.url("/api/v1/health"))
+            .header("X-Forwarded-For", format!("203.0.113.77, {client}"))
+            .send()
+    };
+    // Two clients behind the proxy: each has its own burst of two.
+    for client in ["198.51.100.1", "198.51.100.2"] {
+        for _ in 0..2 {
+            assert_eq!(get(client).await.unwrap().status(), StatusCode::OK);
+        }
+        assert_eq!(
+            get(client).await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    // The audit log records the client, not the proxy, nor the forged entry.
+    let admin = srv.token(Grant::Admin).await;
+    let r = c
+        .post(srv.url("/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .header("X-Forwarded-For", "203.0.113.77, 198.51.100.9")
+        .json(&json!({"role": "coordinator", "region": REGION}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let log = srv.store.audit_log(None, 0, 100).await.unwrap();
+    let made = log.iter().rev().find(|a| a.entry.method == "POST").unwrap();
+    assert_eq!(made.entry.address.as_deref(), Some("198.51.100.9"));
+    srv.stop().await;
+
+    // Not a trusted peer: the header changes nothing.
+    let srv = Server::start(ApiConfig {
+        trusted_proxies: vec!["10.0.0.0/8".into()],
+        ..config()
+    })
+    .await;
+    let admin = srv.token(Grant::Admin).await;
+    c.post(srv.url("/api/v1/tokens"))
+        .bearer_auth(&admin)
+        .header("X-Forwarded-For", "198.51.100.9")
+        .json(&json!({"role": "coordinator", "region": REGION}))
+        .send()
+        .await
+        .unwrap();
+    let log = srv.store.audit_log(None, 0, 100).await.unwrap();
+    let made = log.iter().rev().find(|a| a.entry.method == "POST").unwrap();
+    assert_eq!(made.entry.address.as_deref(), Some("127.0.0.1"));
+    srv.stop().await;
+}
