@@ -72,31 +72,54 @@ pub async fn repair_for(
         // was running finished, so it keeps that repair's changes.
         let lock = jobs.repair_lock(region, month);
         let _serial = lock.lock().await;
-        let Some(previous) = ops::repair_base(store, region, month).await? else {
+        let mut attempt = 0;
+        let r = loop {
+            let Some(previous) = ops::repair_base(store, region, month).await? else {
+                break None;
+            };
+            if !ops::on_duty_during(&net, &previous, staff, start, end) {
+                break None;
+            }
+            let _permit = jobs
+                .solver
+                .acquire()
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            match ops::repair_month(
+                store,
+                region,
+                month,
+                previous,
+                touban_solver::SolveOptions {
+                    time_limit: 30.0,
+                    ..Default::default()
+                },
+                actor,
+                net.policy.auto_publish_repairs,
+            )
+            .await
+            {
+                // Another server saved a version of the month meanwhile
+                // (its own repair, say): repair again from the new base.
+                Err(e)
+                    if attempt < 3
+                        && matches!(
+                            e.downcast_ref::<touban_store::StoreError>(),
+                            Some(touban_store::StoreError::Stale(_))
+                        ) =>
+                {
+                    attempt += 1;
+                    tracing::info!(
+                        "repair of {region} {month}: a version came meanwhile; again ({e})"
+                    );
+                }
+                Err(e) => return Err(AppError::Internal(format!("{e:#}"))),
+                Ok(r) => break Some(r),
+            }
+        };
+        let Some(r) = r else {
             continue;
         };
-        if !ops::on_duty_during(&net, &previous, staff, start, end) {
-            continue;
-        }
-        let _permit = jobs
-            .solver
-            .acquire()
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let r = ops::repair_month(
-            store,
-            region,
-            month,
-            previous,
-            touban_solver::SolveOptions {
-                time_limit: 30.0,
-                ..Default::default()
-            },
-            actor,
-            net.policy.auto_publish_repairs,
-        )
-        .await
-        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
         if !r.published {
             // The coordinators hear at once (not in the daily digest) that a
             // repair waits; on-call answers give its replacements meanwhile.

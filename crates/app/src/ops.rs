@@ -196,6 +196,17 @@ pub async fn repair_month(
     actor: &str,
     publish: bool,
 ) -> anyhow::Result<Repaired> {
+    // The newest version before solving: the repair is saved only if no
+    // version came meanwhile. Repairs of one month are serialised within a
+    // server (the repair lock), but another server on the same database
+    // does not see that lock; its repair then makes this save Stale rather
+    // than being built over, and the caller repairs again from the new base.
+    let latest = store
+        .rota_versions(region, month)
+        .await?
+        .iter()
+        .map(|v| v.version)
+        .max();
     let (net, mut history) = context(store, region, month).await?;
     history.previous = Some(previous.assignments.clone());
     // Shifts already under way are not rewritten (issue 13, item 8).
@@ -210,17 +221,19 @@ pub async fn repair_month(
         Ok::<(Outcome, Vec<String>), anyhow::Error>((out, unfilled))
     })
     .await??;
-    let saved = store
-        .save_rota(&NewRota {
-            region: region.clone(),
-            month,
-            created_by: actor.to_string(),
-            note: Some(format!("repair of version {}", previous.version)),
-            based_on: Some(previous.version),
-            assignments: out.assignments,
-            overridden: Vec::new(),
-        })
-        .await?;
+    let new = NewRota {
+        region: region.clone(),
+        month,
+        created_by: actor.to_string(),
+        note: Some(format!("repair of version {}", previous.version)),
+        based_on: Some(previous.version),
+        assignments: out.assignments,
+        overridden: Vec::new(),
+    };
+    let saved = match latest {
+        Some(l) => store.save_rota_after(&new, l).await?,
+        None => store.save_rota(&new).await?,
+    };
     let out_elapsed = out.elapsed;
     // Published at once only when the policy says so and the repair keeps
     // every hard rule; otherwise it waits for a coordinator.
