@@ -402,6 +402,16 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys(family).await.unwrap();
     click(c, Locator::Id("search")).await;
+    // The page before had a staff table too: wait for the search's own page
+    // (its address names the query) before reading the table.
+    let start = std::time::Instant::now();
+    while !c.current_url().await.unwrap().as_str().contains("q=") {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the search did not load"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let list = text_of(c, wait_for_locator(c, "table#staff").await).await;
     assert!(list.contains(&ok.name), "{list}");
     assert!(
