@@ -308,23 +308,7 @@ pub async fn notify(
     let month = Month::new(2027, 1)?;
     let t = Instant::now();
     let net = touban_solver::synth::network(staff, services, month.first_day(), 31, 1);
-    let inst = Instance::new(&net, month);
-    let all: Vec<usize> = (0..inst.shifts.len()).collect();
-    let placed = touban_solver::greedy::construct(&inst, &History::default(), &all);
-    let mut assignments = Vec::new();
-    for (s, people) in placed {
-        for (k, p) in people.into_iter().enumerate() {
-            assignments.push(touban_domain::Assignment {
-                shift: inst.shifts[s].shift.key(),
-                staff: inst.staff[p].id.clone(),
-                role: if k == 0 {
-                    touban_domain::Role::Primary
-                } else {
-                    touban_domain::Role::Backup
-                },
-            });
-        }
-    }
+    let assignments = crate::bench_scale::constructed(&net, month);
     let people: std::collections::BTreeSet<_> = assignments.iter().map(|a| &a.staff).collect();
     println!(
         "synth network: {} staff, {} services; rota by construction: {} assignments, {} people with duties ({:.1} s)",

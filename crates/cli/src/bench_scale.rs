@@ -23,7 +23,7 @@ use crate::config::DatabaseUrl;
 
 /// A rota for a month by the solver's construction (fast and complete
 /// enough for storage benchmarks).
-fn constructed(net: &Network, month: Month) -> Vec<touban_domain::Assignment> {
+pub(crate) fn constructed(net: &Network, month: Month) -> Vec<touban_domain::Assignment> {
     let inst = Instance::new(net, month);
     let all: Vec<usize> = (0..inst.shifts.len()).collect();
     let placed = touban_solver::greedy::construct(&inst, &History::default(), &all);

@@ -133,32 +133,12 @@ impl Val {
                 t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
             ),
             Val::Date(d) => format!("d:{d}"),
-            Val::Json(v) => format!("j:{}", canonical_json(v)),
+            Val::Json(v) => format!("j:{}", crate::canonical_json(v)),
             Val::Bytes(b) => {
                 let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
                 format!("b:{hex}")
             }
         }
-    }
-}
-
-fn canonical_json(v: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&m[k])))
-                .collect();
-            format!("{{{}}}", parts.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical_json).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
     }
 }
 

@@ -73,29 +73,6 @@ fn params(from: usize, n: usize) -> Vec<String> {
     (from..from + n).map(|i| format!("${i}")).collect()
 }
 
-/// A JSON value written with its object keys sorted, so that two equal
-/// values give the same text whatever order their keys came in (JSONB keeps
-/// its own order).
-fn canonical(v: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&m[k])))
-                .collect();
-            format!("{{{}}}", parts.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// Brings `kind.table` in line with `wanted` for `region`.
 async fn sync(
     tx: &mut Transaction<'_, Postgres>,
@@ -138,7 +115,7 @@ async fn sync(
     for r in rows {
         let data: serde_json::Value = r.get("data");
         let k: String = if content_identified {
-            canonical(&data)
+            crate::canonical_json(&data)
         } else {
             r.get("k")
         };
@@ -184,7 +161,7 @@ async fn sync(
     );
     for w in wanted {
         let identity = if content_identified {
-            canonical(&w.data)
+            crate::canonical_json(&w.data)
         } else {
             w.key.join("\u{1f}")
         };
