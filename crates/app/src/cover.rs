@@ -58,6 +58,7 @@ pub fn request_duty(net: &Network, staff: StaffId, req: &CoverRequest) -> PastDu
         night: is_night(req, net),
         nurse_night: false,
         on_site: true,
+        key: None,
     }
 }
 

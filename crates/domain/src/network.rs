@@ -117,6 +117,12 @@ pub struct Network {
     pub weights: SoftWeights,
     pub policy: Policy,
     pub travel: TravelModel,
+    /// Rules set on people's duties (counts, consecutive days, 当直明け…).
+    #[serde(default)]
+    pub rules: Vec<crate::StaffRule>,
+    /// Duties a coordinator fixed.
+    #[serde(default)]
+    pub pinned: Vec<crate::Pin>,
 }
 
 impl Network {
@@ -185,6 +191,8 @@ impl Network {
             ("attending pairs", self.attending_pairs.len()),
             ("absences", self.absences.len()),
             ("requests", self.requests.len()),
+            ("rules", self.rules.len()),
+            ("pinned duties", self.pinned.len()),
         ]
     }
 }

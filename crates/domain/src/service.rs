@@ -174,6 +174,9 @@ pub struct CoverageService {
     /// [`CoverageService::patient_contact`]).
     #[serde(default)]
     pub patient_contact: Option<PatientContact>,
+    /// Headcounts for particular dates (a festival, an exam day).
+    #[serde(default)]
+    pub overrides: Vec<crate::DateOverride>,
 }
 
 /// A stretch of a day left uncovered by a continuous service.
@@ -310,6 +313,7 @@ mod tests {
             templates,
             fallback_phone: None,
             patient_contact: None,
+            overrides: Vec::new(),
         }
     }
 

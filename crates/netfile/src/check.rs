@@ -21,6 +21,8 @@ pub struct Origins {
     pub pairs: Vec<usize>,
     pub absences: Vec<usize>,
     pub requests: Vec<usize>,
+    pub rules: Vec<usize>,
+    pub pinned: Vec<usize>,
     /// Per service read: some of its templates had mistakes and were left out.
     pub broken_templates: Vec<bool>,
     /// Professions (as written) of staff entries left out for mistakes of
@@ -118,7 +120,7 @@ pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
     let staff = raw_ids(root, "staff");
     let services = raw_ids(root, "services");
     // (section, kind word, field, what it refers to, the known ids)
-    let rules: [(&'static str, &str, &str, &str, &BTreeSet<String>); 11] = [
+    let rules: [(&'static str, &str, &str, &str, &BTreeSet<String>); 15] = [
         (
             "institutions",
             "institution",
@@ -136,6 +138,10 @@ pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
         ("absences", "", "staff", "staff member", &staff),
         ("requests", "", "staff", "staff member", &staff),
         ("requests", "", "service", "service", &services),
+        ("rules", "", "staff", "staff member", &staff),
+        ("rules", "", "institution", "institution", &insts),
+        ("pinned", "", "staff", "staff member", &staff),
+        ("pinned", "", "service", "service", &services),
     ];
     for (path, kind, field, what, known) in rules {
         for (i, t) in raw_list(root, path).into_iter().enumerate() {
@@ -163,6 +169,7 @@ pub fn check_references(ctx: &mut Ctx<'_>, root: &Table) {
 
 /// Checks that need the typed network.
 pub fn check(ctx: &mut Ctx<'_>, net: &Network, o: &Origins) {
+    crate::read_rules::check_rules(ctx, net, o);
     let staff: BTreeMap<_, _> = net.staff.iter().map(|s| (&s.id, s)).collect();
     let mut emails: BTreeMap<&str, &str> = BTreeMap::new();
     for (s, i) in net.staff.iter().zip(&o.staff) {

@@ -105,19 +105,25 @@ impl<'t> Entry<'t> {
         }
     }
 
-    pub fn req_str(&mut self, ctx: &mut Ctx<'_>, key: &str) -> Option<String> {
-        if !self.table.contains_key(key) {
-            self.used.insert(key.to_string());
-            self.report(
-                ctx,
-                None,
-                msg(
-                    format!("`{key}` is missing"),
-                    format!("`{key}` がありません"),
-                ),
-            );
-            return None;
+    /// Reports a required field that is not there: `Some(())` when it is.
+    pub fn missing(&mut self, ctx: &mut Ctx<'_>, key: &str) -> Option<()> {
+        if self.table.contains_key(key) {
+            return Some(());
         }
+        self.used.insert(key.to_string());
+        self.report(
+            ctx,
+            None,
+            msg(
+                format!("`{key}` is missing"),
+                format!("`{key}` がありません"),
+            ),
+        );
+        None
+    }
+
+    pub fn req_str(&mut self, ctx: &mut Ctx<'_>, key: &str) -> Option<String> {
+        self.missing(ctx, key)?;
         self.opt_str(ctx, key)
     }
 

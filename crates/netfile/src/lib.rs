@@ -8,6 +8,7 @@ mod fields;
 mod problem;
 mod read_misc;
 mod read_org;
+mod read_rules;
 mod read_service;
 mod read_staff;
 mod source;
@@ -171,7 +172,7 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
     };
     let mut o = Origins::default();
 
-    const KNOWN: [&str; 11] = [
+    const KNOWN: [&str; 13] = [
         "region",
         "municipalities",
         "institutions",
@@ -183,6 +184,8 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
         "weights",
         "policy",
         "travel",
+        "rules",
+        "pinned",
     ];
     for key in root.keys().filter(|k| !KNOWN.contains(&k.as_str())) {
         ctx.problems.0.push(Problem {
@@ -237,6 +240,8 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
     let requests = read_all!("requests", requests, |c, i, t| read_misc::read_request(
         c, i, t
     ));
+    let rules = read_all!("rules", rules, |c, i, t| read_rules::read_rule(c, i, t));
+    let pinned = read_all!("pinned", pinned, |c, i, t| read_rules::read_pin(c, i, t));
     let weights = read_misc::read_weights(&mut ctx, &root);
     let policy = read_misc::read_policy(&mut ctx, &root);
     let travel = read_misc::read_travel(&mut ctx, &root);
@@ -271,6 +276,8 @@ pub fn parse(file: &str, src: &str) -> Result<Network, Problems> {
         weights,
         policy,
         travel,
+        rules,
+        pinned,
     };
     check::check(&mut ctx, &network, &o);
     if ctx.problems.is_empty() {

@@ -156,6 +156,12 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
             None => template_ok = false,
         }
     }
+    let overrides = e
+        .tables(ctx, "overrides")
+        .into_iter()
+        .enumerate()
+        .filter_map(|(oi, ot)| crate::read_rules::read_override(ctx, i, &service_name, oi, ot))
+        .collect();
     e.finish(ctx);
     let svc = CoverageService {
         id: id?,
@@ -173,6 +179,7 @@ pub fn read_service(ctx: &mut Ctx<'_>, i: usize, t: &Table) -> Option<(CoverageS
         templates,
         fallback_phone,
         patient_contact,
+        overrides,
     };
     Some((svc, template_ok))
 }

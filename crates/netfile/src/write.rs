@@ -3,7 +3,10 @@
 //! the web app can be downloaded, kept, edited by hand and uploaded again.
 
 use toml::value::{Array, Datetime, Table, Value};
-use touban_domain::{DutyKind, Network, PatientContact, RequestKind, RestPolicy, ServiceMode};
+use touban_domain::{
+    DateOverride, Duties, DutyKind, Limit, Network, PatientContact, Period, RequestKind,
+    RestPolicy, RuleScope, ServiceMode, StaffRule,
+};
 
 fn s(v: impl ToString) -> Value {
     Value::String(v.to_string())
@@ -45,6 +48,85 @@ fn date(d: chrono::NaiveDate) -> Value {
 
 fn tables(items: Vec<Table>) -> Value {
     Value::Array(items.into_iter().map(Value::Table).collect::<Array>())
+}
+
+fn duties(d: &Duties) -> Value {
+    match d {
+        Duties::All => s("all"),
+        Duties::Nights => s("nights"),
+        Duties::Holidays => s("holidays"),
+        Duties::Weekends => s("weekends"),
+        Duties::WeekendsHolidays => s("weekends_holidays"),
+        Duties::YearEnd => s("year_end"),
+        Duties::Service { service, template } => {
+            let mut t = Table::new();
+            t.insert("service".into(), s(service));
+            opt(&mut t, "template", template.as_ref().map(s));
+            Value::Table(t)
+        }
+    }
+}
+
+fn period(p: Period) -> Value {
+    s(match p {
+        Period::Month => "month",
+        Period::Week => "week",
+    })
+}
+
+fn write_rule(r: &StaffRule) -> Table {
+    let mut t = Table::new();
+    t.insert("rule".into(), s(r.limit.name()));
+    opt(&mut t, "label", r.label.as_ref().map(s));
+    match &r.limit {
+        Limit::MaxDuties { n, of, per } | Limit::MinDuties { n, of, per } => {
+            t.insert("n".into(), int(*n));
+            t.insert("of".into(), duties(of));
+            t.insert("per".into(), period(*per));
+        }
+        Limit::MaxConsecutiveDays { n }
+        | Limit::MinConsecutiveDays { n }
+        | Limit::MinConsecutiveDaysOff { n }
+        | Limit::MaxWeekends { n } => {
+            t.insert("n".into(), int(*n));
+        }
+        Limit::DayOffAfterNight => {}
+        Limit::ForbiddenSuccession { first, then } => {
+            t.insert("first".into(), duties(first));
+            t.insert("then".into(), duties(then));
+        }
+        Limit::MaxHours { hours, per } | Limit::MinHours { hours, per } => {
+            t.insert("hours".into(), Value::Float(*hours));
+            t.insert("per".into(), period(*per));
+        }
+    }
+    match &r.scope {
+        RuleScope::Network => {}
+        RuleScope::Profession(p) => {
+            t.insert("profession".into(), s(p.as_str()));
+        }
+        RuleScope::Institution(i) => {
+            t.insert("institution".into(), s(i));
+        }
+        RuleScope::Staff(list_of) => {
+            t.insert("staff".into(), list(list_of));
+        }
+    }
+    opt(&mut t, "weight", r.weight.map(Value::Float));
+    t
+}
+
+fn write_override(o: &DateOverride) -> Table {
+    let mut t = Table::new();
+    t.insert("date".into(), date(o.date));
+    opt(&mut t, "template", o.template.as_ref().map(s));
+    opt(&mut t, "min", o.min.map(int));
+    opt(&mut t, "ideal", o.ideal.map(int));
+    opt(&mut t, "max", o.max.map(int));
+    opt(&mut t, "under_weight", o.under_weight.map(Value::Float));
+    opt(&mut t, "over_weight", o.over_weight.map(Value::Float));
+    opt(&mut t, "note", o.note.as_ref().map(s));
+    t
 }
 
 /// The network as the text of a network file (see docs/network-file.md).
@@ -294,6 +376,12 @@ pub fn write(net: &Network) -> String {
             })
             .collect();
         t.insert("templates".into(), tables(templates));
+        if !v.overrides.is_empty() {
+            t.insert(
+                "overrides".into(),
+                tables(v.overrides.iter().map(write_override).collect()),
+            );
+        }
         services.push(t);
     }
     root.insert("services".into(), tables(services));
@@ -346,6 +434,28 @@ pub fn write(net: &Network) -> String {
         })
         .collect();
     root.insert("requests".into(), tables(requests));
+    if !net.rules.is_empty() {
+        root.insert(
+            "rules".into(),
+            tables(net.rules.iter().map(write_rule).collect()),
+        );
+    }
+    if !net.pinned.is_empty() {
+        let pins = net
+            .pinned
+            .iter()
+            .map(|p| {
+                let mut t = Table::new();
+                t.insert("staff".into(), s(&p.staff));
+                t.insert("service".into(), s(&p.shift.service));
+                t.insert("template".into(), s(&p.shift.template));
+                t.insert("date".into(), date(p.shift.date));
+                opt(&mut t, "note", p.note.as_ref().map(s));
+                t
+            })
+            .collect();
+        root.insert("pinned".into(), tables(pins));
+    }
 
     let body = toml::to_string(&root).unwrap_or_default();
     format!(

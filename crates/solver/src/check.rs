@@ -24,7 +24,12 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(rule: Rule, staff: Option<StaffId>, shift: Option<ShiftKey>, r: Reason) -> Self {
+    pub(crate) fn new(
+        rule: Rule,
+        staff: Option<StaffId>,
+        shift: Option<ShiftKey>,
+        r: Reason,
+    ) -> Self {
         Self {
             rule,
             staff,
@@ -346,6 +351,17 @@ pub fn hard_violations(
         );
     }
     check_pairs(inst, assignments, &mut out);
+    for (p, b) in crate::rules::breaches(inst, assignments, history, only) {
+        if b.rule.weight.is_none() {
+            out.push(Violation::new(
+                Rule::Limit,
+                Some(inst.staff[p].id.clone()),
+                b.at.shift.clone(),
+                crate::rules::describe(&b),
+            ));
+        }
+    }
+    out.extend(crate::rules::missing_pins(inst, assignments, only));
     out
 }
 

@@ -52,24 +52,12 @@ pub fn construct(
             load[p].nurse_nights.insert(d.date);
         }
     }
-    let mut order: Vec<usize> = part.to_vec();
-    order.sort_by_key(|&s| (inst.candidates[s].len(), inst.shifts[s].shift.start));
+    let rules = crate::rules::in_force(inst);
+    let in_part: std::collections::HashSet<usize> = part.iter().copied().collect();
     let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for s in order {
-        let info = &inst.shifts[s];
-        for _ in 0..info.min {
-            let placed = out.get(&s).cloned().unwrap_or_default();
-            let best = inst.candidates[s]
-                .iter()
-                .copied()
-                .filter(|p| !placed.contains(p))
-                .filter(|&p| fits(inst, history, &load[p], p, s, days))
-                .min_by(|&a, &b| {
-                    let wa = load[a].shifts.len() as f64 / inst.staff[a].fte.get();
-                    let wb = load[b].shifts.len() as f64 / inst.staff[b].fte.get();
-                    wa.total_cmp(&wb)
-                });
-            let Some(p) = best else { break };
+    let place =
+        |load: &mut Vec<Load>, out: &mut BTreeMap<usize, Vec<usize>>, p: usize, s: usize| {
+            let info = &inst.shifts[s];
             let l = &mut load[p];
             l.shifts.push(s);
             if info.counts {
@@ -81,9 +69,81 @@ pub fn construct(
                 l.nurse_nights.insert(info.shift.date);
             }
             out.entry(s).or_default().push(p);
+        };
+    // Pinned duties first.
+    for pin in &inst.net.pinned {
+        if let (Some(&s), Some(&p)) = (
+            inst.shift_index.get(&pin.shift),
+            inst.staff_index.get(&pin.staff),
+        ) && in_part.contains(&s)
+            && inst.candidates[s].contains(&p)
+            && !out.get(&s).is_some_and(|v| v.contains(&p))
+            && fits(inst, history, &load[p], p, s, days)
+            && keeps_rules(inst, history, &rules[p], &load[p], p, s)
+        {
+            place(&mut load, &mut out, p, s);
+        }
+    }
+    let mut order: Vec<usize> = part.to_vec();
+    order.sort_by_key(|&s| (inst.candidates[s].len(), inst.shifts[s].shift.start));
+    for s in order {
+        let info = &inst.shifts[s];
+        let already = out.get(&s).map_or(0, Vec::len);
+        for _ in already..usize::from(info.min) {
+            let placed = out.get(&s).cloned().unwrap_or_default();
+            let best = inst.candidates[s]
+                .iter()
+                .copied()
+                .filter(|p| !placed.contains(p))
+                .filter(|&p| fits(inst, history, &load[p], p, s, days))
+                .filter(|&p| keeps_rules(inst, history, &rules[p], &load[p], p, s))
+                .min_by(|&a, &b| {
+                    let wa = load[a].shifts.len() as f64 / inst.staff[a].fte.get();
+                    let wb = load[b].shifts.len() as f64 / inst.staff[b].fte.get();
+                    wa.total_cmp(&wb)
+                });
+            let Some(p) = best else { break };
+            place(&mut load, &mut out, p, s);
         }
     }
     out
+}
+
+/// Whether adding shift `s` breaks none of the person's hard rules that
+/// an added duty can break (upper limits: counts, hours, weekends,
+/// consecutive days, successions) more than they already are.
+fn keeps_rules(
+    inst: &Instance<'_>,
+    history: &History,
+    rules: &[&touban_domain::StaffRule],
+    l: &Load,
+    p: usize,
+    s: usize,
+) -> bool {
+    use crate::rules::{Count, DutyRef, fixed_duties, person};
+    let hard: Vec<&touban_domain::StaffRule> = rules
+        .iter()
+        .copied()
+        .filter(|r| r.weight.is_none() && !r.limit.is_lower())
+        .collect();
+    if hard.is_empty() {
+        return true;
+    }
+    let mut duties: Vec<(DutyRef, f64)> = l
+        .shifts
+        .iter()
+        .map(|&o| (DutyRef::of_shift(&inst.shifts[o]), 1.0))
+        .collect();
+    duties
+        .extend(fixed_duties(history, &inst.staff[p].id).map(|d| (DutyRef::of_past(inst, d), 1.0)));
+    let amount = |duties: &[(DutyRef, f64)]| {
+        let mut c = Count::default();
+        person(&mut c, inst, &hard, duties);
+        c.found.iter().map(|b| b.amount).sum::<f64>()
+    };
+    let before = amount(&duties);
+    duties.push((DutyRef::of_shift(&inst.shifts[s]), 1.0));
+    amount(&duties) <= before + 1e-9
 }
 
 fn fits(inst: &Instance<'_>, history: &History, l: &Load, p: usize, s: usize, days: usize) -> bool {

@@ -28,6 +28,11 @@ pub struct ShiftInfo {
     /// 宿直 / 日直 at a backup hospital (soft: one a week / one a month).
     pub backup_night: bool,
     pub backup_day: bool,
+    /// Points per person below the ideal, when a per-date override sets
+    /// them (else the network's `ideal_headcount` weight).
+    pub under_weight: Option<f64>,
+    /// Points per person above the ideal (per-date overrides; else none).
+    pub over_weight: f64,
 }
 
 impl ShiftInfo {
@@ -71,6 +76,9 @@ pub struct PastDuty {
     pub night: bool,
     pub nurse_night: bool,
     pub on_site: bool,
+    /// The shift, when the duty was one of a rota (the coordinators'
+    /// rules on services and templates read it).
+    pub key: Option<touban_domain::ShiftKey>,
 }
 
 impl History {
@@ -100,6 +108,7 @@ impl PastDuty {
             night: info.night,
             nurse_night: info.nurse_night,
             on_site: info.on_site,
+            key: Some(info.shift.key()),
         }
     }
 
@@ -180,6 +189,11 @@ pub enum Rule {
     DaysOff,
     /// 7: attending pair both unavailable.
     AttendingPair,
+    /// A rule a coordinator set (`[[rules]]`: counts, hours, weekends,
+    /// consecutive days, 当直明け, successions).
+    Limit,
+    /// A pinned duty not kept.
+    Pinned,
 }
 
 impl Rule {
@@ -193,6 +207,8 @@ impl Rule {
             Self::ConsecutiveNights => "6",
             Self::AttendingPair => "7",
             Self::DaysOff => "days-off",
+            Self::Limit => "limit",
+            Self::Pinned => "pinned",
         }
     }
 }
@@ -419,11 +435,23 @@ impl<'n> Instance<'n> {
                     .template(&shift.template)
                     .expect("shift of a known template");
                 let night = t.is_night();
+                // A per-date override (the last one written that applies).
+                let ov = svc
+                    .overrides
+                    .iter()
+                    .rev()
+                    .find(|o| o.applies(shift.date, &shift.template));
+                let (min, ideal, max) = ov
+                    .map_or((t.headcount.min, t.headcount.ideal, t.headcount.max), |o| {
+                        o.headcount(t.headcount)
+                    });
                 shifts.push(ShiftInfo {
                     service: si,
-                    min: t.headcount.min,
-                    ideal: t.headcount.ideal,
-                    max: t.headcount.max,
+                    min,
+                    ideal,
+                    max,
+                    under_weight: ov.and_then(|o| o.under_weight),
+                    over_weight: ov.and_then(|o| o.over_weight).unwrap_or(0.0),
                     night,
                     counts: svc.duty == DutyKind::CountsAsWork,
                     on_site: svc.mode == ServiceMode::OnSite,

@@ -11,6 +11,8 @@ pub mod greedy;
 pub mod history;
 pub mod instance;
 pub mod model;
+mod model_rules;
+pub mod rules;
 pub mod soft;
 pub mod solve;
 pub mod synth;

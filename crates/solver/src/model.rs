@@ -28,6 +28,22 @@ pub struct Objective {
     pub changes: Expression,
     /// Every other soft rule, weighted.
     pub soft: Expression,
+    /// Units by which hard lower limits set by coordinators are broken
+    /// (and pinned duties dropped, `PIN_WEIGHT` each): priced like unfilled
+    /// places, reported by the checker. Hard upper limits are constraints.
+    pub breach: Expression,
+}
+
+/// Variable values, for evaluating expressions.
+struct Vals(HashMap<Variable, f64>);
+
+impl good_lp::Solution for Vals {
+    fn status(&self) -> good_lp::SolutionStatus {
+        good_lp::SolutionStatus::Optimal
+    }
+    fn value(&self, v: Variable) -> f64 {
+        self.0.get(&v).copied().unwrap_or(0.0)
+    }
 }
 
 pub struct Model<'i, 'n> {
@@ -52,7 +68,7 @@ pub struct Model<'i, 'n> {
 
 /// Adds a variable, recording its column: good_lp numbers columns in the
 /// order variables are created, but does not expose the number.
-fn add(
+pub(crate) fn add(
     vars: &mut ProblemVariables,
     column: &mut HashMap<Variable, usize>,
     def: good_lp::VariableDefinition,
@@ -141,11 +157,13 @@ impl<'i, 'n> Model<'i, 'n> {
         m.soft_backup_hospital_limits();
         m.soft_max_nights();
         m.soft_stability(history);
+        m.staff_rules(history, first);
+        m.pinned(part);
         m
     }
 
     /// `v ≥ e`, recorded as part of v's definition.
-    fn at_least(&mut self, v: Variable, e: Expression) {
+    pub(crate) fn at_least(&mut self, v: Variable, e: Expression) {
         self.constraints.push(constraint!(v >= e.clone()));
         self.defs.push((v, e));
     }
@@ -156,15 +174,6 @@ impl<'i, 'n> Model<'i, 'n> {
         &self,
         placed: &std::collections::BTreeMap<usize, Vec<usize>>,
     ) -> Vec<(Variable, f64)> {
-        struct Vals(HashMap<Variable, f64>);
-        impl good_lp::Solution for Vals {
-            fn status(&self) -> good_lp::SolutionStatus {
-                good_lp::SolutionStatus::Optimal
-            }
-            fn value(&self, v: Variable) -> f64 {
-                self.0.get(&v).copied().unwrap_or(0.0)
-            }
-        }
         let mut vals = HashMap::new();
         for (s, cands) in self.x.iter().enumerate() {
             for &(p, v) in cands {
@@ -172,17 +181,25 @@ impl<'i, 'n> Model<'i, 'n> {
                 vals.insert(v, if on { 1.0 } else { 0.0 });
             }
         }
-        let x = Vals(vals);
-        let mut aux: HashMap<Variable, f64> = HashMap::new();
+        // Definitions come after those of the variables they use (a day
+        // worked before the rule on days worked), so one pass in order
+        // gives every auxiliary variable its least value.
+        let mut all = Vals(vals);
         for (v, e) in &self.defs {
-            let lb = e.eval_with(&x).max(0.0);
-            let entry = aux.entry(*v).or_insert(0.0);
+            let lb = e.eval_with(&all).max(0.0);
+            let entry = all.0.entry(*v).or_insert(0.0);
             *entry = entry.max(lb);
         }
-        x.0.into_iter().chain(aux).collect()
+        all.0.into_iter().collect()
     }
 
-    fn sum(vars: impl IntoIterator<Item = Variable>) -> Expression {
+    /// The value of `e` at an assignment, each auxiliary variable at its
+    /// least feasible value (what the solver's optimum gives it).
+    pub fn least_value(&self, e: &Expression, placed: &BTreeMap<usize, Vec<usize>>) -> f64 {
+        e.eval_with(&Vals(self.start(placed).into_iter().collect()))
+    }
+
+    pub(crate) fn sum(vars: impl IntoIterator<Item = Variable>) -> Expression {
         vars.into_iter().map(Expression::from).sum()
     }
 
@@ -417,18 +434,30 @@ impl<'i, 'n> Model<'i, 'n> {
 
     // ── Soft rules ────────────────────────────────────────────────────
 
-    fn slack(&mut self) -> Variable {
+    pub(crate) fn slack(&mut self) -> Variable {
         add(&mut self.vars, &mut self.column, variable().min(0))
     }
 
+    /// Per person below a shift's ideal (and, where a per-date override
+    /// prices it, per person above).
     fn soft_ideal_headcount(&mut self, part: &[usize]) {
-        let w = self.inst.net.weights.ideal_headcount;
+        let default = self.inst.net.weights.ideal_headcount;
         for &s in part {
-            let ideal = f64::from(self.inst.shifts[s].ideal);
-            let short = self.slack();
+            let info = &self.inst.shifts[s];
+            let (ideal, w, over_w) = (
+                f64::from(info.ideal),
+                info.under_weight.unwrap_or(default),
+                info.over_weight,
+            );
             let n = Self::sum(self.x[s].iter().map(|e| e.1));
-            self.at_least(short, ideal - n);
+            let short = self.slack();
+            self.at_least(short, ideal - n.clone());
             self.objective.soft.add_mul(w, short);
+            if over_w > 0.0 && self.x[s].len() > usize::from(info.ideal) {
+                let over = self.slack();
+                self.at_least(over, n - ideal);
+                self.objective.soft.add_mul(over_w, over);
+            }
         }
     }
 

@@ -244,16 +244,21 @@ pub fn soft_costs(
     for &(s, _) in &assigned {
         per_shift[s] += 1;
     }
-    let short: usize = inst
-        .shifts
-        .iter()
-        .zip(&per_shift)
-        .map(|(i, &n)| usize::from(i.ideal).saturating_sub(n))
-        .sum();
+    let (mut short, mut short_cost) = (0usize, 0.0);
+    for (i, &n) in inst.shifts.iter().zip(&per_shift) {
+        let under = usize::from(i.ideal).saturating_sub(n);
+        let over = n.saturating_sub(usize::from(i.ideal));
+        short += under;
+        short_cost += i.under_weight.unwrap_or(w.ideal_headcount) * under as f64;
+        if i.over_weight > 0.0 {
+            short += over;
+            short_cost += i.over_weight * over as f64;
+        }
+    }
     out.push(SoftCost {
         family: "ideal_headcount",
-        label_ja: "理想人数の不足",
-        cost: w.ideal_headcount * short as f64,
+        label_ja: "理想人数との差",
+        cost: short_cost,
         count: short,
     });
 
@@ -376,6 +381,20 @@ pub fn soft_costs(
         label_ja: "夜間回数の上限超過",
         cost: w.max_nights * nights_over as f64,
         count: nights_over,
+    });
+
+    let (mut rules_cost, mut rules_n) = (0.0, 0);
+    for (_, b) in crate::rules::breaches(inst, assignments, history, None) {
+        if let Some(w) = b.rule.weight {
+            rules_cost += w * b.amount;
+            rules_n += 1;
+        }
+    }
+    out.push(SoftCost {
+        family: "staff_rules",
+        label_ja: "勤務ルール",
+        cost: rules_cost,
+        count: rules_n,
     });
 
     let changed = history.previous.as_ref().map_or(0, |prev| {

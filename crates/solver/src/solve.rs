@@ -324,10 +324,15 @@ const LNS_WINDOW_DAYS: usize = 7;
 fn objectives(m: &Model<'_, '_>, inst: &Instance<'_>, lexicographic: bool) -> Vec<Expression> {
     let o = &m.objective;
     if lexicographic {
-        vec![o.under.clone(), o.changes.clone(), o.soft.clone()]
+        vec![
+            o.under.clone() + o.breach.clone(),
+            o.changes.clone(),
+            o.soft.clone(),
+        ]
     } else {
         let mut all = o.soft.clone() + o.changes.clone() * inst.net.weights.stability;
         all.add_mul(UNDER_COST, o.under.clone());
+        all.add_mul(crate::rules::HARD_COST, o.breach.clone());
         vec![all]
     }
 }
@@ -474,10 +479,17 @@ fn run(
                 f64::from(inst.shifts[s].min).sub_floor(n)
             })
             .sum();
+        // Hard rules set by coordinators that could not be kept (and pins
+        // dropped) are reported by the checker, like unfilled places.
+        let breach = if inst.net.rules.is_empty() && inst.net.pinned.is_empty() {
+            0.0
+        } else {
+            m.least_value(&m.objective.breach, &placed_of(&m, &solved.values))
+        };
         let part_objective = if lexicographic {
             solved.objective
         } else {
-            solved.objective - UNDER_COST * short
+            solved.objective - UNDER_COST * short - crate::rules::HARD_COST * breach
         };
         if part_objective.is_finite() {
             objective += part_objective;

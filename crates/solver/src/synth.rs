@@ -256,6 +256,7 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
             max_travel_minutes: Some(40),
             fallback_phone: None,
             patient_contact: None,
+            overrides: Vec::new(),
             templates,
         });
     }
@@ -319,5 +320,7 @@ pub fn network(staff: usize, services: usize, start: NaiveDate, days: u32, seed:
         weights: SoftWeights::default(),
         policy: Policy::default(),
         travel: TravelModel::default(),
+        rules: Vec::new(),
+        pinned: Vec::new(),
     }
 }

@@ -274,6 +274,7 @@ fn visiting_nurse_at_most_two_nights_in_a_row() {
             night: true,
             nurse_night: true,
             on_site: false,
+            key: None,
         }
     };
     let h = History {
@@ -541,6 +542,7 @@ fn previous_month_duty_blocks_overlaps_even_without_rest_rules() {
         night: true,
         nurse_night: false,
         on_site: true,
+        key: None,
     });
     let s = solve(&n, feb(), &h);
     assert_eq!(

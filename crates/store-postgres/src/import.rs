@@ -271,6 +271,8 @@ pub async fn import(pool: &PgPool, net: &Network, actor: &str) -> Result<ImportR
         weights: net.weights.clone(),
         policy: net.policy.clone(),
         travel: net.travel,
+        rules: net.rules.clone(),
+        pinned: net.pinned.clone(),
     })?;
     let existing = sqlx::query("SELECT data, settings FROM regions WHERE id = $1")
         .bind(region)

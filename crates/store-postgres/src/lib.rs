@@ -209,6 +209,10 @@ pub(crate) struct Settings {
     pub weights: SoftWeights,
     pub policy: Policy,
     pub travel: TravelModel,
+    #[serde(default)]
+    pub rules: Vec<touban_domain::StaffRule>,
+    #[serde(default)]
+    pub pinned: Vec<touban_domain::Pin>,
 }
 
 fn options(url: &str) -> Result<PgConnectOptions> {

@@ -90,6 +90,8 @@ impl Store for PgStore {
             weights: settings.weights,
             policy: settings.policy,
             travel: settings.travel,
+            rules: settings.rules,
+            pinned: settings.pinned,
         })
     }
 

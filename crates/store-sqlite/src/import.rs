@@ -236,6 +236,8 @@ pub async fn import(pool: &SqlitePool, net: &Network, actor: &str) -> Result<Imp
         weights: net.weights.clone(),
         policy: net.policy.clone(),
         travel: net.travel,
+        rules: net.rules.clone(),
+        pinned: net.pinned.clone(),
     })?;
     let existing = sqlx::query("SELECT data, settings FROM regions WHERE id = ?")
         .bind(region)

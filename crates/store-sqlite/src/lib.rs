@@ -106,6 +106,10 @@ pub(crate) struct Settings {
     pub weights: SoftWeights,
     pub policy: Policy,
     pub travel: TravelModel,
+    #[serde(default)]
+    pub rules: Vec<touban_domain::StaffRule>,
+    #[serde(default)]
+    pub pinned: Vec<touban_domain::Pin>,
 }
 
 impl SqliteStore {
@@ -272,6 +276,8 @@ impl Store for SqliteStore {
             weights: settings.weights,
             policy: settings.policy,
             travel: settings.travel,
+            rules: settings.rules,
+            pinned: settings.pinned,
         })
     }
 

@@ -32,6 +32,10 @@ pub struct Person {
     /// On duty on a day they asked to have free (a request of theirs).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub wish_off: bool,
+    /// A duty the coordinators pinned (`[[pinned]]`): generate and repair
+    /// keep it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,6 +235,11 @@ pub fn build_named(
                                 wish_off: asked_off.get(&(&a.staff, date)).is_some_and(|s| {
                                     s.iter().any(|s| s.is_none_or(|s| s == *service))
                                 }),
+                                pinned: inst
+                                    .net
+                                    .pinned
+                                    .iter()
+                                    .any(|p| p.staff == a.staff && p.shift == a.shift),
                             }
                         })
                         .collect();
