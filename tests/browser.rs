@@ -230,6 +230,19 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     assert!(row.contains(family), "{family} on the 14th: {row}");
     shot(c, "07-month-v2").await;
 
+    // Pinning that duty (固定): the panel says so, the grid marks it, and
+    // the network file keeps it for generate and repair.
+    click(c, Locator::Css(cell)).await;
+    wait_for(c, Locator::Id("cell-title")).await;
+    click(c, Locator::Id(&format!("pin-{}", ok.id))).await;
+    wait_for(c, Locator::Id(&format!("unpin-{}", ok.id))).await;
+    shot(c, "07a-pinned").await;
+    c.goto(&format!("{base}/months/2027-01?version=2"))
+        .await
+        .unwrap();
+    let row = text_of(c, Locator::XPath("//tr[th[contains(., '1月14日')]]")).await;
+    assert!(row.contains("📌固定"), "the pin in the grid: {row}");
+
     // A form without this session's token is refused (CSRF).
     let status = c
         .execute(

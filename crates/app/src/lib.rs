@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod links;
 pub mod ops;
 pub mod patients;
+pub mod pins;
 pub mod requests;
 pub mod staff;
 pub mod swaps;

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_curtois;
 mod bench_scale;
 mod bench_web;
 mod commands;
@@ -291,6 +292,18 @@ enum BenchCmd {
         #[arg(long)]
         to: String,
     },
+    /// Writes a Curtois & Qu instance of another shape (for the method's
+    /// check on instances it was not tuned on).
+    CurtoisGen {
+        #[arg(long, default_value_t = 28)]
+        days: usize,
+        #[arg(long, default_value_t = 30)]
+        staff: usize,
+        #[arg(long, default_value_t = 3)]
+        types: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
     Curtois {
         /// Instance files (e.g. ../shared/bench/curtois/Instance1.txt).
@@ -303,6 +316,12 @@ enum BenchCmd {
         /// Write each roster as DIR/InstanceN.roster.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// `product`: the instance as a network, solved by the same
+        /// generate as a coordinator's month; `dedicated`: the benchmark's
+        /// own model and annealer (kept for comparison until the product's
+        /// engine matches it).
+        #[arg(long, default_value = "product")]
+        engine: String,
     },
 }
 
@@ -702,12 +721,22 @@ fn main() -> ExitCode {
                 months,
                 to,
             }) => bench_scale::copy(staff, services, months, &to).await,
+            Command::Bench(BenchCmd::CurtoisGen {
+                days,
+                staff,
+                types,
+                seed,
+            }) => {
+                print!("{}", bench_curtois::generate(days, staff, types, seed));
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Bench(BenchCmd::Curtois {
                 files,
                 time_limit,
                 threads,
                 out,
-            }) => bench::curtois(&files, time_limit, threads, out.as_deref()),
+                engine,
+            }) => bench::curtois(&files, time_limit, threads, out.as_deref(), &engine),
             Command::Serve { listen, db } => serve::serve(&cfg, &db, listen.as_deref()).await,
             Command::Token(TokenCmd::Create {
                 role,

@@ -219,11 +219,11 @@ fn check_person(
         }
     }
     // Days entirely free of duty.
-    let days: Vec<NaiveDate> = inst.month.days().collect();
+    let days: Vec<NaiveDate> = inst.days().collect();
     let busy: std::collections::BTreeSet<NaiveDate> = duties
         .iter()
         .flat_map(|d| touched_dates(d.start, d.end))
-        .filter(|d| inst.month.contains(*d))
+        .filter(|d| inst.contains(*d))
         .collect();
     let free = days.len() - busy.len();
     let need = usize::from(p.labour.min_days_off_per_month).min(days.len());

@@ -43,7 +43,7 @@ pub fn construct(
     history: &History,
     part: &[usize],
 ) -> BTreeMap<usize, Vec<usize>> {
-    let days = inst.month.days().count();
+    let days = inst.days().count();
     let mut load: Vec<Load> = vec![Load::default(); inst.staff.len()];
     for d in &history.before {
         if let Some(&p) = inst.staff_index.get(&d.staff)
@@ -64,7 +64,7 @@ pub fn construct(
                 l.counted_hours += info.hours();
             }
             l.busy_days
-                .extend(info.dates().into_iter().filter(|d| inst.month.contains(*d)));
+                .extend(info.dates().into_iter().filter(|d| inst.contains(*d)));
             if info.nurse_night {
                 l.nurse_nights.insert(info.shift.date);
             }
@@ -193,7 +193,7 @@ fn fits(inst: &Instance<'_>, history: &History, l: &Load, p: usize, s: usize, da
         }
     }
     let mut busy = l.busy_days.clone();
-    busy.extend(info.dates().into_iter().filter(|d| inst.month.contains(*d)));
+    busy.extend(info.dates().into_iter().filter(|d| inst.contains(*d)));
     if busy.len() + usize::from(person.labour.min_days_off_per_month).min(days) > days {
         return false;
     }

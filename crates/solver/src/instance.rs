@@ -338,7 +338,12 @@ pub fn shift_block<'a>(
 #[derive(Debug)]
 pub struct Instance<'n> {
     pub net: &'n Network,
+    /// The month (for a longer horizon, the month it starts in).
     pub month: Month,
+    /// The horizon's first and last day: the month's, unless built with
+    /// [`Instance::span`].
+    pub first: NaiveDate,
+    pub last: NaiveDate,
     pub cal: Calendar,
     pub shifts: Vec<ShiftInfo>,
     pub staff: Vec<&'n StaffMember>,
@@ -351,6 +356,24 @@ pub struct Instance<'n> {
 impl<'n> Instance<'n> {
     pub fn new(net: &'n Network, month: Month) -> Self {
         Self::with_candidates(net, month, |_| true)
+    }
+
+    /// An instance over `days` days from `first`, across months (the
+    /// benchmark's horizons of 2 to 52 weeks).
+    pub fn span(net: &'n Network, first: NaiveDate, days: u32) -> Self {
+        let last = first + Duration::days(i64::from(days.max(1)) - 1);
+        Self::build(net, Month::of(first), (first, last), |_| true)
+    }
+
+    /// Whether a date is inside the horizon.
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.first <= d && d <= self.last
+    }
+
+    /// The horizon's days.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        let last = self.last;
+        self.first.iter_days().take_while(move |d| *d <= last)
     }
 
     /// [`Instance::new`] with candidates only for the shifts of one
@@ -372,7 +395,17 @@ impl<'n> Instance<'n> {
         month: Month,
         keep: impl Fn(touban_domain::Profession) -> bool,
     ) -> Self {
-        let mut inst = Self::shifts_only(net, month);
+        let last = month.days().last().unwrap_or(month.first_day());
+        Self::build(net, month, (month.first_day(), last), keep)
+    }
+
+    fn build(
+        net: &'n Network,
+        month: Month,
+        (first, last): (NaiveDate, NaiveDate),
+        keep: impl Fn(touban_domain::Profession) -> bool,
+    ) -> Self {
+        let mut inst = Self::shifts_over(net, month, (first, last));
         // What does not depend on the shift is decided once per service and
         // person, and each person's absences are looked up by person: the
         // same answers as `static_block`, without its per-pair scans.
@@ -420,6 +453,11 @@ impl<'n> Instance<'n> {
     /// check per person and shift): enough to draw, print or look up the
     /// month, not to solve or check it.
     pub fn shifts_only(net: &'n Network, month: Month) -> Self {
+        let last = month.days().last().unwrap_or(month.first_day());
+        Self::shifts_over(net, month, (month.first_day(), last))
+    }
+
+    fn shifts_over(net: &'n Network, month: Month, (first, last): (NaiveDate, NaiveDate)) -> Self {
         let cal = Calendar::for_region(&net.region);
         let staff: Vec<&StaffMember> = net.staff.iter().collect();
         let staff_index = staff.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
@@ -430,7 +468,17 @@ impl<'n> Instance<'n> {
                 .as_ref()
                 .and_then(|h| net.institution(h))
                 .is_some_and(|i| i.backup_hospital);
-            for shift in cal.shifts(svc, month) {
+            let mut months = vec![Month::of(first)];
+            while let Some(&m) = months.last()
+                && m < Month::of(last)
+            {
+                months.push(m.next());
+            }
+            let all = months
+                .into_iter()
+                .flat_map(|m| cal.shifts(svc, m))
+                .filter(|s| first <= s.date && s.date <= last);
+            for shift in all {
                 let t = svc
                     .template(&shift.template)
                     .expect("shift of a known template");
@@ -477,6 +525,8 @@ impl<'n> Instance<'n> {
         Self {
             net,
             month,
+            first,
+            last,
             cal,
             shifts,
             staff,
@@ -488,7 +538,8 @@ impl<'n> Instance<'n> {
 
     /// Keeps only the shifts of the month's first `days` days.
     pub fn keep_days(&mut self, days: u32) {
-        let last = self.month.first_day() + Duration::days(i64::from(days));
+        let last = self.first + Duration::days(i64::from(days));
+        self.last = self.last.min(last - Duration::days(1));
         let keep: Vec<bool> = self.shifts.iter().map(|s| s.shift.date < last).collect();
         let mut k = keep.iter();
         self.shifts.retain(|_| *k.next().unwrap_or(&false));

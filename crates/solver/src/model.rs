@@ -301,7 +301,7 @@ impl<'i, 'n> Model<'i, 'n> {
     /// Rule 6: at most two visiting-nurse nights in a row, counting nights
     /// just before the month.
     fn hard_consecutive_nights(&mut self, history: &History) {
-        let first = self.inst.month.first_day();
+        let first = self.inst.first;
         for (p, mine) in self.by_person.iter().enumerate() {
             let mut by_date: BTreeMap<NaiveDate, Vec<Variable>> = BTreeMap::new();
             for &(s, v) in mine
@@ -325,7 +325,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .collect();
             for start in (first - Duration::days(2))
                 .iter_days()
-                .take_while(|d| self.inst.month.contains(*d) || *d < first)
+                .take_while(|d| self.inst.contains(*d) || *d < first)
             {
                 let window = [start, start + Duration::days(1), start + Duration::days(2)];
                 let vars: Vec<Variable> = window
@@ -345,7 +345,7 @@ impl<'i, 'n> Model<'i, 'n> {
 
     /// Minimum days off: a day is busy if any duty touches it.
     fn hard_days_off(&mut self, history: &History) {
-        let days = self.inst.month.days().count();
+        let days = self.inst.days().count();
         for (p, mine) in self.by_person.iter().enumerate() {
             let person = self.inst.staff[p];
             let need = usize::from(person.labour.min_days_off_per_month).min(days);
@@ -354,7 +354,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 for d in self.inst.shifts[s]
                     .dates()
                     .into_iter()
-                    .filter(|d| self.inst.month.contains(*d))
+                    .filter(|d| self.inst.contains(*d))
                 {
                     touched.entry(d).or_default().push(v);
                 }
@@ -367,7 +367,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .iter()
                 .filter(|d| d.staff == person.id)
                 .flat_map(|d| touched_dates(d.start, d.end))
-                .filter(|d| self.inst.month.contains(*d))
+                .filter(|d| self.inst.contains(*d))
                 .collect();
             let mut busy = Expression::from(0);
             for (d, vs) in touched {
@@ -509,12 +509,7 @@ impl<'i, 'n> Model<'i, 'n> {
     fn soft_requests(&mut self, first: bool) {
         let inst = self.inst;
         let w = inst.net.weights.requests;
-        for r in inst
-            .net
-            .requests
-            .iter()
-            .filter(|r| inst.month.contains(r.date))
-        {
+        for r in inst.net.requests.iter().filter(|r| inst.contains(r.date)) {
             let Some(&p) = inst.staff_index.get(&r.staff) else {
                 continue;
             };

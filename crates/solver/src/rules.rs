@@ -125,12 +125,8 @@ pub fn person<'r, S: Sink<'r>>(
     if rules.is_empty() {
         return;
     }
-    let month = inst.month;
-    let (first, last) = (
-        month.first_day(),
-        month.days().last().unwrap_or(month.first_day()),
-    );
-    let in_rota = |d: &DutyRef| d.key.is_some() && month.contains(d.date);
+    let (first, last) = (inst.first, inst.last);
+    let in_rota = |d: &DutyRef| d.key.is_some() && inst.contains(d.date);
     // A day worked: a duty starts on it.
     let mut by_day: BTreeMap<NaiveDate, Vec<S::E>> = BTreeMap::new();
     for (d, e) in duties {
@@ -214,7 +210,8 @@ pub fn person<'r, S: Sink<'r>>(
             Limit::MinConsecutiveDays { n } => {
                 // A block starting on d (worked, d−1 not) goes on for n days,
                 // unless the month ends first: each day missing is a breach.
-                for (&d, w) in days.range(first..=last) {
+                // A block on the first day may go on from the month before.
+                for (&d, w) in days.range(first + one..=last) {
                     for j in 1..i64::from(*n) {
                         let next = d + Duration::days(j);
                         if next > last {
@@ -239,8 +236,10 @@ pub fn person<'r, S: Sink<'r>>(
                 }
             }
             Limit::MinConsecutiveDaysOff { n } => {
-                // Days off starting on d (d−1 worked, d not) go on for n days.
-                for d in first.iter_days().take_while(|d| *d <= last) {
+                // Days off starting on d (d−1 worked, d not) go on for n
+                // days; days off from the first day may go on from the
+                // month before.
+                for d in (first + one).iter_days().take_while(|d| *d <= last) {
                     let Some(prev) = day(d - one) else { continue };
                     for j in 1..i64::from(*n) {
                         let next = d + Duration::days(j);

@@ -312,7 +312,7 @@ pub fn soft_costs(
                     .as_ref()
                     .is_none_or(|sv| &inst.shifts[s].shift.service == sv)
         });
-        if !inst.month.contains(r.date) {
+        if !inst.contains(r.date) {
             continue;
         }
         let unmet = match r.kind {

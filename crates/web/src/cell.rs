@@ -29,6 +29,8 @@ struct Holder {
     id: String,
     name: String,
     role: &'static str,
+    /// Pinned (固定): generate and repair keep it.
+    pinned: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +94,10 @@ async fn cell_page(
                 .staff_member(&a.staff)
                 .map_or_else(|| a.staff.to_string(), |p| p.name.clone()),
             role: a.role.as_str(),
+            pinned: net
+                .pinned
+                .iter()
+                .any(|p| p.staff == a.staff && p.shift == a.shift),
         })
         .collect();
     holders.sort_by_key(|h| h.role != "primary");

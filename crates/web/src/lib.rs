@@ -28,6 +28,7 @@ mod network;
 mod pages;
 mod patients;
 mod person_forms;
+mod pins;
 mod requests_list;
 mod second_factor;
 pub mod session;
@@ -234,6 +235,7 @@ pub fn router(state: WebState) -> Router {
         .route("/months/{month}", get(pages::month))
         .route("/months/{month}/cell", get(cell::cell))
         .route("/months/{month}/edit", post(cell::edit))
+        .route("/months/{month}/pin", post(pins::pin))
         .route("/months/{month}/publish", post(pages::publish))
         .route("/months/{month}/print", get(pages::print))
         .route("/months/{month}/patients", get(patients::page))
