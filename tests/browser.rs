@@ -241,7 +241,16 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
         .await
         .unwrap();
     let row = text_of(c, Locator::XPath("//tr[th[contains(., '1月14日')]]")).await;
-    assert!(row.contains("📌固定"), "the pin in the grid: {row}");
+    assert!(row.contains("◎固定"), "the pin in the grid: {row}");
+    // Replacing a pinned person would now be refused by the checker (the
+    // pin dropped): unpin it again, as the steps below replace them.
+    click(c, Locator::Css(cell)).await;
+    wait_for(c, Locator::Id(&format!("unpin-{}", ok.id))).await;
+    click(c, Locator::Id(&format!("unpin-{}", ok.id))).await;
+    wait_for(c, Locator::Id(&format!("pin-{}", ok.id))).await;
+    c.goto(&format!("{base}/months/2027-01?version=2"))
+        .await
+        .unwrap();
 
     // A form without this session's token is refused (CSRF).
     let status = c
