@@ -158,7 +158,7 @@ impl<'i, 'n> Model<'i, 'n> {
         m.soft_max_nights();
         m.soft_stability(history);
         m.staff_rules(history, first);
-        m.pinned(part);
+        m.pinned();
         m
     }
 

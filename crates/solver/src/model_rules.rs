@@ -143,7 +143,7 @@ impl Model<'_, '_> {
     /// Pinned duties: each one missing costs like a hard rule broken. A pin
     /// the person cannot take at all (absent, not eligible) has no variable:
     /// the checker reports it.
-    pub(crate) fn pinned(&mut self, part: &[usize]) {
+    pub(crate) fn pinned(&mut self) {
         let inst = self.inst;
         for pin in &inst.net.pinned {
             let (Some(&s), Some(&p)) = (
@@ -152,7 +152,7 @@ impl Model<'_, '_> {
             ) else {
                 continue;
             };
-            if !self.in_part[s] || !part.contains(&s) {
+            if !self.in_part[s] {
                 continue;
             }
             if let Some(&(_, v)) = self.x[s].iter().find(|e| e.0 == p) {
