@@ -12,8 +12,11 @@ use crate::instance::{History, Instance};
 use crate::model::{Model, UNDER_COST};
 use crate::soft::pools;
 
+mod anneal;
+mod hybrid;
 mod lns;
-use lns::lns_with_bound;
+mod local;
+use hybrid::hybrid;
 
 /// Parts with more assignment variables than this usually take over a
 /// second; HiGHS's own progress log is shown for them.
@@ -315,9 +318,6 @@ fn solve_part(
     last.ok_or_else(|| SolveError::Solver("no phases".into()))
 }
 
-/// Parts with more assignment variables than this get large-neighbourhood
-/// search after a first solve of the whole part.
-const LNS_FROM_VARIABLES: usize = 10_000;
 /// Days re-solved at once by large-neighbourhood search.
 const LNS_WINDOW_DAYS: usize = 7;
 
@@ -430,42 +430,40 @@ fn run(
         let part_started = Instant::now();
         let m = Model::build(inst, history, part, i == 0);
         let phases = objectives(&m, inst, lexicographic);
-        // A construction heuristic gives HiGHS a complete starting solution
-        // (MIP start); on large parts its own heuristics find none in time.
+        // A construction heuristic gives both cores a complete starting
+        // rota (for HiGHS a MIP start; on large parts its own heuristics
+        // find none in time).
         let placed = crate::greedy::construct(inst, history, part);
-        let start = m.start(&placed);
-        let size: usize = m.x.iter().map(Vec::len).sum();
-        // Large parts: large-neighbourhood search from the construction
-        // (windows of days, small enough to solve well) and, on the other
-        // core, HiGHS on the whole part for its bound.
-        let lns = !lexicographic && size > LNS_FROM_VARIABLES;
-        let solved = if lns {
-            lns_with_bound(
+        let left = (share - part_started.elapsed().as_secs_f64()).max(1.0);
+        let solved = if lexicographic {
+            let start = m.start(&placed);
+            solve_part(&m, &phases, &start, left, opts)
+        } else {
+            // Annealing and HiGHS side by side, on every part.
+            hybrid(
                 inst,
                 history,
                 part,
                 i == 0,
                 &m,
-                &phases,
+                &phases[0],
                 &placed,
-                share,
+                left,
                 opts,
-            )?
-        } else {
-            let left = (share - part_started.elapsed().as_secs_f64()).max(1.0);
-            match solve_part(&m, &phases, &start, left, opts) {
-                Ok(s) => s,
-                // No incumbent within the time (the start was refused): keep the
-                // construction, so that the month always gets a rota.
-                Err(SolveError::NoSolution) => Solved {
-                    values: values_of(&m, &placed),
-                    optimal: false,
-                    objective: f64::NAN,
-                    gap: 1.0,
-                    bound: f64::NEG_INFINITY,
-                },
-                Err(e) => return Err(e),
-            }
+            )
+        };
+        let solved = match solved {
+            Ok(s) => s,
+            // No rota within the time (the start was refused): keep the
+            // construction, so that the month always gets a rota.
+            Err(SolveError::NoSolution) => Solved {
+                values: values_of(&m, &placed),
+                optimal: false,
+                objective: f64::NAN,
+                gap: 1.0,
+                bound: f64::NEG_INFINITY,
+            },
+            Err(e) => return Err(e),
         };
         optimal &= solved.optimal;
         gap = gap.max(solved.gap);
@@ -515,7 +513,7 @@ fn run(
         report(&progress(i + 1, done, objective, gap, unfilled));
         if opts.progress {
             eprintln!(
-                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}, gap {:.2} %{}",
+                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}, bound {:.1}, gap {:.2} %{}",
                 i + 1,
                 parts.len(),
                 part.len(),
@@ -527,6 +525,7 @@ fn run(
                 } else {
                     String::new()
                 },
+                solved.bound,
                 100.0 * solved.gap,
                 if solved.optimal {
                     " (within the gap)"

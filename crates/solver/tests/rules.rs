@@ -355,11 +355,17 @@ fn soft_rules_change_the_answer() {
     let s = solve(&net(&body), feb(), &History::default());
     assert_eq!(s.of("a").len(), 14);
     assert_eq!(s.of("b").len(), 14);
-    // …and a carried-over surplus shifts the split.
+    // …and a carried-over surplus shifts the split. (a's surplus is b's
+    // shortfall: with a surplus alone the targets would sum to fewer than
+    // the month's nights, and every split would cost the same.)
     let mut h = History::default();
     h.carry.insert(
         touban_domain::StaffId::parse("a").unwrap(),
-        [4.0, 0.0, 0.0, 4.0],
+        [2.0, 0.0, 0.0, 2.0],
+    );
+    h.carry.insert(
+        touban_domain::StaffId::parse("b").unwrap(),
+        [-2.0, 0.0, 0.0, -2.0],
     );
     let s = solve(&net(&body), feb(), &h);
     assert!(

@@ -1,0 +1,285 @@
+//! HiGHS's callbacks behind a safe closure.
+//!
+//! The `highs` crate runs a model to the end; Touban's solver needs to talk
+//! to HiGHS while it runs: stop it when the local search on the other core
+//! is already within the gap of HiGHS's bound (or the bound has stopped
+//! moving), read each improving solution it finds, and hand it the local
+//! search's better rotas. HiGHS's C API offers exactly that
+//! (`Highs_setCallback`); this crate wraps it so that the solver itself
+//! stays free of `unsafe`.
+//!
+//! ```no_run
+//! # fn run(model: highs::Model) {
+//! let solved = touban_highs_callback::solve(model, |event| match event {
+//!     touban_highs_callback::Event::Progress { dual_bound, .. } if dual_bound > 100.0 => {
+//!         touban_highs_callback::Reply::Interrupt
+//!     }
+//!     _ => touban_highs_callback::Reply::Continue,
+//! });
+//! # }
+//! ```
+
+use std::ffi::{c_char, c_int, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use highs_sys::{HighsCallbackDataIn, HighsCallbackDataOut, HighsInt};
+
+/// What HiGHS tells the handler.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// HiGHS checks its limits (MIP, simplex or interior point): the handler
+    /// may stop it. The bounds are those of the MIP (infinite outside it).
+    Progress {
+        running_time: f64,
+        primal_bound: f64,
+        dual_bound: f64,
+    },
+    /// The MIP found a better integer solution (every column's value, in
+    /// the model's column order; the objective without any offset).
+    Improving { objective: f64, solution: &'a [f64] },
+    /// The MIP asks whether the caller has a solution to offer.
+    WantSolution,
+}
+
+/// What the handler answers.
+#[derive(Debug)]
+pub enum Reply {
+    Continue,
+    /// Stop HiGHS; it returns with status "interrupted" and its best so far.
+    Interrupt,
+    /// A complete solution (every column), only meaningful for
+    /// [`Event::WantSolution`]; HiGHS checks it and keeps it if feasible
+    /// and better.
+    Solution(Vec<f64>),
+}
+
+type Handler<'h> = dyn FnMut(Event<'_>) -> Reply + 'h;
+
+struct Context<'h> {
+    handler: &'h mut Handler<'h>,
+    /// A panic in the handler stops HiGHS (it may not unwind through C).
+    panicked: bool,
+}
+
+// HiGHS's callback types (`HighsCallbackType`); the constants of the C
+// header, as values, so that they do not depend on how bindgen names them.
+const SIMPLEX_INTERRUPT: c_int = 1;
+const IPM_INTERRUPT: c_int = 2;
+const MIP_IMPROVING_SOLUTION: c_int = 4;
+const MIP_INTERRUPT: c_int = 6;
+const MIP_USER_SOLUTION: c_int = 9;
+
+/// The callbacks turned on for every solve.
+const STARTED: [c_int; 5] = [
+    SIMPLEX_INTERRUPT,
+    IPM_INTERRUPT,
+    MIP_IMPROVING_SOLUTION,
+    MIP_INTERRUPT,
+    MIP_USER_SOLUTION,
+];
+
+extern "C" fn trampoline(
+    kind: c_int,
+    _message: *const c_char,
+    out: *const HighsCallbackDataOut,
+    input: *mut HighsCallbackDataIn,
+    user: *mut c_void,
+) {
+    if user.is_null() || out.is_null() {
+        return;
+    }
+    // SAFETY: `user` is the `Context` that `solve` registered and that
+    // outlives the run (it is unregistered before `solve` returns); HiGHS
+    // calls back on the thread that runs it, one call at a time.
+    let ctx = unsafe { &mut *user.cast::<Context<'_>>() };
+    // SAFETY: HiGHS passes a valid data-out struct for the call's duration.
+    let out = unsafe { &*out };
+    let event = match kind {
+        SIMPLEX_INTERRUPT | IPM_INTERRUPT | MIP_INTERRUPT => Event::Progress {
+            running_time: out.running_time,
+            primal_bound: if kind == MIP_INTERRUPT {
+                out.mip_primal_bound
+            } else {
+                f64::INFINITY
+            },
+            dual_bound: if kind == MIP_INTERRUPT {
+                out.mip_dual_bound
+            } else {
+                f64::NEG_INFINITY
+            },
+        },
+        MIP_IMPROVING_SOLUTION => {
+            let n = usize::try_from(out.mip_solution_size).unwrap_or(0);
+            if out.mip_solution.is_null() || n == 0 {
+                return;
+            }
+            // SAFETY: HiGHS's improving-solution callback passes its
+            // solution as `mip_solution_size` doubles, valid for the call.
+            let solution = unsafe { std::slice::from_raw_parts(out.mip_solution, n) };
+            Event::Improving {
+                objective: out.objective_function_value,
+                solution,
+            }
+        }
+        MIP_USER_SOLUTION => Event::WantSolution,
+        _ => return,
+    };
+    let reply = if ctx.panicked {
+        Reply::Interrupt
+    } else {
+        match catch_unwind(AssertUnwindSafe(|| (ctx.handler)(event))) {
+            Ok(r) => r,
+            Err(_) => {
+                ctx.panicked = true;
+                Reply::Interrupt
+            }
+        }
+    };
+    if input.is_null() {
+        return;
+    }
+    match reply {
+        Reply::Continue => {}
+        Reply::Interrupt => {
+            if matches!(kind, SIMPLEX_INTERRUPT | IPM_INTERRUPT | MIP_INTERRUPT) {
+                // SAFETY: HiGHS passes a valid data-in struct for the call.
+                unsafe { (*input).user_interrupt = 1 };
+            }
+        }
+        Reply::Solution(values) => {
+            if kind == MIP_USER_SOLUTION
+                && let Ok(n) = HighsInt::try_from(values.len())
+            {
+                // SAFETY: `input` is valid for the call and `values` holds
+                // `n` doubles; HiGHS copies them before returning.
+                unsafe {
+                    highs_sys::Highs_setCallbackSolution(input, n, values.as_ptr());
+                }
+            }
+        }
+    }
+}
+
+/// Solves `model`, calling `handler` whenever HiGHS reports progress, finds
+/// a better solution or asks for one. A panic in the handler stops HiGHS
+/// and is reported as an error.
+pub fn solve<'h>(
+    mut model: highs::Model,
+    mut handler: impl FnMut(Event<'_>) -> Reply + 'h,
+) -> Result<highs::SolvedModel, highs::HighsStatus> {
+    let mut ctx = Context {
+        handler: &mut handler,
+        panicked: false,
+    };
+    let ptr = model.as_mut_ptr();
+    // SAFETY: `ptr` is the live Highs instance owned by `model`; the context
+    // lives on this stack frame until after the solve, and the callback is
+    // unregistered below before it goes.
+    unsafe {
+        highs_sys::Highs_setCallback(
+            ptr,
+            Some(trampoline),
+            std::ptr::from_mut(&mut ctx).cast::<c_void>(),
+        );
+        for kind in STARTED {
+            highs_sys::Highs_startCallback(ptr, HighsInt::from(kind));
+        }
+    }
+    let solved = model.try_solve();
+    let panicked = ctx.panicked;
+    match solved {
+        Ok(mut s) => {
+            // SAFETY: the same Highs instance, now inside `s`; with no
+            // callback registered HiGHS no longer reads the context.
+            unsafe {
+                highs_sys::Highs_setCallback(s.as_mut_ptr(), None, std::ptr::null_mut());
+            }
+            if panicked {
+                Err(highs::HighsStatus::Error)
+            } else {
+                Ok(s)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use highs::{ColProblem, Sense};
+
+    /// A small knapsack: the handler sees progress and improving
+    /// solutions, a solution it offers is taken, and an interrupt stops
+    /// the run.
+    fn knapsack() -> highs::Model {
+        let mut pb = ColProblem::new();
+        let cap = pb.add_row(..=50.0);
+        for i in 0..30 {
+            let w = f64::from(7 + (i * 13) % 17);
+            let v = f64::from(5 + (i * 7) % 23);
+            pb.add_integer_column(-v, 0.0..=1.0, [(cap, w)]);
+        }
+        let mut m = pb.optimise(Sense::Minimise);
+        m.make_quiet();
+        m.set_option("threads", 1);
+        m
+    }
+
+    #[test]
+    fn the_handler_hears_progress_and_solutions() {
+        let (mut progress, mut improving) = (0, 0);
+        let solved = solve(knapsack(), |e| {
+            match e {
+                Event::Progress { .. } => progress += 1,
+                Event::Improving { solution, .. } => {
+                    assert_eq!(solution.len(), 30);
+                    improving += 1;
+                }
+                Event::WantSolution => {}
+            }
+            Reply::Continue
+        })
+        .unwrap();
+        assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+        assert!(progress > 0 && improving > 0);
+    }
+
+    #[test]
+    fn an_interrupt_stops_the_run() {
+        let solved = solve(knapsack(), |e| match e {
+            Event::Progress { .. } => Reply::Interrupt,
+            _ => Reply::Continue,
+        })
+        .unwrap();
+        assert_eq!(solved.status(), highs::HighsModelStatus::ReachedInterrupt);
+    }
+
+    #[test]
+    fn an_offered_solution_is_used() {
+        // The empty knapsack is feasible: offered at the first chance, it
+        // is at least one incumbent HiGHS reports as improving.
+        let mut offered = false;
+        let mut first_seen = None;
+        solve(knapsack(), |e| match e {
+            Event::WantSolution if !offered => {
+                offered = true;
+                Reply::Solution(vec![0.0; 30])
+            }
+            Event::Improving { objective, .. } => {
+                first_seen.get_or_insert(objective);
+                Reply::Continue
+            }
+            _ => Reply::Continue,
+        })
+        .unwrap();
+        assert!(offered, "HiGHS asked for a solution");
+        assert!(first_seen.is_some());
+    }
+
+    #[test]
+    fn a_panic_in_the_handler_is_an_error() {
+        let r = solve(knapsack(), |_| panic!("handler"));
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,418 @@
+//! Simulated annealing over a part's own model ([`super::local`]): moves
+//! change who holds which shifts, each scored exactly and incrementally; a
+//! move that would break a hard rule (more than the rota already does) is
+//! undone, so the search stays among rotas HiGHS would accept.
+//!
+//! Moves, all over the part's shifts and their candidates:
+//! - **flip**: someone takes or gives up one shift; half aimed at a shift
+//!   whose headcount is off its ideal;
+//! - **replace**: one holder of a shift hands it to another candidate;
+//! - **exchange**: two people exchange all their duties over a block of
+//!   1–7 days (the headcounts stay the same);
+//! - **block**: one person's days over a block of 1–7 days become one kind
+//!   of shift (a service's template) or days off.
+//!
+//! The temperature falls geometrically from a fifth of the median cost of
+//! a worsening move to half the smallest one, both measured on the part
+//! itself before the search starts.
+
+use std::time::Instant;
+
+use super::hybrid::Incumbent;
+use super::local::State;
+use crate::instance::Instance;
+use crate::model::Model;
+
+/// The longest block of days a move changes at once (a week).
+const BLOCK_DAYS: usize = 7;
+/// Random moves measured to set the temperature.
+const SAMPLE_MOVES: usize = 400;
+
+/// The part's shifts, people and columns, as the moves need them.
+#[derive(Debug)]
+pub(crate) struct Board {
+    /// Per part shift k: its day in the horizon and its kind.
+    day: Vec<usize>,
+    kind: Vec<usize>,
+    /// The wanted headcount of each part shift.
+    ideal: Vec<usize>,
+    /// Per part shift, its candidates: (person, column).
+    cands: Vec<Vec<(usize, usize)>>,
+    /// Per person of the part, per day: (part shift, column) of each shift
+    /// starting that day the person may take.
+    duty: Vec<Vec<Vec<(usize, usize)>>>,
+    /// Per person of the part, the kinds they may take.
+    kinds_of: Vec<Vec<usize>>,
+    /// Per kind, per day: the part shift of that kind on that day.
+    at: Vec<Vec<Option<usize>>>,
+    /// Per assignment column: (part shift, person of the part).
+    of_col: Vec<(usize, usize)>,
+    days: usize,
+}
+
+impl Board {
+    pub fn new(inst: &Instance<'_>, m: &Model<'_, '_>, part: &[usize]) -> Self {
+        let days = inst.days().count().max(1);
+        let mut people: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        let mut kinds: std::collections::HashMap<(usize, &str), usize> =
+            std::collections::HashMap::new();
+        let nx: usize = m.x.iter().map(Vec::len).sum();
+        let mut b = Self {
+            day: Vec::with_capacity(part.len()),
+            kind: Vec::with_capacity(part.len()),
+            ideal: Vec::with_capacity(part.len()),
+            cands: Vec::with_capacity(part.len()),
+            duty: Vec::new(),
+            kinds_of: Vec::new(),
+            at: Vec::new(),
+            of_col: vec![(0, 0); nx],
+            days,
+        };
+        for (k, &s) in part.iter().enumerate() {
+            let info = &inst.shifts[s];
+            let day = usize::try_from((info.shift.date - inst.first).num_days())
+                .unwrap_or(0)
+                .min(days - 1);
+            let next = kinds.len();
+            let kind = *kinds
+                .entry((info.service, info.shift.template.as_str()))
+                .or_insert(next);
+            if kind == b.at.len() {
+                b.at.push(vec![None; days]);
+            }
+            b.at[kind][day] = Some(k);
+            b.day.push(day);
+            b.kind.push(kind);
+            b.ideal.push(usize::from(info.ideal.max(info.min)));
+            let mut cands = Vec::with_capacity(m.x[s].len());
+            for (p, v) in &m.x[s] {
+                let col = m.column[v];
+                let next = people.len();
+                let lp = *people.entry(*p).or_insert(next);
+                if lp == b.duty.len() {
+                    b.duty.push(vec![Vec::new(); days]);
+                    b.kinds_of.push(Vec::new());
+                }
+                b.duty[lp][day].push((k, col));
+                if !b.kinds_of[lp].contains(&kind) {
+                    b.kinds_of[lp].push(kind);
+                }
+                assert!(col < nx, "assignment columns come first");
+                b.of_col[col] = (k, lp);
+                cands.push((lp, col));
+            }
+            b.cands.push(cands);
+        }
+        b
+    }
+
+    /// The column of person `lp` on part shift `k`, if a candidate.
+    fn col(&self, lp: usize, k: usize) -> Option<usize> {
+        self.duty[lp][self.day[k]]
+            .iter()
+            .find(|(k2, _)| *k2 == k)
+            .map(|e| e.1)
+    }
+
+    /// Every assignment column.
+    pub fn columns(&self) -> usize {
+        self.of_col.len()
+    }
+}
+
+/// What a search did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub tried: u64,
+    pub accepted: u64,
+    pub improved: u64,
+    /// Better rotas taken over from the other thread.
+    pub adopted: u64,
+}
+
+pub(crate) struct Search<'b, 'c> {
+    b: &'b Board,
+    pub state: State<'c>,
+    /// Per part shift, the columns of its holders.
+    held: Vec<Vec<usize>>,
+    rng: fastrand::Rng,
+    changes: Vec<(usize, bool)>,
+}
+
+impl<'b, 'c> Search<'b, 'c> {
+    pub fn new(b: &'b Board, state: State<'c>, seed: u64) -> Self {
+        let mut s = Self {
+            b,
+            state,
+            held: Vec::new(),
+            rng: fastrand::Rng::with_seed(seed),
+            changes: Vec::new(),
+        };
+        s.index();
+        s
+    }
+
+    fn index(&mut self) {
+        self.held = self
+            .b
+            .cands
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|e| e.1)
+                    .filter(|&col| self.state.on(col))
+                    .collect()
+            })
+            .collect();
+    }
+
+    /// The assignment columns at 1.
+    pub fn on(&self) -> Vec<usize> {
+        self.held.iter().flatten().copied().collect()
+    }
+
+    /// Starts again from another rota.
+    pub fn load(&mut self, on: &[usize]) {
+        self.state.load(on.iter().copied());
+        self.index();
+    }
+
+    /// Proposes a move into `self.changes`; false when none fits.
+    fn propose(&mut self) -> bool {
+        let b = self.b;
+        self.changes.clear();
+        let parts = b.cands.len();
+        if parts == 0 {
+            return false;
+        }
+        let rng = &mut self.rng;
+        let mut k = rng.usize(..parts);
+        match rng.u8(..10) {
+            0..=2 => {
+                // Flip, half the time aimed at a headcount off its ideal.
+                if rng.bool() {
+                    for _ in 0..8 {
+                        if self.held[k].len() != b.ideal[k] {
+                            break;
+                        }
+                        k = rng.usize(..parts);
+                    }
+                }
+                let c = &b.cands[k];
+                if c.is_empty() {
+                    return false;
+                }
+                let col = c[rng.usize(..c.len())].1;
+                self.changes.push((col, !self.state.on(col)));
+            }
+            3..=4 => {
+                let (h, c) = (&self.held[k], &b.cands[k]);
+                if h.is_empty() || c.len() <= h.len() {
+                    return false;
+                }
+                let out = h[rng.usize(..h.len())];
+                let inn = c[rng.usize(..c.len())].1;
+                if self.state.on(inn) {
+                    return false;
+                }
+                self.changes.extend([(out, false), (inn, true)]);
+            }
+            5..=7 => {
+                // Exchange a block around a held shift with another candidate.
+                let h = &self.held[k];
+                let c = &b.cands[k];
+                if h.is_empty() || c.len() < 2 {
+                    return false;
+                }
+                let p = b.of_col[h[rng.usize(..h.len())]].1;
+                let q = c[rng.usize(..c.len())].0;
+                if p == q {
+                    return false;
+                }
+                let len = rng.usize(1..=BLOCK_DAYS.min(b.days));
+                let from = b.day[k].saturating_sub(rng.usize(..len));
+                for d in from..(from + len).min(b.days) {
+                    for (a, z) in [(p, q), (q, p)] {
+                        for &(k2, col) in &b.duty[a][d] {
+                            if !self.state.on(col) {
+                                continue;
+                            }
+                            let Some(other) = b.col(z, k2) else {
+                                return false;
+                            };
+                            if !self.state.on(other) {
+                                self.changes.extend([(col, false), (other, true)]);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                // A block of one person's days set to one kind, or off.
+                let h = &self.held[k];
+                let c = &b.cands[k];
+                if c.is_empty() {
+                    return false;
+                }
+                let p = if !h.is_empty() && rng.bool() {
+                    b.of_col[h[rng.usize(..h.len())]].1
+                } else {
+                    c[rng.usize(..c.len())].0
+                };
+                let kinds = &b.kinds_of[p];
+                let to = if rng.u8(..3) == 0 {
+                    None
+                } else {
+                    Some(kinds[rng.usize(..kinds.len())])
+                };
+                let len = rng.usize(1..=BLOCK_DAYS.min(b.days));
+                let from = b.day[k].saturating_sub(rng.usize(..len));
+                for d in from..(from + len).min(b.days) {
+                    let target = to.and_then(|t| b.at[t][d]);
+                    for &(k2, col) in &b.duty[p][d] {
+                        let want = Some(k2) == target;
+                        if self.state.on(col) != want {
+                            self.changes.push((col, want));
+                        }
+                    }
+                }
+            }
+        }
+        !self.changes.is_empty()
+    }
+
+    /// Applies the proposed move; returns (objective change, excess change).
+    fn apply(&mut self) -> (f64, f64) {
+        let (o, e) = (self.state.objective, self.state.excess);
+        self.state.begin();
+        for &(col, on) in &self.changes {
+            self.state.set(col, on);
+        }
+        (self.state.objective - o, self.state.excess - e)
+    }
+
+    fn keep(&mut self) {
+        for &(col, on) in &self.changes {
+            let k = self.b.of_col[col].0;
+            if on {
+                self.held[k].push(col);
+            } else {
+                self.held[k].retain(|&c| c != col);
+            }
+        }
+    }
+
+    /// The temperatures: from a fifth of the median worsening to half the
+    /// smallest, over random moves from here (which are all undone).
+    fn temperatures(&mut self) -> (f64, f64) {
+        let mut ups = Vec::new();
+        for _ in 0..SAMPLE_MOVES {
+            if self.propose() {
+                let (d, e) = self.apply();
+                self.state.undo();
+                if e <= 1e-9 && d > 1e-9 {
+                    ups.push(d);
+                }
+            }
+        }
+        if ups.is_empty() {
+            return (1.0, 0.01);
+        }
+        ups.sort_by(f64::total_cmp);
+        let hot = ups[ups.len() / 2] / 5.0;
+        let cold = (ups[0] / 2.0).clamp(hot * 1e-4, hot);
+        (hot, cold)
+    }
+
+    /// Anneals until `until` or until the incumbent says stop; offers each
+    /// new best rota to `inc` and takes over a better one found elsewhere.
+    /// Leaves the best rota in the state.
+    pub fn run(&mut self, until: Instant, inc: &Incumbent) -> Stats {
+        let mut stats = Stats::default();
+        let (hot, cold) = self.temperatures();
+        let mut best = self.on();
+        let mut best_obj = self.objective();
+        let mut best_saved = true;
+        let mut seen = inc.offer(best_obj, &best);
+        let start = Instant::now();
+        let span = until
+            .saturating_duration_since(start)
+            .as_secs_f64()
+            .max(1e-3);
+        let mut t = hot;
+        let mut last_offer = best_obj;
+        loop {
+            if stats.tried % 1024 == 0 {
+                let now = Instant::now();
+                if now >= until || inc.stopped() {
+                    break;
+                }
+                let f = now.duration_since(start).as_secs_f64() / span;
+                t = hot * (cold / hot).powf(f.clamp(0.0, 1.0));
+                if !best_saved {
+                    best = self.on();
+                    best_saved = true;
+                }
+                if best_obj < last_offer - 1e-9 {
+                    seen = inc.offer(best_obj, &best);
+                    last_offer = best_obj;
+                }
+                if let Some((obj, on, v)) = inc.newer(seen)
+                    && obj < best_obj - 1e-9
+                {
+                    seen = v;
+                    self.load(&on);
+                    best = on;
+                    best_obj = self.objective();
+                    last_offer = best_obj;
+                    stats.adopted += 1;
+                }
+            }
+            stats.tried += 1;
+            if !self.propose() {
+                continue;
+            }
+            let (d, e) = self.apply();
+            let ok = if e > 1e-9 {
+                false
+            } else if e < -1e-9 || d <= 0.0 {
+                true
+            } else {
+                self.rng.f64() < (-d / t).exp()
+            };
+            if !ok {
+                self.state.undo();
+                continue;
+            }
+            if d > 0.0 && !best_saved {
+                // Leaving the best rota: keep a copy of it first.
+                self.state.undo();
+                best = self.on();
+                best_saved = true;
+                self.apply();
+            }
+            self.keep();
+            stats.accepted += 1;
+            if self.objective() < best_obj - 1e-9 && self.state.excess <= 1e-9 {
+                best_obj = self.objective();
+                best_saved = false;
+                stats.improved += 1;
+            }
+        }
+        if best_saved {
+            if self.objective() > best_obj + 1e-9 || self.state.excess > 1e-9 {
+                self.load(&best);
+            }
+        } else {
+            best = self.on();
+        }
+        if best_obj < last_offer - 1e-9 {
+            inc.offer(best_obj, &best);
+        }
+        stats
+    }
+
+    pub fn objective(&self) -> f64 {
+        self.state.objective
+    }
+}

@@ -1,0 +1,381 @@
+//! A part on the machine's two cores, whatever its size: simulated
+//! annealing over the part's own model ([`super::anneal`]) on one, HiGHS on
+//! the other, exchanging rotas as they go.
+//!
+//! The HiGHS core first solves the LP relaxation (a bound in seconds even on
+//! the largest parts), then the whole part as a MIP, started from the best
+//! rota so far, taking the annealer's better rotas whenever it asks for one
+//! and handing each of its own to the annealer. How the time is split is
+//! decided by what the run observes, not by the part's size:
+//! - when HiGHS proves its rota within the gap, or the best rota from
+//!   either side is within the gap of HiGHS's bound, both stop and the
+//!   time left goes to the next parts;
+//! - when the MIP's bound and its best rota have not moved for a third of
+//!   its running time (and at least [`STALL_SECONDS`]), the MIP is stopped
+//!   and that core re-solves windows of days of the best rota with HiGHS
+//!   (large-neighbourhood search) for the rest of the time;
+//! - the annealer runs until the deadline or one of the stops above.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use good_lp::Expression;
+use touban_highs_callback::{Event, Reply};
+
+use super::anneal::{Board, Search, Stats};
+use super::local::{Compiled, State};
+use super::{SolveError, SolveOptions, Solved, highs_model};
+use crate::instance::{History, Instance};
+use crate::model::Model;
+
+/// The MIP is judged stalled only after this long without progress.
+const STALL_SECONDS: f64 = 5.0;
+
+/// The best rota either core has found, and the best bound proven.
+#[derive(Debug)]
+pub(crate) struct Incumbent {
+    best: Mutex<(f64, Vec<usize>)>,
+    best_bits: AtomicU64,
+    version: AtomicU64,
+    bound: AtomicU64,
+    stop: AtomicBool,
+    /// The relative gap at which the part is done.
+    gap: f64,
+}
+
+impl Incumbent {
+    pub fn new(gap: f64) -> Self {
+        Self {
+            best: Mutex::new((f64::INFINITY, Vec::new())),
+            best_bits: AtomicU64::new(f64::INFINITY.to_bits()),
+            version: AtomicU64::new(0),
+            bound: AtomicU64::new(f64::NEG_INFINITY.to_bits()),
+            stop: AtomicBool::new(false),
+            gap,
+        }
+    }
+
+    /// Keeps `on` (the assignment columns at 1 of a rota without hard
+    /// violations) if it is better; returns the version now held.
+    pub fn offer(&self, objective: f64, on: &[usize]) -> u64 {
+        let mut b = self
+            .best
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if objective < b.0 - 1e-9 {
+            *b = (objective, on.to_vec());
+            self.best_bits.store(objective.to_bits(), Ordering::Relaxed);
+            self.version.fetch_add(1, Ordering::AcqRel);
+        }
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// The best rota, if it is newer than version `seen`.
+    pub fn newer(&self, seen: u64) -> Option<(f64, Vec<usize>, u64)> {
+        if self.version.load(Ordering::Acquire) <= seen {
+            return None;
+        }
+        let b = self
+            .best
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some((b.0, b.1.clone(), self.version.load(Ordering::Acquire)))
+    }
+
+    pub fn best(&self) -> f64 {
+        f64::from_bits(self.best_bits.load(Ordering::Relaxed))
+    }
+
+    pub fn proved(&self, bound: f64) {
+        let mut cur = self.bound.load(Ordering::Relaxed);
+        while bound > f64::from_bits(cur) {
+            match self.bound.compare_exchange_weak(
+                cur,
+                bound.to_bits(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    pub fn bound(&self) -> f64 {
+        f64::from_bits(self.bound.load(Ordering::Relaxed))
+    }
+
+    pub fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Told to stop, or the best rota is within the gap of the bound.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || relative_gap(self.best(), self.bound()) <= self.gap + 1e-9
+    }
+}
+
+/// `(objective − bound) / |objective|`, in [0, 1]; 1 when the bound is unknown.
+pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
+    if bound.is_finite() && objective.is_finite() {
+        if objective - bound <= 1e-9 * objective.abs().max(1.0) {
+            return 0.0;
+        }
+        ((objective - bound) / objective.abs().max(1e-9)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// The assignment columns at 1 in HiGHS's solution.
+fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
+    (0..nx.min(values.len()))
+        .filter(|&i| values[i] > 0.5)
+        .collect()
+}
+
+/// What the HiGHS core did, for the progress log.
+#[derive(Debug, Default)]
+struct Core {
+    relaxation: Option<f64>,
+    mip_stalled: bool,
+    mip_seconds: f64,
+    windows: usize,
+}
+
+/// The HiGHS core: relaxation, MIP, then windows if the MIP stalls.
+#[allow(clippy::too_many_arguments)]
+fn highs_core(
+    inst: &Instance<'_>,
+    history: &History,
+    part: &[usize],
+    first: bool,
+    m: &Model<'_, '_>,
+    obj: &Expression,
+    c: &Compiled,
+    inc: &Incumbent,
+    deadline: Instant,
+    opts: &SolveOptions,
+) -> Result<Core, SolveError> {
+    let mut core = Core::default();
+    let left = || {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs_f64()
+    };
+    let nx: usize = m.x.iter().map(Vec::len).sum();
+    let k = c.constant();
+
+    // The LP relaxation: every assignment in [0, 1], interior point.
+    let mut lp = highs_model(m, obj, &[], left().max(0.5), opts)?;
+    lp.set_option("solve_relaxation", true);
+    lp.set_option("solver", "ipm");
+    let solved = touban_highs_callback::solve(lp, |_| {
+        if inc.stopped() {
+            Reply::Interrupt
+        } else {
+            Reply::Continue
+        }
+    })
+    .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    if solved.status() == highs::HighsModelStatus::Optimal {
+        let b = solved.objective_value() + k;
+        if b.is_finite() {
+            inc.proved(b);
+            core.relaxation = Some(b);
+        }
+    }
+    if inc.stopped() || left() < 0.5 {
+        return Ok(core);
+    }
+
+    // The whole part as a MIP, exchanging rotas with the annealer.
+    let mut mip = highs_model(m, obj, &[], left().max(0.5), opts)?;
+    mip.set_option("mip_rel_gap", f64::from(opts.mip_gap));
+    let mut fed = 0;
+    if let Some((_, on, v)) = inc.newer(0) {
+        fed = v;
+        let st = State::new(c, on);
+        mip.set_solution(Some(st.values()), None, None, None);
+    }
+    let (mut last_dual, mut last_primal, mut last_change) =
+        (f64::NEG_INFINITY, f64::INFINITY, 0.0_f64);
+    let mut stalled = false;
+    let started = Instant::now();
+    let solved = touban_highs_callback::solve(mip, |e| match e {
+        Event::Progress {
+            running_time,
+            primal_bound,
+            dual_bound,
+        } => {
+            if dual_bound.is_finite() {
+                inc.proved(dual_bound + k);
+            }
+            let moved = dual_bound > last_dual + 1e-6 * dual_bound.abs().max(1.0)
+                || primal_bound < last_primal - 1e-6 * primal_bound.abs().max(1.0);
+            if moved {
+                (last_dual, last_primal, last_change) = (dual_bound, primal_bound, running_time);
+            }
+            let quiet = running_time - last_change;
+            if inc.stopped() {
+                Reply::Interrupt
+            } else if dual_bound.is_finite() && quiet > STALL_SECONDS.max(running_time / 3.0) {
+                stalled = true;
+                Reply::Interrupt
+            } else {
+                Reply::Continue
+            }
+        }
+        Event::Improving { solution, .. } => {
+            let on = on_of(solution, nx);
+            let st = State::new(c, on.iter().copied());
+            if st.excess <= 1e-6 {
+                fed = inc.offer(st.objective, &on);
+            }
+            Reply::Continue
+        }
+        Event::WantSolution => match inc.newer(fed) {
+            Some((_, on, v)) => {
+                fed = v;
+                Reply::Solution(State::new(c, on).values().to_vec())
+            }
+            None => Reply::Continue,
+        },
+    })
+    .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    core.mip_seconds = started.elapsed().as_secs_f64();
+    core.mip_stalled = stalled;
+    if solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible {
+        let on = on_of(solved.get_solution().columns(), nx);
+        let st = State::new(c, on.iter().copied());
+        if st.excess <= 1e-6 {
+            inc.offer(st.objective, &on);
+        }
+    }
+    let dual = solved
+        .double_info_value(c"mip_dual_bound")
+        .ok()
+        .filter(|b| b.is_finite());
+    if let Some(b) = dual {
+        inc.proved(b + k);
+    }
+    // Stalled: windows of days of the best rota, re-solved exactly.
+    if stalled && !inc.stopped() {
+        core.windows = super::lns::windows(inst, history, part, first, m, c, inc, deadline, opts);
+    }
+    Ok(core)
+}
+
+/// Solves one part with both cores, from the construction `placed` (shift
+/// → people); `share` seconds at most.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn hybrid(
+    inst: &Instance<'_>,
+    history: &History,
+    part: &[usize],
+    first: bool,
+    m: &Model<'_, '_>,
+    obj: &Expression,
+    placed: &std::collections::BTreeMap<usize, Vec<usize>>,
+    share: f64,
+    opts: &SolveOptions,
+) -> Result<Solved, SolveError> {
+    let started = Instant::now();
+    let start_on: Vec<usize> = placed
+        .iter()
+        .flat_map(|(s, ps)| {
+            m.x[*s]
+                .iter()
+                .filter(|(p, _)| ps.contains(p))
+                .map(|(_, v)| m.column[v])
+        })
+        .collect();
+    let start_on = &start_on[..];
+    let c = Compiled::new(m, obj);
+    let board = Board::new(inst, m, part);
+    let state = State::new(&c, start_on.iter().copied());
+    let inc = Incumbent::new(f64::from(opts.mip_gap));
+    if state.excess <= 1e-6 {
+        inc.offer(state.objective, start_on);
+    }
+    let values = |on: &[usize]| {
+        let mut x = vec![false; board.columns()];
+        for &i in on {
+            x[i] = true;
+        }
+        m.x.iter()
+            .map(|cands| cands.iter().map(|(_, v)| x[m.column[v]]).collect())
+            .collect::<Vec<Vec<bool>>>()
+    };
+    // Any rota will do (a first rota): the construction is one.
+    if opts.mip_gap >= 1.0 {
+        return Ok(Solved {
+            values: values(start_on),
+            optimal: true,
+            objective: state.objective,
+            gap: 1.0,
+            bound: f64::NEG_INFINITY,
+        });
+    }
+    let one = SolveOptions {
+        threads: 1,
+        progress: false,
+        ..opts.clone()
+    };
+    let deadline = started + Duration::from_secs_f64((share - 0.3).max(0.5));
+    let (stats, core) = std::thread::scope(|sc| {
+        let core =
+            sc.spawn(|| highs_core(inst, history, part, first, m, obj, &c, &inc, deadline, &one));
+        let mut search = Search::new(&board, state, 1);
+        let stats = search.run(deadline, &inc);
+        inc.halt();
+        (stats, core.join())
+    });
+    let core = core.map_err(|_| SolveError::Solver("the HiGHS thread panicked".into()))??;
+    let (objective, on) = {
+        let b = inc
+            .best
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (b.0, b.1.clone())
+    };
+    let bound = inc.bound();
+    let gap = relative_gap(objective, bound);
+    if opts.progress {
+        log(&stats, &core, objective, bound, gap, started);
+    }
+    if !objective.is_finite() {
+        return Err(SolveError::NoSolution);
+    }
+    Ok(Solved {
+        values: values(&on),
+        optimal: gap <= f64::from(opts.mip_gap) + 1e-9,
+        objective,
+        gap,
+        bound,
+    })
+}
+
+fn log(s: &Stats, core: &Core, objective: f64, bound: f64, gap: f64, started: Instant) {
+    eprintln!(
+        "    annealing: {} moves tried, {} made, {} improvements, {} rotas taken from HiGHS; \
+         HiGHS: LP bound {}, MIP {:.1} s{}{}; best {objective:.1}, bound {bound:.1}, gap {:.2} %, {:.1} s",
+        s.tried,
+        s.accepted,
+        s.improved,
+        s.adopted,
+        core.relaxation
+            .map_or("–".to_string(), |b| format!("{b:.1}")),
+        core.mip_seconds,
+        if core.mip_stalled { " (stalled)" } else { "" },
+        if core.windows > 0 {
+            format!(", then {} windows of days", core.windows)
+        } else {
+            String::new()
+        },
+        100.0 * gap,
+        started.elapsed().as_secs_f64(),
+    );
+}
