@@ -116,14 +116,14 @@ fn best_known(dir: &Path) -> std::collections::HashMap<String, i64> {
 
 /// A Curtois & Qu instance file: its name, the instance, and the best
 /// known objective from `BEST_KNOWN.tsv` beside it.
-fn instance(file: &Path) -> anyhow::Result<(String, touban_solver::curtois::Problem, Option<i64>)> {
+fn instance(file: &Path) -> anyhow::Result<(String, crate::curtois::Problem, Option<i64>)> {
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
     let text =
         std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let p = touban_solver::curtois::Problem::parse(&text)
+    let p = crate::curtois::Problem::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let best = file
         .parent()
@@ -134,95 +134,25 @@ fn instance(file: &Path) -> anyhow::Result<(String, touban_solver::curtois::Prob
     Ok((name, p, best))
 }
 
-/// Solves Curtois & Qu instances and prints the benchmark's own objective,
-/// as verified by the independent evaluation of the returned roster.
+/// Curtois & Qu instances through the product: each translated into a
+/// network, solved by `generate`, the rota translated back and scored by
+/// the independent evaluator (which must agree with the product's own
+/// objective: the translation is exact).
 pub fn curtois(
     files: &[std::path::PathBuf],
     time_limit: f64,
     threads: u32,
-    out: Option<&Path>,
-    engine: &str,
-) -> anyhow::Result<ExitCode> {
-    use touban_solver::curtois::{CurtoisOptions, evaluate, solve_with};
-    if engine == "product" {
-        return curtois_product(files, time_limit, threads, out);
-    }
-    if engine != "dedicated" {
-        anyhow::bail!("--engine {engine}: the engines are product and dedicated");
-    }
-    println!(
-        "instance\tdays\tstaff\tvariables\tseconds\tstatus\tconstructed\tmethod\tmoves_made/tried\tobjective\tbest_known\tgap\thard_violations"
-    );
-    for file in files {
-        let (name, p, best) = instance(file)?;
-        eprintln!("{name}:");
-        let opts = CurtoisOptions {
-            time_limit,
-            threads,
-            seed: 1,
-            progress: true,
-        };
-        let res = solve_with(&p, &opts).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let (status, obj, gap, viol) = match &res.roster {
-            Some(r) => {
-                let ev = evaluate(&p, r);
-                for v in ev.violations.iter().take(5) {
-                    eprintln!("  hard violation: {v}");
-                }
-                if let Some(dir) = out {
-                    std::fs::create_dir_all(dir)?;
-                    std::fs::write(dir.join(format!("{name}.roster")), p.write_roster(r))?;
-                }
-                #[allow(clippy::cast_precision_loss)]
-                let gap = best.map_or("-".into(), |b| {
-                    format!(
-                        "{:.1}%",
-                        100.0 * (ev.objective - b) as f64 / b.max(1) as f64
-                    )
-                });
-                (
-                    if res.optimal { "optimal" } else { "feasible" },
-                    ev.objective.to_string(),
-                    gap,
-                    ev.violations.len(),
-                )
-            }
-            None => ("no solution", "-".into(), "-".into(), 0),
-        };
-        println!(
-            "{name}\t{}\t{}\t{}\t{:.1}\t{status}\t{}\t{}\t{}/{}\t{obj}\t{}\t{gap}\t{viol}",
-            p.days,
-            p.staff.len(),
-            res.variables,
-            res.elapsed.as_secs_f64(),
-            res.constructed.map_or("-".into(), |c| c.to_string()),
-            res.method,
-            res.moves_made,
-            res.moves_tried,
-            best.map_or("-".into(), |b| b.to_string())
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// [`curtois`] through the product: each instance translated into a
-/// network, solved by `generate`, the rota translated back and scored by
-/// the independent evaluator (which must agree with the product's own
-/// objective: the translation is exact).
-fn curtois_product(
-    files: &[std::path::PathBuf],
-    time_limit: f64,
-    threads: u32,
+    gap: f32,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    use touban_solver::curtois::evaluate;
+    use crate::curtois::evaluate;
     println!(
         "instance\tdays\tstaff\tvariables\tseconds\tstatus\tproduct_objective\tgap_to_bound\tobjective\tbest_known\tgap\thard_violations"
     );
     for file in files {
         let (name, p, best) = instance(file)?;
         eprintln!("{name}:");
-        let res = crate::bench_curtois::solve(&p, time_limit, threads)
+        let res = crate::curtois::translate::solve(&p, time_limit, threads, gap)
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let ev = evaluate(&p, &res.roster);
         for v in ev.violations.iter().take(5) {

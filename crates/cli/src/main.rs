@@ -4,11 +4,11 @@
 
 mod admin;
 mod bench;
-mod bench_curtois;
 mod bench_scale;
 mod bench_web;
 mod commands;
 mod config;
+mod curtois;
 mod db;
 mod grid;
 mod notify;
@@ -304,7 +304,9 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Curtois & Qu shift-scheduling instances: objective, time, gap to best known.
+    /// Curtois & Qu shift-scheduling instances, each translated into a
+    /// network and solved by the same generate as a coordinator's month:
+    /// objective (the evaluator's and the product's), time, gap to best known.
     Curtois {
         /// Instance files (e.g. ../shared/bench/curtois/Instance1.txt).
         #[arg(required = true)]
@@ -316,12 +318,10 @@ enum BenchCmd {
         /// Write each roster as DIR/InstanceN.roster.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// `product`: the instance as a network, solved by the same
-        /// generate as a coordinator's month; `dedicated`: the benchmark's
-        /// own model and annealer (kept for comparison until the product's
-        /// engine matches it).
-        #[arg(long, default_value = "product")]
-        engine: String,
+        /// Relative gap at which the solve may stop. The benchmark asks
+        /// for the best roster, so 0; a coordinator's month stops at 0.005.
+        #[arg(long, default_value_t = 0.0)]
+        gap: f32,
     },
 }
 
@@ -727,7 +727,7 @@ fn main() -> ExitCode {
                 types,
                 seed,
             }) => {
-                print!("{}", bench_curtois::generate(days, staff, types, seed));
+                print!("{}", curtois::translate::generate(days, staff, types, seed));
                 Ok(ExitCode::SUCCESS)
             }
             Command::Bench(BenchCmd::Curtois {
@@ -735,8 +735,8 @@ fn main() -> ExitCode {
                 time_limit,
                 threads,
                 out,
-                engine,
-            }) => bench::curtois(&files, time_limit, threads, out.as_deref(), &engine),
+                gap,
+            }) => bench::curtois(&files, time_limit, threads, gap, out.as_deref()),
             Command::Serve { listen, db } => serve::serve(&cfg, &db, listen.as_deref()).await,
             Command::Token(TokenCmd::Create {
                 role,

@@ -5,7 +5,6 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
-pub mod curtois;
 pub mod explain;
 pub mod greedy;
 pub mod history;

@@ -61,6 +61,9 @@ pub struct Model<'i, 'n> {
     /// that define it: its least feasible value is the largest of them and 0.
     /// This is what turns an assignment into a complete MIP start.
     pub defs: Vec<(Variable, Expression)>,
+    /// Indices in `constraints` of the rows that are definitions (`v ≥ e`
+    /// of `defs`): least values meet them by construction.
+    pub definitions: Vec<usize>,
     /// Each variable's column in the HiGHS model (creation order).
     pub column: HashMap<Variable, usize>,
     pub objective: Objective,
@@ -139,6 +142,7 @@ impl<'i, 'n> Model<'i, 'n> {
             under,
             in_part,
             constraints: Vec::new(),
+            definitions: Vec::new(),
             defs: Vec::new(),
             column,
             objective: Objective::default(),
@@ -164,6 +168,7 @@ impl<'i, 'n> Model<'i, 'n> {
 
     /// `v ≥ e`, recorded as part of v's definition.
     pub(crate) fn at_least(&mut self, v: Variable, e: Expression) {
+        self.definitions.push(self.constraints.len());
         self.constraints.push(constraint!(v >= e.clone()));
         self.defs.push((v, e));
     }
@@ -377,6 +382,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 let y = add(&mut self.vars, &mut self.column, variable().binary());
                 for v in vs {
                     // at_least(), inlined: self.by_person is borrowed here.
+                    self.definitions.push(self.constraints.len());
                     self.constraints.push(constraint!(y >= v));
                     self.defs.push((y, Expression::from(v)));
                 }

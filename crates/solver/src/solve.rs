@@ -436,7 +436,26 @@ fn run(
         let placed = crate::greedy::construct(inst, history, part);
         let left = (share - part_started.elapsed().as_secs_f64()).max(1.0);
         let solved = if lexicographic {
+            // A repair: first both cores on the weighted objective (at most
+            // half the part's time; a small part stops as soon as HiGHS
+            // proves it), then the lexicographic phases from that rota.
+            let weighted = objectives(&m, inst, false).remove(0);
+            let placed = match hybrid(
+                inst,
+                history,
+                part,
+                i == 0,
+                &m,
+                &weighted,
+                &placed,
+                left / 2.0,
+                opts,
+            ) {
+                Ok(w) => placed_of(&m, &w.values),
+                Err(_) => placed.clone(),
+            };
             let start = m.start(&placed);
+            let left = (share - part_started.elapsed().as_secs_f64()).max(1.0);
             solve_part(&m, &phases, &start, left, opts)
         } else {
             // Annealing and HiGHS side by side, on every part.

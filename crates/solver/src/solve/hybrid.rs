@@ -13,7 +13,9 @@
 //! - when the MIP's bound and its best rota have not moved for a third of
 //!   its running time (and at least [`STALL_SECONDS`]), the MIP is stopped
 //!   and that core re-solves windows of days of the best rota with HiGHS
-//!   (large-neighbourhood search) for the rest of the time;
+//!   (large-neighbourhood search); when a whole sweep of windows finds
+//!   nothing better, that core anneals too, from the best rota, for the
+//!   rest of the time;
 //! - the annealer runs until the deadline or one of the stops above.
 
 use std::sync::Mutex;
@@ -136,6 +138,27 @@ fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Every column's value at the rota whose assignment columns at 1 are
+/// `on`, each auxiliary column at its least value (a complete MIP start:
+/// the search's state leaves out definitions nothing is priced on).
+fn dense(m: &Model<'_, '_>, on: &[usize]) -> Vec<f64> {
+    let on: std::collections::HashSet<usize> = on.iter().copied().collect();
+    let mut placed: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (s, cands) in m.x.iter().enumerate() {
+        for (p, v) in cands {
+            if on.contains(&m.column[v]) {
+                placed.entry(s).or_default().push(*p);
+            }
+        }
+    }
+    let mut values = vec![0.0; m.vars.len()];
+    for (v, x) in m.start(&placed) {
+        values[m.column[&v]] = x;
+    }
+    values
+}
+
 /// What the HiGHS core did, for the progress log.
 #[derive(Debug, Default)]
 struct Core {
@@ -143,6 +166,8 @@ struct Core {
     mip_stalled: bool,
     mip_seconds: f64,
     windows: usize,
+    /// The second annealer, when HiGHS stopped making progress.
+    second: Option<Stats>,
 }
 
 /// The HiGHS core: relaxation, MIP, then windows if the MIP stalls.
@@ -197,13 +222,16 @@ fn highs_core(
     let mut fed = 0;
     if let Some((_, on, v)) = inc.newer(0) {
         fed = v;
-        let st = State::new(c, on);
-        mip.set_solution(Some(st.values()), None, None, None);
+        mip.set_solution(Some(&dense(m, &on)), None, None, None);
     }
     let (mut last_dual, mut last_primal, mut last_change) =
         (f64::NEG_INFINITY, f64::INFINITY, 0.0_f64);
     let mut stalled = false;
     let started = Instant::now();
+    // A rota is handed to HiGHS only when it beats HiGHS's own best, and
+    // at most once a second (completing it takes a pass over the model).
+    let mut fed_at: Option<Instant> = None;
+    let mut highs_best = f64::INFINITY;
     let solved = touban_highs_callback::solve(mip, |e| match e {
         Event::Progress {
             running_time,
@@ -217,6 +245,9 @@ fn highs_core(
                 || primal_bound < last_primal - 1e-6 * primal_bound.abs().max(1.0);
             if moved {
                 (last_dual, last_primal, last_change) = (dual_bound, primal_bound, running_time);
+            }
+            if primal_bound.is_finite() {
+                highs_best = primal_bound + k;
             }
             let quiet = running_time - last_change;
             if inc.stopped() {
@@ -232,17 +263,27 @@ fn highs_core(
             let on = on_of(solution, nx);
             let st = State::new(c, on.iter().copied());
             if st.excess <= 1e-6 {
-                fed = inc.offer(st.objective, &on);
+                highs_best = highs_best.min(st.objective);
+                // HiGHS's own rota need not be handed back to it.
+                let before = inc.best();
+                let v = inc.offer(st.objective, &on);
+                if st.objective < before - 1e-9 {
+                    fed = v;
+                }
             }
             Reply::Continue
         }
-        Event::WantSolution => match inc.newer(fed) {
-            Some((_, on, v)) => {
-                fed = v;
-                Reply::Solution(State::new(c, on).values().to_vec())
+        Event::WantSolution => {
+            let due = fed_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            match inc.newer(fed) {
+                Some((obj, on, v)) if due && obj < highs_best - 1e-9 => {
+                    fed = v;
+                    fed_at = Some(Instant::now());
+                    Reply::Solution(dense(m, &on))
+                }
+                _ => Reply::Continue,
             }
-            None => Reply::Continue,
-        },
+        }
     })
     .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
     core.mip_seconds = started.elapsed().as_secs_f64();
@@ -293,7 +334,8 @@ pub(super) fn hybrid(
         })
         .collect();
     let start_on = &start_on[..];
-    let c = Compiled::new(m, obj);
+    let hard = m.objective.under.clone() + m.objective.breach.clone();
+    let c = Compiled::new(m, obj, &hard);
     let board = Board::new(inst, m, part);
     let state = State::new(&c, start_on.iter().copied());
     let inc = Incumbent::new(f64::from(opts.mip_gap));
@@ -326,8 +368,24 @@ pub(super) fn hybrid(
     };
     let deadline = started + Duration::from_secs_f64((share - 0.3).max(0.5));
     let (stats, core) = std::thread::scope(|sc| {
-        let core =
-            sc.spawn(|| highs_core(inst, history, part, first, m, obj, &c, &inc, deadline, &one));
+        let core = sc.spawn(|| {
+            let mut core =
+                highs_core(inst, history, part, first, m, obj, &c, &inc, deadline, &one)?;
+            // HiGHS has stopped making progress (the MIP stalled, then a
+            // sweep of windows found nothing better): this core anneals
+            // too, from the best rota, for the time left.
+            if !inc.stopped()
+                && deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_secs_f64()
+                    > 1.0
+                && let Some((_, on, _)) = inc.newer(0)
+            {
+                let mut second = Search::new(&board, State::new(&c, on), 2);
+                core.second = Some(second.run(deadline, &inc));
+            }
+            Ok::<Core, SolveError>(core)
+        });
         let mut search = Search::new(&board, state, 1);
         let stats = search.run(deadline, &inc);
         inc.halt();
@@ -370,10 +428,13 @@ fn log(s: &Stats, core: &Core, objective: f64, bound: f64, gap: f64, started: In
             .map_or("–".to_string(), |b| format!("{b:.1}")),
         core.mip_seconds,
         if core.mip_stalled { " (stalled)" } else { "" },
-        if core.windows > 0 {
-            format!(", then {} windows of days", core.windows)
-        } else {
-            String::new()
+        match (core.windows, core.second) {
+            (0, None) => String::new(),
+            (w, None) => format!(", then {w} windows of days"),
+            (w, Some(s)) => format!(
+                ", then {w} windows of days, then a second annealer ({} moves made, {} improvements)",
+                s.accepted, s.improved
+            ),
         },
         100.0 * gap,
         started.elapsed().as_secs_f64(),

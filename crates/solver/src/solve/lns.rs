@@ -12,8 +12,9 @@ use crate::instance::{History, Instance};
 use crate::model::Model;
 
 /// Re-solves windows of [`LNS_WINDOW_DAYS`] days (overlapping by half) of
-/// the incumbent until `deadline` or a stop, offering each better rota.
-/// Returns the number of windows solved.
+/// the incumbent until `deadline`, a stop, or a whole sweep of windows
+/// without a better rota, offering each better rota. Returns the number of
+/// windows solved.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn windows(
     inst: &Instance<'_>,
@@ -39,7 +40,10 @@ pub(super) fn windows(
         ..opts.clone()
     };
     let mut tried = 0;
-    while deadline.saturating_duration_since(Instant::now()) > Duration::from_secs(1)
+    let sweep = dates.len().div_ceil(LNS_WINDOW_DAYS / 2 + 1).max(1);
+    let mut since_better = 0;
+    while since_better < sweep
+        && deadline.saturating_duration_since(Instant::now()) > Duration::from_secs(1)
         && !inc.stopped()
     {
         let Some((objective, on, _)) = inc.newer(0) else {
@@ -72,6 +76,7 @@ pub(super) fn windows(
             .as_secs_f64();
         let limit = left.min((left / 4.0).max(3.0));
         let Ok(s) = solve_part(&sub, &objectives(&sub, inst, false), &start, limit, &quiet) else {
+            since_better += 1;
             continue;
         };
         // The same part and candidates: the sub-model's columns match.
@@ -87,8 +92,10 @@ pub(super) fn windows(
                 })
                 .collect();
         let st = State::new(c, better.iter().copied());
+        since_better += 1;
         if st.excess <= 1e-6 && st.objective < objective - 1e-6 {
             inc.offer(st.objective, &better);
+            since_better = 0;
         }
     }
     tried

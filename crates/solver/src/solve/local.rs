@@ -47,6 +47,10 @@ pub(crate) struct Compiled {
     /// Objective coefficient per column, and the constant.
     obj: Vec<f64>,
     obj_const: f64,
+    /// Per column, its coefficient in the places left unfilled and the
+    /// units of hard rules broken (what the objective prices at
+    /// `UNDER_COST` a unit): the search may price them lower for a while.
+    hard: Vec<f64>,
     /// Definition rows, in the model's order: the column each defines, its
     /// constant and its terms.
     def_aux: Vec<usize>,
@@ -63,7 +67,10 @@ pub(crate) struct Compiled {
     col_cons: Csr<(usize, f64)>,
 }
 
-fn terms(m: &Model<'_, '_>, e: &Expression) -> Vec<(usize, f64)> {
+/// A row's terms: (column, coefficient).
+type Terms = Vec<(usize, f64)>;
+
+fn terms(m: &Model<'_, '_>, e: &Expression) -> Terms {
     e.linear_coefficients()
         .filter(|(_, c)| *c != 0.0)
         .filter_map(|(v, c): (Variable, f64)| m.column.get(&v).map(|&i| (i, c)))
@@ -71,47 +78,89 @@ fn terms(m: &Model<'_, '_>, e: &Expression) -> Vec<(usize, f64)> {
 }
 
 impl Compiled {
-    /// The model `m` with objective `objective`.
-    pub fn new(m: &Model<'_, '_>, objective: &Expression) -> Self {
+    /// The model `m` with objective `objective`, of which `hard` (in
+    /// units, each priced at `UNDER_COST`) are the unfilled places and
+    /// broken hard rules.
+    pub fn new(m: &Model<'_, '_>, objective: &Expression, hard: &Expression) -> Self {
         let columns = m.vars.len();
         let mut obj = vec![0.0; columns];
         for (i, c) in terms(m, objective) {
             obj[i] += c;
         }
-        let mut def_aux = Vec::with_capacity(m.defs.len());
-        let mut def_const = Vec::with_capacity(m.defs.len());
-        let mut def_rows = Vec::with_capacity(m.defs.len());
-        let mut aux_rows = vec![Vec::new(); columns];
-        let mut col_defs = vec![Vec::new(); columns];
-        for (r, (v, e)) in m.defs.iter().enumerate() {
-            let a = m.column[v];
-            def_aux.push(a);
-            def_const.push(e.constant());
-            let t = terms(m, e);
-            for &(i, c) in &t {
-                col_defs[i].push((r, c));
-            }
-            def_rows.push(t);
-            aux_rows[a].push(r);
+        let mut hard_coef = vec![0.0; columns];
+        for (i, c) in terms(m, hard) {
+            hard_coef[i] += c;
         }
         let mut cons_rhs = Vec::with_capacity(m.constraints.len());
         let mut cons_eq = Vec::with_capacity(m.constraints.len());
         let mut cons_rows = Vec::with_capacity(m.constraints.len());
         let mut col_cons = vec![Vec::new(); columns];
-        for (r, c) in m.constraints.iter().enumerate() {
+        // Columns that matter: priced, constrained, or used by the
+        // definition of one that matters. A definition of anything else (a
+        // family whose weight is 0) is left out: the search need not keep it.
+        let mut matters: Vec<bool> = obj
+            .iter()
+            .zip(&hard_coef)
+            .map(|(o, h)| *o != 0.0 || *h != 0.0)
+            .collect();
+        // Definitions (`v ≥ e`) are met by the least values the state
+        // keeps: they are not checked as constraints.
+        let mut definition = vec![false; m.constraints.len()];
+        for &r in &m.definitions {
+            definition[r] = true;
+        }
+        for c in m
+            .constraints
+            .iter()
+            .zip(&definition)
+            .filter(|(_, d)| !**d)
+            .map(|(c, _)| c)
+        {
+            let r = cons_rhs.len();
             let e = c.expression();
             cons_rhs.push(-e.constant());
             cons_eq.push(c.is_equality());
             let t = terms(m, e);
             for &(i, k) in &t {
                 col_cons[i].push((r, k));
+                matters[i] = true;
             }
             cons_rows.push(t);
+        }
+        let defs: Vec<(usize, f64, Terms)> = m
+            .defs
+            .iter()
+            .map(|(v, e)| (m.column[v], e.constant(), terms(m, e)))
+            .collect();
+        // A definition only uses columns defined before it: backwards, a
+        // column's standing is final before its own definitions are reached.
+        for (a, _, t) in defs.iter().rev() {
+            if matters[*a] {
+                for &(i, _) in t {
+                    matters[i] = true;
+                }
+            }
+        }
+        let mut def_aux = Vec::with_capacity(defs.len());
+        let mut def_const = Vec::with_capacity(defs.len());
+        let mut def_rows = Vec::with_capacity(defs.len());
+        let mut aux_rows = vec![Vec::new(); columns];
+        let mut col_defs = vec![Vec::new(); columns];
+        for (a, k, t) in defs.into_iter().filter(|d| matters[d.0]) {
+            let r = def_aux.len();
+            def_aux.push(a);
+            def_const.push(k);
+            for &(i, c) in &t {
+                col_defs[i].push((r, c));
+            }
+            def_rows.push(t);
+            aux_rows[a].push(r);
         }
         Self {
             columns,
             obj,
             obj_const: objective.constant(),
+            hard: hard_coef,
             def_aux,
             def_const,
             def_terms: Csr::from_rows(def_rows),
@@ -154,8 +203,11 @@ pub(crate) struct State<'c> {
     pub objective: f64,
     /// Total amount by which constraints are exceeded (0 when feasible).
     pub excess: f64,
+    /// Unfilled places and units of hard rules broken (see
+    /// [`Compiled::hard`]).
+    pub hard: f64,
     journal: Vec<Undo>,
-    mark: (f64, f64),
+    mark: (f64, f64, f64),
     stack: Vec<usize>,
 }
 
@@ -170,8 +222,9 @@ impl<'c> State<'c> {
             cons_act: vec![0.0; c.cons_rhs.len()],
             objective: 0.0,
             excess: 0.0,
+            hard: 0.0,
             journal: Vec::new(),
-            mark: (0.0, 0.0),
+            mark: (0.0, 0.0, 0.0),
             stack: Vec::new(),
         };
         s.load(x_on);
@@ -215,6 +268,12 @@ impl<'c> State<'c> {
             self.excess += c.excess(r, a);
         }
         self.objective = c.obj_const + c.obj.iter().zip(&self.val).map(|(o, v)| o * v).sum::<f64>();
+        self.hard = c
+            .hard
+            .iter()
+            .zip(&self.val)
+            .map(|(h, v)| h * v)
+            .sum::<f64>();
         self.journal.clear();
     }
 
@@ -222,15 +281,10 @@ impl<'c> State<'c> {
         self.val[col] > 0.5
     }
 
-    /// Every column's value (a complete MIP start).
-    pub fn values(&self) -> &[f64] {
-        &self.val
-    }
-
     /// Starts a move: what [`State::undo`] returns to.
     pub fn begin(&mut self) {
         self.journal.clear();
-        self.mark = (self.objective, self.excess);
+        self.mark = (self.objective, self.excess, self.hard);
     }
 
     /// Undoes everything since [`State::begin`].
@@ -242,7 +296,7 @@ impl<'c> State<'c> {
                 Undo::Cons(r, a) => self.cons_act[r] = a,
             }
         }
-        (self.objective, self.excess) = self.mark;
+        (self.objective, self.excess, self.hard) = self.mark;
     }
 
     /// Sets an assignment column, and every auxiliary column that depends
@@ -273,6 +327,7 @@ impl<'c> State<'c> {
         self.journal.push(Undo::Val(col, old));
         self.val[col] = v;
         self.objective += c.obj[col] * d;
+        self.hard += c.hard[col] * d;
         for &(r, k) in c.col_cons.row(col) {
             let a = self.cons_act[r];
             self.journal.push(Undo::Cons(r, a));
@@ -309,7 +364,8 @@ mod tests {
         let part: Vec<usize> = (0..inst.shifts.len()).collect();
         let m = Model::build(&inst, &history, &part, true);
         let obj = objectives(&m, &inst, false).remove(0);
-        let c = Compiled::new(&m, &obj);
+        let hard = m.objective.under.clone() + m.objective.breach.clone();
+        let c = Compiled::new(&m, &obj, &hard);
         let xs: Vec<usize> = m.x.iter().flatten().map(|(_, v)| m.column[v]).collect();
         let mut s = State::new(&c, std::iter::empty());
         let mut rng = fastrand::Rng::with_seed(7);
@@ -327,6 +383,7 @@ mod tests {
         let fresh = State::new(&c, on.iter().copied());
         assert!((s.objective - fresh.objective).abs() < 1e-6);
         assert!((s.excess - fresh.excess).abs() < 1e-6);
+        assert!((s.hard - fresh.hard).abs() < 1e-6);
         assert!(s.excess > 0.0, "random changes break some hard rule");
         let mut placed = std::collections::BTreeMap::<usize, Vec<usize>>::new();
         for (sh, cands) in m.x.iter().enumerate() {

@@ -1,21 +1,17 @@
 //! The Curtois & Qu shift-scheduling benchmark (Instances 1–24): its text
-//! format, an independent evaluator of a roster, and a MILP for it on the
-//! same good_lp + HiGHS stack as Touban's rota model.
-//!
-//! Its rules (minimum consecutive shifts, maximum weekends, minimum total
-//! minutes) are not Touban's, so the benchmark has its own model, built the
-//! way `model.rs` is: one function per constraint family.
+//! format, an independent evaluator of a roster (`eval.rs`), and the
+//! translation of an instance into a Touban network (`translate.rs`), which
+//! the product's own `generate` solves. There is no model or search of the
+//! benchmark's own: the figures are the product's.
 
-mod anneal;
 mod eval;
-mod model;
-mod row;
-mod search;
+#[cfg(test)]
+mod tests;
+pub mod translate;
 
 use std::collections::HashMap;
 
-pub use eval::{Evaluation, evaluate};
-pub use search::{CurtoisOptions, CurtoisOutcome, size, solve, solve_with};
+pub use eval::evaluate;
 
 #[derive(Debug, Clone)]
 pub struct ShiftType {

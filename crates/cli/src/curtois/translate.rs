@@ -1,4 +1,4 @@
-//! `touban bench curtois --engine product`: a Curtois & Qu instance as a
+//! `touban bench curtois`: a Curtois & Qu instance as a
 //! Touban network, solved by the same `generate` a coordinator's month uses,
 //! translated back to a roster and scored by the benchmark's independent
 //! evaluator.
@@ -18,6 +18,7 @@
 
 use std::collections::BTreeSet;
 
+use super::{Problem, Roster};
 use anyhow::{Context, bail};
 use chrono::{Duration, NaiveDate, TimeZone};
 use touban_domain::{
@@ -27,7 +28,6 @@ use touban_domain::{
     Request, RequestKind, RestPolicy, RuleScope, ServiceId, ServiceMode, ShiftTemplate,
     SoftWeights, StaffId, StaffMember, StaffRule, TemplateId, TravelModel,
 };
-use touban_solver::curtois::{Problem, Roster};
 
 /// The benchmark's day 0 (a Monday, so that days 5 and 6 are a weekend).
 pub fn day_zero() -> NaiveDate {
@@ -359,8 +359,9 @@ pub struct Solved {
 }
 
 /// Solves an instance with the product's `generate`, as a coordinator's
-/// month is solved (the same options but the time).
-pub fn solve(p: &Problem, time_limit: f64, threads: u32) -> anyhow::Result<Solved> {
+/// month is solved (the same options but the time and the gap at which it
+/// may stop).
+pub fn solve(p: &Problem, time_limit: f64, threads: u32, gap: f32) -> anyhow::Result<Solved> {
     let net = network(p)?;
     let days = u32::try_from(p.days)?;
     let inst = touban_solver::Instance::span(&net, day_zero(), days);
@@ -371,8 +372,8 @@ pub fn solve(p: &Problem, time_limit: f64, threads: u32) -> anyhow::Result<Solve
         &touban_solver::SolveOptions {
             time_limit,
             threads,
+            mip_gap: gap,
             progress: true,
-            ..touban_solver::SolveOptions::default()
         },
     )?;
     Ok(Solved {
