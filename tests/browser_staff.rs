@@ -507,13 +507,20 @@ async fn a_nurse_sees_her_duties_and_calendar_and_a_clinic_reports_an_absence() 
     );
 
     // The coordinator sees the month's requests in a list, the nurse's two
-    // days among them, entered by her and kept by the generated version.
+    // days among them, entered by her and kept by the version generated
+    // after them (version 3). The newest version is the clinic's repair,
+    // which builds on the published line (version 1, made before her
+    // requests) and keeps its duties: whether it keeps her days off
+    // depends on version 1 alone.
     click(c, Locator::Css("form.signout button:not([name])")).await;
     wait_for(c, Locator::Id("email")).await;
     w.sign_in("renkei@shimoina-south.example.jp", 2).await;
     w.go(&format!("/months/{month}")).await;
     click(c, Locator::Id("requests-link")).await;
+    wait_for_locator(c, "table#requests").await;
+    w.go(&format!("/months/{month}/requests?version=3")).await;
     let list = text_of(c, wait_for_locator(c, "table#requests").await).await;
+    assert!(list.contains("第3版"), "{list}");
     let hers: Vec<&str> = list
         .lines()
         .filter(|l| l.contains(&nurse.name) && l.contains("本人"))
