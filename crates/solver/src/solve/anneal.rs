@@ -530,7 +530,7 @@ impl<'b, 'c> Search<'b, 'c> {
 #[cfg(test)]
 mod tests {
     use super::super::hybrid::Incumbent;
-    use super::super::local::Compiled;
+    use super::super::local::{Compiled, columns_of, placed_of_columns};
     use super::super::{objectives, parts};
     use super::*;
     use crate::instance::History;
@@ -553,15 +553,7 @@ mod tests {
         let hard = m.objective.under.clone() + m.objective.breach.clone();
         let c = Compiled::new(&m, &obj, &hard);
         let placed = crate::greedy::construct(&inst, &history, part);
-        let on: Vec<usize> = placed
-            .iter()
-            .flat_map(|(s, ps)| {
-                m.x[*s]
-                    .iter()
-                    .filter(|(p, _)| ps.contains(p))
-                    .map(|(_, v)| m.column[v])
-            })
-            .collect();
+        let on = columns_of(&m, &placed);
         let start = State::new(&c, on.iter().copied());
         assert!(start.excess <= 1e-9, "the construction breaks no hard rule");
         let before = start.objective;
@@ -576,14 +568,7 @@ mod tests {
         let held = search.on();
         let fresh = State::new(&c, held.iter().copied());
         assert!((fresh.objective - search.objective()).abs() < 1e-6);
-        let mut placed = std::collections::BTreeMap::<usize, Vec<usize>>::new();
-        for (s, cands) in m.x.iter().enumerate() {
-            for (p, v) in cands {
-                if held.contains(&m.column[v]) {
-                    placed.entry(s).or_default().push(*p);
-                }
-            }
-        }
+        let placed = placed_of_columns(&m, &held);
         assert!((m.least_value(&obj, &placed) - search.objective()).abs() < 1e-6);
     }
 }

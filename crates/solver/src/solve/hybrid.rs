@@ -26,7 +26,7 @@ use good_lp::Expression;
 use touban_highs_callback::{Event, Reply};
 
 use super::anneal::{Board, Search, Stats};
-use super::local::{Compiled, State};
+use super::local::{Compiled, State, columns_of, placed_of_columns};
 use super::{SolveError, SolveOptions, Solved, highs_model};
 use crate::instance::{History, Instance};
 use crate::model::Model;
@@ -142,18 +142,8 @@ fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
 /// `on`, each auxiliary column at its least value (a complete MIP start:
 /// the search's state leaves out definitions nothing is priced on).
 fn dense(m: &Model<'_, '_>, on: &[usize]) -> Vec<f64> {
-    let on: std::collections::HashSet<usize> = on.iter().copied().collect();
-    let mut placed: std::collections::BTreeMap<usize, Vec<usize>> =
-        std::collections::BTreeMap::new();
-    for (s, cands) in m.x.iter().enumerate() {
-        for (p, v) in cands {
-            if on.contains(&m.column[v]) {
-                placed.entry(s).or_default().push(*p);
-            }
-        }
-    }
     let mut values = vec![0.0; m.vars.len()];
-    for (v, x) in m.start(&placed) {
+    for (v, x) in m.start(&placed_of_columns(m, on)) {
         values[m.column[&v]] = x;
     }
     values
@@ -324,16 +314,7 @@ pub(super) fn hybrid(
     opts: &SolveOptions,
 ) -> Result<Solved, SolveError> {
     let started = Instant::now();
-    let start_on: Vec<usize> = placed
-        .iter()
-        .flat_map(|(s, ps)| {
-            m.x[*s]
-                .iter()
-                .filter(|(p, _)| ps.contains(p))
-                .map(|(_, v)| m.column[v])
-        })
-        .collect();
-    let start_on = &start_on[..];
+    let start_on = &columns_of(m, placed)[..];
     let hard = m.objective.under.clone() + m.objective.breach.clone();
     let c = Compiled::new(m, obj, &hard);
     let board = Board::new(inst, m, part);

@@ -344,6 +344,40 @@ impl<'c> State<'c> {
     }
 }
 
+/// The assignment columns at 1 of a rota given as shift → people.
+pub(crate) fn columns_of(
+    m: &Model<'_, '_>,
+    placed: &std::collections::BTreeMap<usize, Vec<usize>>,
+) -> Vec<usize> {
+    placed
+        .iter()
+        .flat_map(|(s, ps)| {
+            m.x[*s]
+                .iter()
+                .filter(|(p, _)| ps.contains(p))
+                .map(|(_, v)| m.column[v])
+        })
+        .collect()
+}
+
+/// The rota (shift → people) whose assignment columns at 1 are `on`.
+pub(crate) fn placed_of_columns(
+    m: &Model<'_, '_>,
+    on: &[usize],
+) -> std::collections::BTreeMap<usize, Vec<usize>> {
+    let on: std::collections::HashSet<usize> = on.iter().copied().collect();
+    let mut placed: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (s, cands) in m.x.iter().enumerate() {
+        for (p, v) in cands {
+            if on.contains(&m.column[v]) {
+                placed.entry(s).or_default().push(*p);
+            }
+        }
+    }
+    placed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,15 +419,7 @@ mod tests {
         assert!((s.excess - fresh.excess).abs() < 1e-6);
         assert!((s.hard - fresh.hard).abs() < 1e-6);
         assert!(s.excess > 0.0, "random changes break some hard rule");
-        let mut placed = std::collections::BTreeMap::<usize, Vec<usize>>::new();
-        for (sh, cands) in m.x.iter().enumerate() {
-            for (p, v) in cands {
-                if s.on(m.column[v]) {
-                    placed.entry(sh).or_default().push(*p);
-                }
-            }
-        }
-        let model_value = m.least_value(&obj, &placed);
+        let model_value = m.least_value(&obj, &placed_of_columns(&m, &on));
         assert!(
             (model_value - s.objective).abs() < 1e-6,
             "model {model_value} vs search {}",
