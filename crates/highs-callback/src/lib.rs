@@ -6,7 +6,9 @@
 //! moving), read each improving solution it finds, and hand it the local
 //! search's better rotas. HiGHS's C API offers exactly that
 //! (`Highs_setCallback`); this crate wraps it so that the solver itself
-//! stays free of `unsafe`.
+//! stays free of `unsafe`. It also sets the bounds of many columns of a
+//! built model in one call ([`set_column_bounds`]), so that neighbourhoods
+//! of a rota are re-solved on one model instead of building one each.
 //!
 //! ```no_run
 //! # fn run(model: highs::Model) {
@@ -204,6 +206,45 @@ pub fn solve<'h>(
     }
 }
 
+/// Sets the bounds of columns `0..lower.len()` of `model` in one call
+/// (the `highs` crate changes one column at a time, by a handle only a
+/// model built through it has). Used to re-solve neighbourhoods of one
+/// built model: held columns fixed, the neighbourhood's free.
+///
+/// # Errors
+/// When the two slices differ in length, name more columns than the model
+/// has, or HiGHS rejects the bounds (a lower above its upper).
+pub fn set_column_bounds(
+    model: &mut highs::Model,
+    lower: &[f64],
+    upper: &[f64],
+) -> Result<(), highs::HighsStatus> {
+    if lower.len() != upper.len() || lower.len() > model.num_cols() {
+        return Err(highs::HighsStatus::Error);
+    }
+    if lower.is_empty() {
+        return Ok(());
+    }
+    let to = HighsInt::try_from(lower.len() - 1).map_err(|_| highs::HighsStatus::Error)?;
+    // SAFETY: the model's live Highs instance; both arrays hold exactly
+    // `to + 1` values (checked above), and HiGHS only reads them during
+    // the call.
+    let status = unsafe {
+        highs_sys::Highs_changeColsBoundsByRange(
+            model.as_mut_ptr(),
+            0,
+            to,
+            lower.as_ptr(),
+            upper.as_ptr(),
+        )
+    };
+    if status == highs_sys::STATUS_ERROR {
+        Err(highs::HighsStatus::Error)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +316,29 @@ mod tests {
         .unwrap();
         assert!(offered, "HiGHS asked for a solution");
         assert!(first_seen.is_some());
+    }
+
+    /// Bounds set on the built model change its optimum, and can be set
+    /// again on the same model after a solve.
+    #[test]
+    fn column_bounds_are_set_on_a_built_model() {
+        let mut m = knapsack();
+        // Every item held out: the optimum is the empty knapsack.
+        set_column_bounds(&mut m, &[0.0; 30], &[0.0; 30]).unwrap();
+        let solved = solve(m, |_| Reply::Continue).unwrap();
+        assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+        assert!(solved.objective_value().abs() < 1e-9);
+        // Item 0 forced in, the rest free again: it is in the optimum.
+        let mut m: highs::Model = solved.into();
+        let mut lower = [0.0; 30];
+        lower[0] = 1.0;
+        set_column_bounds(&mut m, &lower, &[1.0; 30]).unwrap();
+        let solved = solve(m, |_| Reply::Continue).unwrap();
+        assert!(solved.get_solution().columns()[0] > 0.5);
+        assert!(solved.objective_value() < -5.0);
+        let mut m: highs::Model = solved.into();
+        assert!(set_column_bounds(&mut m, &[0.0; 31], &[1.0; 31]).is_err());
+        assert!(set_column_bounds(&mut m, &[1.0], &[0.0; 2]).is_err());
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub struct Model<'i, 'n> {
     /// Indices in `constraints` of the rows that are definitions (`v ≥ e`
     /// of `defs`): least values meet them by construction.
     pub definitions: Vec<usize>,
+    /// The slack of each hard lower limit of a person's own rules, and
+    /// that person: what is still broken in a rota, and whose it is.
+    pub shortfalls: Vec<(Variable, usize)>,
     /// Each variable's column in the HiGHS model (creation order).
     pub column: HashMap<Variable, usize>,
     pub objective: Objective,
@@ -97,31 +100,13 @@ impl<'i, 'n> Model<'i, 'n> {
     /// `first` marks the part that also carries costs of people who can take
     /// no shift at all (an "on" request of someone absent all month).
     pub fn build(inst: &'i Instance<'n>, history: &History, part: &[usize], first: bool) -> Self {
-        Self::build_fixed(inst, history, part, first, &HashMap::new())
-    }
-
-    /// The same, with some assignment variables fixed by their bounds to
-    /// the given values (large-neighbourhood search re-solves a window of
-    /// days with the rest held).
-    pub fn build_fixed(
-        inst: &'i Instance<'n>,
-        history: &History,
-        part: &[usize],
-        first: bool,
-        fixed: &HashMap<(usize, usize), bool>,
-    ) -> Self {
         let mut vars = ProblemVariables::new();
         let mut column = HashMap::new();
         let mut x = vec![Vec::new(); inst.shifts.len()];
         let mut by_person = vec![Vec::new(); inst.staff.len()];
         for &s in part {
             for &p in &inst.candidates[s] {
-                let def = match fixed.get(&(s, p)) {
-                    Some(true) => variable().binary().min(1),
-                    Some(false) => variable().binary().max(0),
-                    None => variable().binary(),
-                };
-                let v = add(&mut vars, &mut column, def);
+                let v = add(&mut vars, &mut column, variable().binary());
                 x[s].push((p, v));
                 by_person[p].push((s, v));
             }
@@ -143,6 +128,7 @@ impl<'i, 'n> Model<'i, 'n> {
             in_part,
             constraints: Vec::new(),
             definitions: Vec::new(),
+            shortfalls: Vec::new(),
             defs: Vec::new(),
             column,
             objective: Objective::default(),

@@ -29,6 +29,8 @@ impl Lin {
 
 struct ModelSink<'a, 'i, 'n> {
     m: &'a mut Model<'i, 'n>,
+    /// Whose rules these are.
+    person: usize,
 }
 
 impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
@@ -96,7 +98,10 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
         m.at_least(z, e.e);
         match rule.weight {
             Some(w) => m.objective.soft.add_mul(w, z),
-            None => m.objective.breach += z,
+            None => {
+                m.objective.breach += z;
+                m.shortfalls.push((z, self.person));
+            }
         }
     }
 }
@@ -135,7 +140,7 @@ impl Model<'_, '_> {
                     },
                 ));
             }
-            let mut sink = ModelSink { m: self };
+            let mut sink = ModelSink { m: self, person: p };
             person(&mut sink, inst, mine, &duties);
         }
     }

@@ -440,17 +440,7 @@ fn run(
             // half the part's time; a small part stops as soon as HiGHS
             // proves it), then the lexicographic phases from that rota.
             let weighted = objectives(&m, inst, false).remove(0);
-            let placed = match hybrid(
-                inst,
-                history,
-                part,
-                i == 0,
-                &m,
-                &weighted,
-                &placed,
-                left / 2.0,
-                opts,
-            ) {
+            let placed = match hybrid(inst, part, &m, &weighted, &placed, left / 2.0, opts) {
                 Ok(w) => placed_of(&m, &w.values),
                 Err(_) => placed.clone(),
             };
@@ -459,17 +449,7 @@ fn run(
             solve_part(&m, &phases, &start, left, opts)
         } else {
             // Annealing and HiGHS side by side, on every part.
-            hybrid(
-                inst,
-                history,
-                part,
-                i == 0,
-                &m,
-                &phases[0],
-                &placed,
-                left,
-                opts,
-            )
+            hybrid(inst, part, &m, &phases[0], &placed, left, opts)
         };
         let solved = match solved {
             Ok(s) => s,

@@ -2,20 +2,26 @@
 //! annealing over the part's own model ([`super::anneal`]) on one, HiGHS on
 //! the other, exchanging rotas as they go.
 //!
-//! The HiGHS core first solves the LP relaxation (a bound in seconds even on
-//! the largest parts), then the whole part as a MIP, started from the best
+//! The HiGHS core first solves the LP relaxation for a bound, then the
+//! whole part as a MIP, started from the best
 //! rota so far, taking the annealer's better rotas whenever it asks for one
 //! and handing each of its own to the annealer. How the time is split is
 //! decided by what the run observes, not by the part's size:
+//! - a MIP whose first LP would take most of the time left (judged by what
+//!   the relaxation took) is not started: the core goes to neighbourhoods;
 //! - when HiGHS proves its rota within the gap, or the best rota from
 //!   either side is within the gap of HiGHS's bound, both stop and the
 //!   time left goes to the next parts;
-//! - when the MIP's bound and its best rota have not moved for a third of
-//!   its running time (and at least [`STALL_SECONDS`]), the MIP is stopped
-//!   and that core re-solves windows of days of the best rota with HiGHS
-//!   (large-neighbourhood search); when a whole sweep of windows finds
-//!   nothing better, that core anneals too, from the best rota, for the
-//!   rest of the time;
+//! - when, for a third of its running time (and at least
+//!   [`STALL_SECONDS`]), the MIP has found no rota better than the best
+//!   known and its bound has closed less than [`STALL_CLOSE`] of the gap, the MIP is
+//!   stopped and that core re-solves neighbourhoods of the best rota with
+//!   HiGHS, windows of days and groups of people in turn
+//!   (large-neighbourhood search, [`super::lns`]); when they found a better
+//!   rota and a whole sweep finds nothing more, the MIP starts again from
+//!   the best rota (its bound and a proof may still come); when a sweep
+//!   finds nothing at all, that core anneals too, from the best rota, for
+//!   the rest of the time;
 //! - the annealer runs until the deadline or one of the stops above.
 
 use std::sync::Mutex;
@@ -28,11 +34,13 @@ use touban_highs_callback::{Event, Reply};
 use super::anneal::{Board, Search, Stats};
 use super::local::{Compiled, State, columns_of, placed_of_columns};
 use super::{SolveError, SolveOptions, Solved, highs_model};
-use crate::instance::{History, Instance};
+use crate::instance::Instance;
 use crate::model::Model;
 
 /// The MIP is judged stalled only after this long without progress.
 const STALL_SECONDS: f64 = 5.0;
+/// The share of the gap a bound must close to count as progress.
+const STALL_CLOSE: f64 = 0.01;
 
 /// The best rota either core has found, and the best bound proven.
 #[derive(Debug)]
@@ -132,7 +140,7 @@ pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
 }
 
 /// The assignment columns at 1 in HiGHS's solution.
-fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
+pub(super) fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
     (0..nx.min(values.len()))
         .filter(|&i| values[i] > 0.5)
         .collect()
@@ -141,7 +149,7 @@ fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
 /// Every column's value at the rota whose assignment columns at 1 are
 /// `on`, each auxiliary column at its least value (a complete MIP start:
 /// the search's state leaves out definitions nothing is priced on).
-fn dense(m: &Model<'_, '_>, on: &[usize]) -> Vec<f64> {
+pub(super) fn dense(m: &Model<'_, '_>, on: &[usize]) -> Vec<f64> {
     let mut values = vec![0.0; m.vars.len()];
     for (v, x) in m.start(&placed_of_columns(m, on)) {
         values[m.column[&v]] = x;
@@ -155,18 +163,22 @@ struct Core {
     relaxation: Option<f64>,
     mip_stalled: bool,
     mip_seconds: f64,
-    windows: usize,
+    /// Times the MIP was started (again after neighbourhoods found better).
+    mip_runs: usize,
+    /// The MIP was not started: its first LP would take most of the time.
+    mip_skipped: bool,
+    /// Neighbourhoods re-solved, and how many gave a better rota.
+    hoods: usize,
+    hoods_better: usize,
     /// The second annealer, when HiGHS stopped making progress.
     second: Option<Stats>,
 }
 
-/// The HiGHS core: relaxation, MIP, then windows if the MIP stalls.
+/// The HiGHS core: relaxation, MIP, then neighbourhoods if the MIP stalls.
 #[allow(clippy::too_many_arguments)]
 fn highs_core(
     inst: &Instance<'_>,
-    history: &History,
     part: &[usize],
-    first: bool,
     m: &Model<'_, '_>,
     obj: &Expression,
     c: &Compiled,
@@ -180,10 +192,10 @@ fn highs_core(
             .saturating_duration_since(Instant::now())
             .as_secs_f64()
     };
-    let nx: usize = m.x.iter().map(Vec::len).sum();
     let k = c.constant();
 
     // The LP relaxation: every assignment in [0, 1], interior point.
+    let lp_started = Instant::now();
     let mut lp = highs_model(m, obj, &[], left().max(0.5), opts)?;
     lp.set_option("solve_relaxation", true);
     lp.set_option("solver", "ipm");
@@ -202,12 +214,55 @@ fn highs_core(
             core.relaxation = Some(b);
         }
     }
+    // What the relaxation took: the MIP's own first LP takes about as long.
+    let root = lp_started.elapsed().as_secs_f64();
     if inc.stopped() || left() < 0.5 {
         return Ok(core);
     }
 
-    // The whole part as a MIP, exchanging rotas with the annealer.
-    let mut mip = highs_model(m, obj, &[], left().max(0.5), opts)?;
+    // The whole part as a MIP; when it stalls, neighbourhoods of the best
+    // rota; when they find something, the MIP again from there. A MIP that
+    // would spend most of the time left on its first LP is not started.
+    loop {
+        let stalled = if left() > 3.0 * root {
+            mip(m, obj, c, inc, left(), root, opts, &mut core)?
+        } else {
+            core.mip_skipped = true;
+            true
+        };
+        if !stalled || inc.stopped() || left() < 1.0 {
+            break;
+        }
+        let done = super::lns::search(inst, part, m, obj, c, inc, deadline, opts);
+        core.hoods += done.solved;
+        core.hoods_better += done.better;
+        if done.better == 0 || inc.stopped() || left() < 1.0 {
+            break;
+        }
+    }
+    Ok(core)
+}
+
+/// One run of the whole part as a MIP, from the best rota so far,
+/// exchanging rotas with the annealer; true when it stopped because it
+/// stalled: for a third of its running time (at least [`STALL_SECONDS`])
+/// it found no rota better than the best known and its bound closed less
+/// than [`STALL_CLOSE`] of the gap. Before its first bound it is given
+/// twice `root` (what the relaxation took) on top.
+#[allow(clippy::too_many_arguments)]
+fn mip(
+    m: &Model<'_, '_>,
+    obj: &Expression,
+    c: &Compiled,
+    inc: &Incumbent,
+    time: f64,
+    root: f64,
+    opts: &SolveOptions,
+    core: &mut Core,
+) -> Result<bool, SolveError> {
+    let nx: usize = m.x.iter().map(Vec::len).sum();
+    let k = c.constant();
+    let mut mip = highs_model(m, obj, &[], time.max(0.5), opts)?;
     mip.set_option("mip_rel_gap", f64::from(opts.mip_gap));
     let mut fed = 0;
     if let Some((_, on, v)) = inc.newer(0) {
@@ -231,8 +286,21 @@ fn highs_core(
             if dual_bound.is_finite() {
                 inc.proved(dual_bound + k);
             }
-            let moved = dual_bound > last_dual + 1e-6 * dual_bound.abs().max(1.0)
-                || primal_bound < last_primal - 1e-6 * primal_bound.abs().max(1.0);
+            // Progress: a better rota of HiGHS's own, or a bound that
+            // closes a real share of the gap to the best rota known (a
+            // bound creeping up by a hair is no reason to keep waiting).
+            let best = (inc.best() - k).min(primal_bound);
+            let closing = if best.is_finite() && last_dual.is_finite() {
+                STALL_CLOSE * (best - last_dual).max(0.0)
+            } else {
+                0.0
+            };
+            // A better rota of HiGHS's own counts when it is the best
+            // known (improving on a rota the annealer has beaten is not
+            // progress of the part).
+            let leads = primal_bound + k <= inc.best() + 1e-9 * inc.best().abs().max(1.0);
+            let moved = dual_bound > last_dual + closing.max(1e-6 * dual_bound.abs().max(1.0))
+                || (leads && primal_bound < last_primal - 1e-6 * primal_bound.abs().max(1.0));
             if moved {
                 (last_dual, last_primal, last_change) = (dual_bound, primal_bound, running_time);
             }
@@ -242,7 +310,15 @@ fn highs_core(
             let quiet = running_time - last_change;
             if inc.stopped() {
                 Reply::Interrupt
-            } else if dual_bound.is_finite() && quiet > STALL_SECONDS.max(running_time / 3.0) {
+            } else if (dual_bound.is_finite() || inc.bound().is_finite())
+                && quiet
+                    > STALL_SECONDS.max(running_time / 3.0)
+                        + if dual_bound.is_finite() {
+                            0.0
+                        } else {
+                            2.0 * root
+                        }
+            {
                 stalled = true;
                 Reply::Interrupt
             } else {
@@ -276,8 +352,9 @@ fn highs_core(
         }
     })
     .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-    core.mip_seconds = started.elapsed().as_secs_f64();
-    core.mip_stalled = stalled;
+    core.mip_seconds += started.elapsed().as_secs_f64();
+    core.mip_runs += 1;
+    core.mip_stalled |= stalled;
     if solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible {
         let on = on_of(solved.get_solution().columns(), nx);
         let st = State::new(c, on.iter().copied());
@@ -292,21 +369,14 @@ fn highs_core(
     if let Some(b) = dual {
         inc.proved(b + k);
     }
-    // Stalled: windows of days of the best rota, re-solved exactly.
-    if stalled && !inc.stopped() {
-        core.windows = super::lns::windows(inst, history, part, first, m, c, inc, deadline, opts);
-    }
-    Ok(core)
+    Ok(stalled)
 }
 
 /// Solves one part with both cores, from the construction `placed` (shift
 /// → people); `share` seconds at most.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn hybrid(
     inst: &Instance<'_>,
-    history: &History,
     part: &[usize],
-    first: bool,
     m: &Model<'_, '_>,
     obj: &Expression,
     placed: &std::collections::BTreeMap<usize, Vec<usize>>,
@@ -350,10 +420,9 @@ pub(super) fn hybrid(
     let deadline = started + Duration::from_secs_f64((share - 0.3).max(0.5));
     let (stats, core) = std::thread::scope(|sc| {
         let core = sc.spawn(|| {
-            let mut core =
-                highs_core(inst, history, part, first, m, obj, &c, &inc, deadline, &one)?;
+            let mut core = highs_core(inst, part, m, obj, &c, &inc, deadline, &one)?;
             // HiGHS has stopped making progress (the MIP stalled, then a
-            // sweep of windows found nothing better): this core anneals
+            // sweep of neighbourhoods found nothing better): this core anneals
             // too, from the best rota, for the time left.
             if !inc.stopped()
                 && deadline
@@ -408,13 +477,22 @@ fn log(s: &Stats, core: &Core, objective: f64, bound: f64, gap: f64, started: In
         core.relaxation
             .map_or("–".to_string(), |b| format!("{b:.1}")),
         core.mip_seconds,
-        if core.mip_stalled { " (stalled)" } else { "" },
-        match (core.windows, core.second) {
+        if core.mip_skipped {
+            " (not started: its first LP would take most of the time)"
+        } else if core.mip_stalled {
+            " (stalled)"
+        } else {
+            ""
+        },
+        match (core.hoods, core.second) {
             (0, None) => String::new(),
-            (w, None) => format!(", then {w} windows of days"),
+            (w, None) => format!(
+                ", {w} neighbourhoods ({} better), {} MIP runs",
+                core.hoods_better, core.mip_runs
+            ),
             (w, Some(s)) => format!(
-                ", then {w} windows of days, then a second annealer ({} moves made, {} improvements)",
-                s.accepted, s.improved
+                ", {w} neighbourhoods ({} better), {} MIP runs, then a second annealer ({} moves made, {} improvements)",
+                core.hoods_better, core.mip_runs, s.accepted, s.improved
             ),
         },
         100.0 * gap,

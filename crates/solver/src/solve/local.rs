@@ -277,6 +277,11 @@ impl<'c> State<'c> {
         self.journal.clear();
     }
 
+    /// The value of column `col`.
+    pub fn value(&self, col: usize) -> f64 {
+        self.val[col]
+    }
+
     pub fn on(&self, col: usize) -> bool {
         self.val[col] > 0.5
     }
