@@ -318,6 +318,22 @@ fn solve_part(
     last.ok_or_else(|| SolveError::Solver("no phases".into()))
 }
 
+/// For tests: the last part of a small generated network (90 staff, 8
+/// services, the first 10 days of January 2027, no history) and its model.
+#[cfg(test)]
+pub(crate) fn with_small_part<R>(
+    f: impl FnOnce(&Instance<'_>, &History, &[usize], &Model<'_, '_>) -> R,
+) -> R {
+    let month = touban_domain::Month::new(2027, 1).expect("a month");
+    let net = crate::synth::network(90, 8, month.first_day(), 10, 7);
+    let mut inst = Instance::new(&net, month);
+    inst.keep_days(10);
+    let history = History::default();
+    let part = parts(&inst).pop().expect("a part");
+    let m = Model::build(&inst, &history, &part, true);
+    f(&inst, &history, &part, &m)
+}
+
 /// Days re-solved at once by large-neighbourhood search.
 const LNS_WINDOW_DAYS: usize = 7;
 

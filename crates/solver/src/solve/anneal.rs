@@ -531,44 +531,36 @@ impl<'b, 'c> Search<'b, 'c> {
 mod tests {
     use super::super::hybrid::Incumbent;
     use super::super::local::{Compiled, columns_of, placed_of_columns};
-    use super::super::{objectives, parts};
+    use super::super::{objectives, with_small_part};
     use super::*;
-    use crate::instance::History;
-    use touban_domain::Month;
 
     /// From the construction, the annealer alone lowers the objective,
     /// never breaks a hard rule, offers what it holds, and holds what the
     /// model itself scores.
     #[test]
     fn annealing_improves_and_stays_feasible() {
-        let month = Month::new(2027, 1).unwrap();
-        let net = crate::synth::network(90, 8, month.first_day(), 10, 7);
-        let mut inst = Instance::new(&net, month);
-        inst.keep_days(10);
-        let history = History::default();
-        let all = parts(&inst);
-        let part = all.last().unwrap();
-        let m = Model::build(&inst, &history, part, true);
-        let obj = objectives(&m, &inst, false).remove(0);
-        let hard = m.objective.under.clone() + m.objective.breach.clone();
-        let c = Compiled::new(&m, &obj, &hard);
-        let placed = crate::greedy::construct(&inst, &history, part);
-        let on = columns_of(&m, &placed);
-        let start = State::new(&c, on.iter().copied());
-        assert!(start.excess <= 1e-9, "the construction breaks no hard rule");
-        let before = start.objective;
-        let board = Board::new(&inst, &m, part);
-        let inc = Incumbent::new(0.0);
-        let mut search = Search::new(&board, start, 3);
-        let stats = search.run(Instant::now() + std::time::Duration::from_secs(2), &inc);
-        assert!(stats.improved > 0, "{stats:?}");
-        assert!(search.objective() < before - 1e-6);
-        assert!(search.state.excess <= 1e-9);
-        assert!((inc.best() - search.objective()).abs() < 1e-6);
-        let held = search.on();
-        let fresh = State::new(&c, held.iter().copied());
-        assert!((fresh.objective - search.objective()).abs() < 1e-6);
-        let placed = placed_of_columns(&m, &held);
-        assert!((m.least_value(&obj, &placed) - search.objective()).abs() < 1e-6);
+        with_small_part(|inst, history, part, m| {
+            let obj = objectives(m, inst, false).remove(0);
+            let hard = m.objective.under.clone() + m.objective.breach.clone();
+            let c = Compiled::new(m, &obj, &hard);
+            let placed = crate::greedy::construct(inst, history, part);
+            let on = columns_of(m, &placed);
+            let start = State::new(&c, on.iter().copied());
+            assert!(start.excess <= 1e-9, "the construction breaks no hard rule");
+            let before = start.objective;
+            let board = Board::new(inst, m, part);
+            let inc = Incumbent::new(0.0);
+            let mut search = Search::new(&board, start, 3);
+            let stats = search.run(Instant::now() + std::time::Duration::from_secs(2), &inc);
+            assert!(stats.improved > 0, "{stats:?}");
+            assert!(search.objective() < before - 1e-6);
+            assert!(search.state.excess <= 1e-9);
+            assert!((inc.best() - search.objective()).abs() < 1e-6);
+            let held = search.on();
+            let fresh = State::new(&c, held.iter().copied());
+            assert!((fresh.objective - search.objective()).abs() < 1e-6);
+            let placed = placed_of_columns(m, &held);
+            assert!((m.least_value(&obj, &placed) - search.objective()).abs() < 1e-6);
+        });
     }
 }

@@ -206,7 +206,7 @@ pub(super) fn search(
 #[cfg(test)]
 mod tests {
     use super::super::hybrid::relative_gap;
-    use super::super::{hybrid::hybrid, objectives, parts, solve_part};
+    use super::super::{hybrid::hybrid, objectives, parts, solve_part, with_small_part};
     use super::*;
     use crate::instance::History;
     use touban_domain::Month;
@@ -217,35 +217,29 @@ mod tests {
     /// the asked gap.
     #[test]
     fn the_two_core_gap_is_honest() {
-        let month = Month::new(2027, 1).unwrap();
-        let net = crate::synth::network(90, 8, month.first_day(), 10, 7);
-        let mut inst = Instance::new(&net, month);
-        inst.keep_days(10);
-        let history = History::default();
-        let all = parts(&inst);
-        let part = all.last().unwrap();
-        let m = Model::build(&inst, &history, part, true);
-        let phases = objectives(&m, &inst, false);
-        let exact_opts = SolveOptions {
-            time_limit: 60.0,
-            mip_gap: 0.0,
-            threads: 1,
-            progress: false,
-        };
-        let exact = solve_part(&m, &phases, &[], 60.0, &exact_opts).unwrap();
-        assert!(exact.optimal, "the small part is solved to optimality");
+        with_small_part(|inst, history, part, m| {
+            let phases = objectives(m, inst, false);
+            let exact_opts = SolveOptions {
+                time_limit: 60.0,
+                mip_gap: 0.0,
+                threads: 1,
+                progress: false,
+            };
+            let exact = solve_part(m, &phases, &[], 60.0, &exact_opts).unwrap();
+            assert!(exact.optimal, "the small part is solved to optimality");
 
-        let placed = crate::greedy::construct(&inst, &history, part);
-        let opts = SolveOptions {
-            mip_gap: 0.02,
-            ..exact_opts
-        };
-        let s = hybrid(&inst, part, &m, &phases[0], &placed, 20.0, &opts).unwrap();
-        assert!(s.objective >= exact.objective - 1e-6);
-        assert!(s.bound <= exact.objective + 1e-6);
-        assert!((s.gap - relative_gap(s.objective, s.bound)).abs() < 1e-12);
-        assert!(s.optimal, "within 2 % in 20 s: gap {}", s.gap);
-        assert!(s.gap <= 0.02);
+            let placed = crate::greedy::construct(inst, history, part);
+            let opts = SolveOptions {
+                mip_gap: 0.02,
+                ..exact_opts
+            };
+            let s = hybrid(inst, part, m, &phases[0], &placed, 20.0, &opts).unwrap();
+            assert!(s.objective >= exact.objective - 1e-6);
+            assert!(s.bound <= exact.objective + 1e-6);
+            assert!((s.gap - relative_gap(s.objective, s.bound)).abs() < 1e-12);
+            assert!(s.optimal, "within 2 % in 20 s: gap {}", s.gap);
+            assert!(s.gap <= 0.02);
+        });
     }
 
     /// A rota in which some people are short of a hard lower limit on
