@@ -44,8 +44,21 @@ pub async fn wait_for(c: &Client, at: Locator<'_>) -> fantoccini::elements::Elem
     c.wait().for_element(at).await.unwrap()
 }
 
+/// The text of the element at `at`. When the page replaces the element
+/// between finding it and reading it (an htmx swap, a redirect landing),
+/// it is found again: the text asked for is the page's, not that of an
+/// element the page no longer shows.
 pub async fn text_of(c: &Client, at: Locator<'_>) -> String {
-    c.find(at).await.unwrap().text().await.unwrap()
+    for _ in 0..20 {
+        match c.find(at).await.unwrap().text().await {
+            Ok(t) => return t,
+            Err(e) if e.is_stale_element_reference() => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("text of {at:?}: {e}"),
+        }
+    }
+    panic!("text of {at:?}: the element was replaced 20 times in 2 s")
 }
 
 /// Waits for a CSS selector, then gives it back as a locator.
