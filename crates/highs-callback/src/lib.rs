@@ -8,7 +8,9 @@
 //! (`Highs_setCallback`); this crate wraps it so that the solver itself
 //! stays free of `unsafe`. It also sets the bounds of many columns of a
 //! built model in one call ([`set_column_bounds`]), so that neighbourhoods
-//! of a rota are re-solved on one model instead of building one each.
+//! of a rota are re-solved on one model instead of building one each, and
+//! passes a whole model from the caller's row-wise arrays in one call
+//! ([`pass_mip`]), without building it again through the `highs` crate.
 //!
 //! ```no_run
 //! # fn run(model: highs::Model) {
@@ -245,6 +247,131 @@ pub fn set_column_bounds(
     }
 }
 
+/// A mixed-integer model in the arrays HiGHS takes, its matrix row-wise:
+/// row `i`'s terms are `index[start[i]..start[i + 1]]` and the same range
+/// of `value` (`start` has one more entry than there are rows).
+#[derive(Debug, Clone, Copy)]
+pub struct Mip<'a> {
+    pub cost: &'a [f64],
+    pub col_lower: &'a [f64],
+    pub col_upper: &'a [f64],
+    /// Per column, whether it must be integral.
+    pub integral: &'a [bool],
+    pub row_lower: &'a [f64],
+    pub row_upper: &'a [f64],
+    pub start: &'a [u32],
+    pub index: &'a [u32],
+    pub value: &'a [f64],
+}
+
+fn ints(v: &[u32]) -> Result<Vec<HighsInt>, highs::HighsStatus> {
+    v.iter()
+        .map(|&i| HighsInt::try_from(i).map_err(|_| highs::HighsStatus::Error))
+        .collect()
+}
+
+/// A HiGHS model (minimising) of `mip`, passed in one call from the
+/// caller's arrays: no problem is built through the `highs` crate (which
+/// keeps a vector per column and converts the whole matrix once more).
+///
+/// # Errors
+/// When the arrays disagree in length or HiGHS rejects the model.
+pub fn pass_mip(mip: &Mip<'_>) -> Result<highs::Model, highs::HighsStatus> {
+    let (cols, rows) = (mip.cost.len(), mip.row_lower.len());
+    let nz = mip.index.len();
+    if mip.col_lower.len() != cols
+        || mip.col_upper.len() != cols
+        || mip.integral.len() != cols
+        || mip.row_upper.len() != rows
+        || mip.start.len() != rows + 1
+        || mip.value.len() != nz
+        || mip.start.last().is_some_and(|&e| e as usize != nz)
+        || mip.index.iter().any(|&i| i as usize >= cols)
+    {
+        return Err(highs::HighsStatus::Error);
+    }
+    let count = |n: usize| HighsInt::try_from(n).map_err(|_| highs::HighsStatus::Error);
+    let start = ints(mip.start)?;
+    let index = ints(mip.index)?;
+    let integrality: Vec<HighsInt> = mip
+        .integral
+        .iter()
+        .map(|&i| {
+            if i {
+                highs_sys::VAR_TYPE_INTEGER
+            } else {
+                highs_sys::VAR_TYPE_CONTINUOUS
+            }
+        })
+        .collect();
+    let mut model = highs::Model::try_new(highs::ColProblem::new())?;
+    // SAFETY: the model's live Highs instance; every array holds the
+    // number of entries passed with it (checked above: columns, rows,
+    // nonzeros, and start's rows + 1), every index names a column, and
+    // HiGHS copies the arrays before returning.
+    let status = unsafe {
+        highs_sys::Highs_passMip(
+            model.as_mut_ptr(),
+            count(cols)?,
+            count(rows)?,
+            count(nz)?,
+            highs_sys::MATRIX_FORMAT_ROW_WISE,
+            highs_sys::OBJECTIVE_SENSE_MINIMIZE,
+            0.0,
+            mip.cost.as_ptr(),
+            mip.col_lower.as_ptr(),
+            mip.col_upper.as_ptr(),
+            mip.row_lower.as_ptr(),
+            mip.row_upper.as_ptr(),
+            start.as_ptr(),
+            index.as_ptr(),
+            mip.value.as_ptr(),
+            integrality.as_ptr(),
+        )
+    };
+    if status == highs_sys::STATUS_ERROR {
+        Err(highs::HighsStatus::Error)
+    } else {
+        Ok(model)
+    }
+}
+
+/// Adds the row `lower ≤ Σ value·column ≤ upper` to a built model.
+///
+/// # Errors
+/// When the slices differ in length, a column is out of range, or HiGHS
+/// rejects the row.
+pub fn add_row(
+    model: &mut highs::Model,
+    lower: f64,
+    upper: f64,
+    index: &[u32],
+    value: &[f64],
+) -> Result<(), highs::HighsStatus> {
+    if index.len() != value.len() || index.iter().any(|&i| i as usize >= model.num_cols()) {
+        return Err(highs::HighsStatus::Error);
+    }
+    let idx = ints(index)?;
+    let n = HighsInt::try_from(idx.len()).map_err(|_| highs::HighsStatus::Error)?;
+    // SAFETY: the model's live Highs instance; `idx` and `value` hold `n`
+    // entries each, every index names a column, and HiGHS copies them.
+    let status = unsafe {
+        highs_sys::Highs_addRow(
+            model.as_mut_ptr(),
+            lower,
+            upper,
+            n,
+            idx.as_ptr(),
+            value.as_ptr(),
+        )
+    };
+    if status == highs_sys::STATUS_ERROR {
+        Err(highs::HighsStatus::Error)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +466,39 @@ mod tests {
         let mut m: highs::Model = solved.into();
         assert!(set_column_bounds(&mut m, &[0.0; 31], &[1.0; 31]).is_err());
         assert!(set_column_bounds(&mut m, &[1.0], &[0.0; 2]).is_err());
+    }
+
+    /// A model passed row-wise in one call solves as built: max x + 2y
+    /// with x + y ≤ 1.5 (y integral), then y ≤ 0 added as a row.
+    #[test]
+    fn a_model_is_passed_in_one_call_and_takes_a_row() {
+        let mip = Mip {
+            cost: &[-1.0, -2.0],
+            col_lower: &[0.0, 0.0],
+            col_upper: &[1.0, 1.0],
+            integral: &[false, true],
+            row_lower: &[f64::NEG_INFINITY],
+            row_upper: &[1.5],
+            start: &[0, 2],
+            index: &[0, 1],
+            value: &[1.0, 1.0],
+        };
+        let mut m = pass_mip(&mip).unwrap();
+        m.make_quiet();
+        assert_eq!((m.num_cols(), m.num_rows()), (2, 1));
+        let solved = solve(m, |_| Reply::Continue).unwrap();
+        assert!((solved.objective_value() + 2.5).abs() < 1e-9);
+        let mut m: highs::Model = solved.into();
+        add_row(&mut m, f64::NEG_INFINITY, 0.0, &[1], &[1.0]).unwrap();
+        let solved = solve(m, |_| Reply::Continue).unwrap();
+        assert!((solved.objective_value() + 1.0).abs() < 1e-9);
+        let mut m: highs::Model = solved.into();
+        assert!(add_row(&mut m, 0.0, 1.0, &[2], &[1.0]).is_err());
+        let bad = Mip {
+            index: &[0, 2],
+            ..mip
+        };
+        assert!(pass_mip(&bad).is_err());
     }
 
     #[test]

@@ -1,14 +1,16 @@
-//! The rota solver: builds a month's rota as a MILP on HiGHS (through
-//! good_lp), repairs it after an absence with as few changes as possible,
+//! The rota solver: builds a month's rota as a MILP on HiGHS (its rows
+//! kept in plain vectors, [`lin`]), repairs it after an absence with as few changes as possible,
 //! checks any rota against every rule without the solver, and explains
 //! shifts that cannot be filled.
 #![forbid(unsafe_code)]
 
 pub mod check;
+mod clashes;
 pub mod explain;
 pub mod greedy;
 pub mod history;
 pub mod instance;
+pub mod lin;
 pub mod model;
 mod model_rules;
 pub mod rules;

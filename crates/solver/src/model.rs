@@ -7,11 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use good_lp::{Constraint, Expression, ProblemVariables, Variable, constraint, variable};
 use touban_domain::{RequestKind, RestPolicy};
 
-use crate::check::rest_needed;
 use crate::instance::{History, Instance, touched_dates};
+use crate::lin::{Columns, Lin, Rows, Var};
 use crate::soft::{fair_band, pools, travel_excess};
 
 /// Cost of one person missing from a shift's minimum: far above any sum of
@@ -23,73 +22,47 @@ pub const UNDER_COST: f64 = 10_000.0;
 #[derive(Debug, Default, Clone)]
 pub struct Objective {
     /// Person-slots below the minimum (rule 1).
-    pub under: Expression,
+    pub under: Lin,
     /// Assignments of the previous version dropped (repair only).
-    pub changes: Expression,
+    pub changes: Lin,
     /// Every other soft rule, weighted.
-    pub soft: Expression,
+    pub soft: Lin,
     /// Units by which hard lower limits set by coordinators are broken
     /// (and pinned duties dropped, `PIN_WEIGHT` each): priced like unfilled
     /// places, reported by the checker. Hard upper limits are constraints.
-    pub breach: Expression,
-}
-
-/// Variable values, for evaluating expressions.
-struct Vals(HashMap<Variable, f64>);
-
-impl good_lp::Solution for Vals {
-    fn status(&self) -> good_lp::SolutionStatus {
-        good_lp::SolutionStatus::Optimal
-    }
-    fn value(&self, v: Variable) -> f64 {
-        self.0.get(&v).copied().unwrap_or(0.0)
-    }
+    pub breach: Lin,
 }
 
 pub struct Model<'i, 'n> {
     pub inst: &'i Instance<'n>,
-    pub vars: ProblemVariables,
-    /// x[s] = (person, variable) for each candidate of shift s.
-    pub x: Vec<Vec<(usize, Variable)>>,
-    /// For each person, (shift, variable).
-    pub by_person: Vec<Vec<(usize, Variable)>>,
-    pub under: Vec<Variable>,
+    pub vars: Columns,
+    /// x[s] = (person, column) for each candidate of shift s.
+    pub x: Vec<Vec<(usize, Var)>>,
+    /// For each person, (shift, column).
+    pub by_person: Vec<Vec<(usize, Var)>>,
+    pub under: Vec<Var>,
     /// Which shifts this model covers.
     pub in_part: Vec<bool>,
-    pub constraints: Vec<Constraint>,
-    /// Every auxiliary variable with the affine lower bounds (in x alone)
-    /// that define it: its least feasible value is the largest of them and 0.
-    /// This is what turns an assignment into a complete MIP start.
-    pub defs: Vec<(Variable, Expression)>,
-    /// Indices in `constraints` of the rows that are definitions (`v ≥ e`
-    /// of `defs`): least values meet them by construction.
-    pub definitions: Vec<usize>,
+    /// Every row: the constraints and the definitions.
+    pub rows: Rows,
+    /// Every auxiliary column with the rows that define it (`e - v ≤ -c`,
+    /// v first, for `v ≥ e + c` with e in columns defined earlier; see
+    /// [`Model::definition`]): its least feasible value is the largest of
+    /// those lower bounds and 0. This is what turns an assignment into a
+    /// complete MIP start; least values meet these rows by construction.
+    pub defs: Vec<(Var, usize)>,
     /// The slack of each hard lower limit of a person's own rules, and
     /// that person: what is still broken in a rota, and whose it is.
-    pub shortfalls: Vec<(Variable, usize)>,
-    /// Each variable's column in the HiGHS model (creation order).
-    pub column: HashMap<Variable, usize>,
+    pub shortfalls: Vec<(Var, usize)>,
     pub objective: Objective,
-}
-
-/// Adds a variable, recording its column: good_lp numbers columns in the
-/// order variables are created, but does not expose the number.
-pub(crate) fn add(
-    vars: &mut ProblemVariables,
-    column: &mut HashMap<Variable, usize>,
-    def: good_lp::VariableDefinition,
-) -> Variable {
-    let index = vars.len();
-    let v = vars.add(def);
-    column.insert(v, index);
-    v
 }
 
 impl std::fmt::Debug for Model<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
             .field("variables", &self.x.iter().map(Vec::len).sum::<usize>())
-            .field("constraints", &self.constraints.len())
+            .field("rows", &self.rows.len())
+            .field("nonzeros", &self.rows.nonzeros())
             .finish_non_exhaustive()
     }
 }
@@ -100,21 +73,17 @@ impl<'i, 'n> Model<'i, 'n> {
     /// `first` marks the part that also carries costs of people who can take
     /// no shift at all (an "on" request of someone absent all month).
     pub fn build(inst: &'i Instance<'n>, history: &History, part: &[usize], first: bool) -> Self {
-        let mut vars = ProblemVariables::new();
-        let mut column = HashMap::new();
+        let mut vars = Columns::default();
         let mut x = vec![Vec::new(); inst.shifts.len()];
         let mut by_person = vec![Vec::new(); inst.staff.len()];
         for &s in part {
             for &p in &inst.candidates[s] {
-                let v = add(&mut vars, &mut column, variable().binary());
+                let v = vars.binary();
                 x[s].push((p, v));
                 by_person[p].push((s, v));
             }
         }
-        let under = part
-            .iter()
-            .map(|_| add(&mut vars, &mut column, variable().min(0)))
-            .collect();
+        let under = part.iter().map(|_| vars.slack()).collect();
         let mut in_part = vec![false; inst.shifts.len()];
         for &s in part {
             in_part[s] = true;
@@ -126,15 +95,13 @@ impl<'i, 'n> Model<'i, 'n> {
             by_person,
             under,
             in_part,
-            constraints: Vec::new(),
-            definitions: Vec::new(),
+            rows: Rows::default(),
             shortfalls: Vec::new(),
             defs: Vec::new(),
-            column,
             objective: Objective::default(),
         };
         m.hard_coverage(part);
-        m.hard_no_overlap();
+        m.hard_clashes();
         m.hard_rest(history);
         m.hard_hours(history);
         m.hard_consecutive_nights(history);
@@ -153,45 +120,57 @@ impl<'i, 'n> Model<'i, 'n> {
     }
 
     /// `v ≥ e`, recorded as part of v's definition.
-    pub(crate) fn at_least(&mut self, v: Variable, e: Expression) {
-        self.definitions.push(self.constraints.len());
-        self.constraints.push(constraint!(v >= e.clone()));
-        self.defs.push((v, e));
+    pub(crate) fn at_least(&mut self, v: Var, e: Lin) {
+        // Written `e - v ≤ 0`, as HiGHS got it through good_lp before (its
+        // search on the demo month is faster this way round).
+        let row = self
+            .rows
+            .push_led(Some((v, -1.0)), e, f64::NEG_INFINITY, 0.0);
+        self.defs.push((v, row));
     }
 
-    /// A complete start vector for HiGHS from an assignment: x as given, each
-    /// auxiliary variable at its least feasible value.
-    pub fn start(
-        &self,
-        placed: &std::collections::BTreeMap<usize, Vec<usize>>,
-    ) -> Vec<(Variable, f64)> {
-        let mut vals = HashMap::new();
+    /// Definition `k` as `v ≥ c + Σ terms`: (v, c, terms).
+    pub fn definition(&self, k: usize) -> (Var, f64, impl Iterator<Item = (usize, f64)> + '_) {
+        let (v, row) = self.defs[k];
+        (v, -self.rows.upper[row], self.rows.row(row).skip(1))
+    }
+
+    /// `e ≤ rhs`.
+    pub(crate) fn le(&mut self, e: Lin, rhs: f64) {
+        self.rows.le(e, rhs);
+    }
+
+    /// A complete start vector for HiGHS from an assignment (every
+    /// column's value): x as given, each auxiliary column at its least
+    /// feasible value.
+    pub fn start(&self, placed: &BTreeMap<usize, Vec<usize>>) -> Vec<f64> {
+        let mut vals = vec![0.0; self.vars.len()];
         for (s, cands) in self.x.iter().enumerate() {
             for &(p, v) in cands {
-                let on = placed.get(&s).is_some_and(|ps| ps.contains(&p));
-                vals.insert(v, if on { 1.0 } else { 0.0 });
+                if placed.get(&s).is_some_and(|ps| ps.contains(&p)) {
+                    vals[v.col()] = 1.0;
+                }
             }
         }
-        // Definitions come after those of the variables they use (a day
+        // Definitions come after those of the columns they use (a day
         // worked before the rule on days worked), so one pass in order
-        // gives every auxiliary variable its least value.
-        let mut all = Vals(vals);
-        for (v, e) in &self.defs {
-            let lb = e.eval_with(&all).max(0.0);
-            let entry = all.0.entry(*v).or_insert(0.0);
-            *entry = entry.max(lb);
+        // gives every auxiliary column its least value.
+        for k in 0..self.defs.len() {
+            let (v, c, terms) = self.definition(k);
+            let lb = c + terms.map(|(i, a)| a * vals[i]).sum::<f64>();
+            vals[v.col()] = vals[v.col()].max(lb);
         }
-        all.0.into_iter().collect()
+        vals
     }
 
-    /// The value of `e` at an assignment, each auxiliary variable at its
+    /// The value of `e` at an assignment, each auxiliary column at its
     /// least feasible value (what the solver's optimum gives it).
-    pub fn least_value(&self, e: &Expression, placed: &BTreeMap<usize, Vec<usize>>) -> f64 {
-        e.eval_with(&Vals(self.start(placed).into_iter().collect()))
+    pub fn least_value(&self, e: &Lin, placed: &BTreeMap<usize, Vec<usize>>) -> f64 {
+        e.eval(&self.start(placed))
     }
 
-    pub(crate) fn sum(vars: impl IntoIterator<Item = Variable>) -> Expression {
-        vars.into_iter().map(Expression::from).sum()
+    pub(crate) fn sum(vars: impl IntoIterator<Item = Var>) -> Lin {
+        Lin::sum(vars)
     }
 
     // ── Hard rules ────────────────────────────────────────────────────
@@ -203,41 +182,31 @@ impl<'i, 'n> Model<'i, 'n> {
             let n = Self::sum(self.x[s].iter().map(|e| e.1));
             let (min, max, under) = (f64::from(info.min), f64::from(info.max), self.under[k]);
             self.at_least(under, min - n.clone());
-            self.constraints.push(constraint!(n <= max));
+            self.le(n, max);
             self.objective.under += under;
         }
     }
 
-    /// Rule 3: nobody on two overlapping shifts. Two intervals overlap iff the
-    /// later one's start lies in both, so one clique per start instant.
-    fn hard_no_overlap(&mut self) {
-        for mine in &self.by_person {
-            for &(s, _) in mine {
-                let t = self.inst.shifts[s].shift.start;
-                let clique: Vec<Variable> = mine
-                    .iter()
-                    .filter(|(o, _)| {
-                        let sh = &self.inst.shifts[*o].shift;
-                        sh.start <= t && t < sh.end
-                    })
-                    .map(|e| e.1)
-                    .collect();
-                if clique.len() > 1 {
-                    self.constraints.push(constraint!(Self::sum(clique) <= 1));
-                }
+    /// Rules 3 and 4 between candidate shifts: at most one of each clique
+    /// of clashing shifts (see [`crate::clashes`]).
+    fn hard_clashes(&mut self) {
+        let inst = self.inst;
+        for (p, mine) in self.by_person.iter().enumerate() {
+            let rest = inst.staff[p].labour.rest == RestPolicy::Enforced;
+            for clique in crate::clashes::cliques(inst, mine, rest) {
+                self.rows.le(Lin::sum(clique), 1.0);
             }
         }
     }
 
-    /// Rule 4: after duty that counts as work, 9 h rest (18 h after a night)
-    /// before the next duty that counts or is on site. Also against duty done
-    /// just before the month.
+    /// Rules 3 and 4 against duty done just before the month (between
+    /// candidate shifts: [`Model::hard_clashes`]): overlap binds everyone,
+    /// 9 h rest (18 h after a night) before the next duty that counts or is
+    /// on site binds those it is enforced for.
     fn hard_rest(&mut self, history: &History) {
         let inst = self.inst;
         for (p, mine) in self.by_person.iter().enumerate() {
             let rest = inst.staff[p].labour.rest == RestPolicy::Enforced;
-            // Duty at the end of the previous month: overlap binds everyone,
-            // rest only those it is enforced for.
             for d in history
                 .before
                 .iter()
@@ -245,25 +214,7 @@ impl<'i, 'n> Model<'i, 'n> {
             {
                 for &(s, v) in mine {
                     if d.blocks(&inst.shifts[s], rest) {
-                        self.constraints.push(constraint!(v <= 0));
-                    }
-                }
-            }
-            if !rest {
-                continue;
-            }
-            for &(s1, v1) in mine {
-                let a = &inst.shifts[s1];
-                let Some(need) = rest_needed(a.counts, a.night) else {
-                    continue;
-                };
-                for &(s2, v2) in mine {
-                    let b = &inst.shifts[s2];
-                    if (b.counts || b.on_site)
-                        && b.shift.start >= a.shift.end
-                        && b.shift.start < a.shift.end + need
-                    {
-                        self.constraints.push(constraint!(v1 + v2 <= 1));
+                        self.rows.le(Lin::from(v), 0.0);
                     }
                 }
             }
@@ -274,17 +225,17 @@ impl<'i, 'n> Model<'i, 'n> {
     fn hard_hours(&mut self, history: &History) {
         for (p, mine) in self.by_person.iter().enumerate() {
             let person = self.inst.staff[p];
-            let mut hours = Expression::from(0);
+            let mut hours = Lin::default();
             for &(s, v) in mine.iter().filter(|(s, _)| self.inst.shifts[*s].counts) {
                 hours.add_mul(self.inst.shifts[s].hours(), v);
             }
             if let Some(cap) = person.labour.monthly_cap_hours() {
                 let left = (f64::from(cap) - history.extra(person)).max(0.0);
-                self.constraints.push(constraint!(hours.clone() <= left));
+                self.rows.le(hours.clone(), left);
             }
             if let Some(cap) = person.labour.regime.annual_overtime_cap_hours() {
                 let left = (f64::from(cap) - history.hours_before(person)).max(0.0);
-                self.constraints.push(constraint!(hours <= left));
+                self.rows.le(hours, left);
             }
         }
     }
@@ -294,7 +245,7 @@ impl<'i, 'n> Model<'i, 'n> {
     fn hard_consecutive_nights(&mut self, history: &History) {
         let first = self.inst.first;
         for (p, mine) in self.by_person.iter().enumerate() {
-            let mut by_date: BTreeMap<NaiveDate, Vec<Variable>> = BTreeMap::new();
+            let mut by_date: BTreeMap<NaiveDate, Vec<Var>> = BTreeMap::new();
             for &(s, v) in mine
                 .iter()
                 .filter(|(s, _)| self.inst.shifts[*s].nurse_night)
@@ -319,7 +270,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .take_while(|d| self.inst.contains(*d) || *d < first)
             {
                 let window = [start, start + Duration::days(1), start + Duration::days(2)];
-                let vars: Vec<Variable> = window
+                let vars: Vec<Var> = window
                     .iter()
                     .flat_map(|d| by_date.get(d).cloned().unwrap_or_default())
                     .collect();
@@ -328,8 +279,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 }
                 #[allow(clippy::cast_precision_loss)]
                 let fixed = past.iter().filter(|d| window.contains(d)).count() as f64;
-                self.constraints
-                    .push(constraint!(Self::sum(vars) <= (2.0 - fixed).max(0.0)));
+                self.rows.le(Lin::sum(vars), (2.0 - fixed).max(0.0));
             }
         }
     }
@@ -340,14 +290,25 @@ impl<'i, 'n> Model<'i, 'n> {
         for (p, mine) in self.by_person.iter().enumerate() {
             let person = self.inst.staff[p];
             let need = usize::from(person.labour.min_days_off_per_month).min(days);
-            let mut touched: BTreeMap<NaiveDate, Vec<Variable>> = BTreeMap::new();
-            for &(s, v) in mine {
-                for d in self.inst.shifts[s]
-                    .dates()
-                    .into_iter()
-                    .filter(|d| self.inst.contains(*d))
-                {
-                    touched.entry(d).or_default().push(v);
+            // Per day, the shifts touching it, grouped by the instant of
+            // the person's shifts at which they run (each group a clique:
+            // the day is worked iff one of them is taken, and one row per
+            // group says so instead of one per shift).
+            let mut touched: BTreeMap<NaiveDate, Vec<Vec<Var>>> = BTreeMap::new();
+            for (_, at) in crate::clashes::running(self.inst, mine) {
+                let mut per_day: BTreeMap<NaiveDate, Vec<Var>> = BTreeMap::new();
+                for &(s, v) in &at {
+                    for d in self.inst.shifts[s]
+                        .dates()
+                        .into_iter()
+                        .filter(|d| self.inst.contains(*d))
+                    {
+                        per_day.entry(d).or_default().push(v);
+                    }
+                }
+                for (d, mut group) in per_day {
+                    group.sort_unstable();
+                    touched.entry(d).or_default().push(group);
                 }
             }
             if touched.len() + need <= days {
@@ -360,23 +321,27 @@ impl<'i, 'n> Model<'i, 'n> {
                 .flat_map(|d| touched_dates(d.start, d.end))
                 .filter(|d| self.inst.contains(*d))
                 .collect();
-            let mut busy = Expression::from(0);
+            let mut busy = Lin::default();
             for (d, vs) in touched {
                 if busy_before.contains(&d) {
                     continue;
                 }
-                let y = add(&mut self.vars, &mut self.column, variable().binary());
-                for v in vs {
+                let y = self.vars.binary();
+                for group in crate::clashes::undominated(vs) {
                     // at_least(), inlined: self.by_person is borrowed here.
-                    self.definitions.push(self.constraints.len());
-                    self.constraints.push(constraint!(y >= v));
-                    self.defs.push((y, Expression::from(v)));
+                    let row = self.rows.push_led(
+                        Some((y, -1.0)),
+                        Lin::sum(group),
+                        f64::NEG_INFINITY,
+                        0.0,
+                    );
+                    self.defs.push((y, row));
                 }
                 busy += y;
             }
             #[allow(clippy::cast_precision_loss)]
             let limit = days as f64 - need as f64 - busy_before.len() as f64;
-            self.constraints.push(constraint!(busy <= limit.max(0.0)));
+            self.rows.le(busy, limit.max(0.0));
         }
     }
 
@@ -404,7 +369,7 @@ impl<'i, 'n> Model<'i, 'n> {
                         .iter()
                         .any(|x| &x.staff == other_id && x.overlaps(sh.start, sh.end))
                     {
-                        self.constraints.push(constraint!(v <= 0));
+                        self.rows.le(Lin::from(v), 0.0);
                     }
                 }
             }
@@ -417,7 +382,7 @@ impl<'i, 'n> Model<'i, 'n> {
                     .filter(|(s, _)| inst.shifts[*s].on_site)
                 {
                     if inst.shifts[s1].shift.overlaps(&inst.shifts[s2].shift) {
-                        self.constraints.push(constraint!(v1 + v2 <= 1));
+                        self.rows.le(Lin::sum([v1, v2]), 1.0);
                     }
                 }
             }
@@ -426,8 +391,8 @@ impl<'i, 'n> Model<'i, 'n> {
 
     // ── Soft rules ────────────────────────────────────────────────────
 
-    pub(crate) fn slack(&mut self) -> Variable {
-        add(&mut self.vars, &mut self.column, variable().min(0))
+    pub(crate) fn slack(&mut self) -> Var {
+        self.vars.slack()
     }
 
     /// Per person below a shift's ideal (and, where a per-date override
@@ -477,7 +442,7 @@ impl<'i, 'n> Model<'i, 'n> {
             {
                 continue;
             }
-            let mut count: HashMap<usize, Expression> = HashMap::new();
+            let mut count: HashMap<usize, Lin> = HashMap::new();
             for &s in &pool.shifts {
                 for &(p, v) in &self.x[s] {
                     *count.entry(p).or_default() += v;
@@ -510,7 +475,7 @@ impl<'i, 'n> Model<'i, 'n> {
             if self.by_person[p].is_empty() && (placed_anywhere || !first) {
                 continue;
             }
-            let matching: Vec<Variable> = self.by_person[p]
+            let matching: Vec<Var> = self.by_person[p]
                 .iter()
                 .filter(|(s, _)| {
                     let sh = &inst.shifts[*s].shift;
@@ -523,10 +488,10 @@ impl<'i, 'n> Model<'i, 'n> {
             match r.kind {
                 RequestKind::Off => {
                     for v in matching {
-                        self.at_least(z, Expression::from(v));
+                        self.at_least(z, Lin::from(v));
                     }
                 }
-                RequestKind::On => self.at_least(z, 1 - Self::sum(matching)),
+                RequestKind::On => self.at_least(z, 1.0 - Self::sum(matching)),
             }
             self.objective.soft.add_mul(cost, z);
         }
@@ -549,7 +514,7 @@ impl<'i, 'n> Model<'i, 'n> {
         let w = self.inst.net.weights.backup_hospital_limits;
         for p in 0..self.by_person.len() {
             let mine = self.by_person[p].clone();
-            let mut weeks: BTreeMap<(i32, u32), Vec<Variable>> = BTreeMap::new();
+            let mut weeks: BTreeMap<(i32, u32), Vec<Var>> = BTreeMap::new();
             let mut days = Vec::new();
             for (s, v) in mine {
                 let info = &self.inst.shifts[s];
@@ -566,7 +531,7 @@ impl<'i, 'n> Model<'i, 'n> {
                 .filter(|g| g.len() > 1)
             {
                 let over = self.slack();
-                self.at_least(over, Self::sum(group) - 1);
+                self.at_least(over, Self::sum(group) - 1.0);
                 self.objective.soft.add_mul(w, over);
             }
         }
@@ -578,7 +543,7 @@ impl<'i, 'n> Model<'i, 'n> {
             let Some(max) = self.inst.staff[p].labour.max_nights_per_month else {
                 continue;
             };
-            let nights: Vec<Variable> = self.by_person[p]
+            let nights: Vec<Var> = self.by_person[p]
                 .iter()
                 .filter(|(s, _)| self.inst.shifts[*s].night)
                 .map(|e| e.1)
@@ -592,24 +557,50 @@ impl<'i, 'n> Model<'i, 'n> {
         }
     }
 
-    /// Repair: each assignment of the previous version that is dropped is a change.
+    /// Repair: each assignment of the previous version that is dropped is
+    /// a change, and so is each person added to a shift, except on a shift
+    /// that lost someone who can no longer take it (absent, retired, no
+    /// longer eligible): filling that gap is what the repair is for. Adding
+    /// a second person to an untouched night only because the ideal
+    /// headcount prices it would surprise both that person and the
+    /// coordinator.
     fn soft_stability(&mut self, history: &History) {
         let Some(prev) = &history.previous else {
             return;
         };
+        let mut kept = std::collections::HashSet::new();
+        let mut lost = vec![false; self.inst.shifts.len()];
         for a in prev {
-            let (Some(&s), Some(&p)) = (
-                self.inst.shift_index.get(&a.shift),
-                self.inst.staff_index.get(&a.staff),
-            ) else {
+            let Some(&s) = self.inst.shift_index.get(&a.shift) else {
                 continue;
             };
             if !self.in_part[s] {
                 continue;
             }
-            match self.x[s].iter().find(|e| e.0 == p) {
-                Some(&(_, v)) => self.objective.changes += 1 - Expression::from(v),
-                None => self.objective.changes += 1,
+            let here = self
+                .inst
+                .staff_index
+                .get(&a.staff)
+                .and_then(|&p| self.x[s].iter().find(|e| e.0 == p).map(|e| (p, e.1)));
+            match here {
+                Some((p, v)) => {
+                    self.objective.changes += 1.0 - Lin::from(v);
+                    kept.insert((s, p));
+                }
+                None => {
+                    self.objective.changes += 1.0;
+                    lost[s] = true;
+                }
+            }
+        }
+        for (s, cands) in self.x.iter().enumerate() {
+            if !self.in_part[s] || lost[s] {
+                continue;
+            }
+            for &(p, v) in cands {
+                if !kept.contains(&(s, p)) {
+                    self.objective.changes += v;
+                }
             }
         }
     }

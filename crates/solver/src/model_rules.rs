@@ -1,26 +1,26 @@
 //! The coordinators' rules and pinned duties in the model: the family
 //! functions of [`crate::rules`] run on linear expressions.
 
-use good_lp::{Expression, Variable, constraint, variable};
 use touban_domain::StaffRule;
 
 use crate::instance::History;
-use crate::model::{Model, add};
+use crate::lin::{self, Var};
+use crate::model::Model;
 use crate::rules::{DutyRef, Place, Sink, fixed_duties, in_force, person};
 
 /// A linear expression, knowing whether it has variables (and its value
 /// when it has none).
 #[derive(Clone)]
 pub struct Lin {
-    e: Expression,
+    e: lin::Lin,
     var: bool,
     c: f64,
 }
 
 impl Lin {
-    fn var(v: Variable) -> Self {
+    fn var(v: Var) -> Self {
         Self {
-            e: Expression::from(v),
+            e: lin::Lin::from(v),
             var: true,
             c: 0.0,
         }
@@ -37,7 +37,7 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
     type E = Lin;
     fn constant(&self, c: f64) -> Lin {
         Lin {
-            e: Expression::from(c),
+            e: lin::Lin::constant(c),
             var: false,
             c,
         }
@@ -61,15 +61,15 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
             1 => vars.pop().expect("one"),
             _ => {
                 let m = &mut *self.m;
-                let y = add(&mut m.vars, &mut m.column, variable().binary());
-                let mut total = Expression::from(0);
+                let y = m.vars.binary();
+                let mut total = lin::Lin::default();
                 for t in &vars {
                     m.at_least(y, t.e.clone());
                     total += t.e.clone();
                 }
                 // Exactly the largest: rules that count days off need a day
                 // worked to be 0 when no duty starts on it.
-                m.constraints.push(constraint!(y <= total));
+                m.le(lin::Lin::from(y) + -total, 0.0);
                 Lin::var(y)
             }
         }
@@ -91,7 +91,7 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
         // for a filled place.
         if rule.weight.is_none() && !rule.limit.is_lower() {
             let bound = e.c.max(0.0);
-            m.constraints.push(constraint!(e.e <= bound));
+            m.le(e.e, bound);
             return;
         }
         let z = m.slack();
@@ -134,7 +134,7 @@ impl Model<'_, '_> {
                 duties.push((
                     DutyRef::of_past(inst, d),
                     Lin {
-                        e: Expression::from(1.0),
+                        e: lin::Lin::constant(1.0),
                         var: false,
                         c: 1.0,
                     },
@@ -162,7 +162,7 @@ impl Model<'_, '_> {
             }
             if let Some(&(_, v)) = self.x[s].iter().find(|e| e.0 == p) {
                 let z = self.slack();
-                self.at_least(z, 1 - Expression::from(v));
+                self.at_least(z, 1.0 - lin::Lin::from(v));
                 self.objective.breach.add_mul(crate::rules::PIN_WEIGHT, z);
             }
         }

@@ -397,14 +397,40 @@ pub fn soft_costs(
         count: rules_n,
     });
 
+    // Changes after a repair: previous assignments dropped, and people
+    // added to a shift that lost nobody who can no longer take it (the
+    // model's `soft_stability`).
     let changed = history.previous.as_ref().map_or(0, |prev| {
-        let now: HashSet<(&touban_domain::ShiftKey, &touban_domain::StaffId)> =
-            assignments.iter().map(|a| (&a.shift, &a.staff)).collect();
-        prev.iter()
+        type Key<'a> = (&'a touban_domain::ShiftKey, &'a touban_domain::StaffId);
+        let now: HashSet<Key<'_>> = assignments.iter().map(|a| (&a.shift, &a.staff)).collect();
+        let before: HashSet<Key<'_>> = prev.iter().map(|a| (&a.shift, &a.staff)).collect();
+        let lost: HashSet<&touban_domain::ShiftKey> = prev
+            .iter()
+            .filter(|a| {
+                inst.shift_index.get(&a.shift).is_some_and(|&s| {
+                    !inst
+                        .staff_index
+                        .get(&a.staff)
+                        .is_some_and(|p| inst.candidates[s].contains(p))
+                })
+            })
+            .map(|a| &a.shift)
+            .collect();
+        let dropped = prev
+            .iter()
             .filter(|a| {
                 inst.shift_index.contains_key(&a.shift) && !now.contains(&(&a.shift, &a.staff))
             })
-            .count()
+            .count();
+        let added = assignments
+            .iter()
+            .filter(|a| {
+                inst.shift_index.contains_key(&a.shift)
+                    && !before.contains(&(&a.shift, &a.staff))
+                    && !lost.contains(&a.shift)
+            })
+            .count();
+        dropped + added
     });
     out.push(SoftCost {
         family: "stability",

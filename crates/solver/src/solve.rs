@@ -4,15 +4,16 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use good_lp::solvers::highs::highs;
-use good_lp::{Expression, Solution, SolutionStatus, SolverModel, constraint};
 use touban_domain::{Assignment, Role};
 
 use crate::instance::{History, Instance};
+use crate::lin::Lin;
 use crate::model::{Model, UNDER_COST};
 use crate::soft::pools;
 
 mod anneal;
+#[cfg(test)]
+mod goodlp_check;
 mod hybrid;
 mod lns;
 mod local;
@@ -178,29 +179,46 @@ struct Solved {
     bound: f64,
 }
 
-/// The part's model for HiGHS with objective `obj` (and `extra` rows), with
-/// the options every solve shares. good_lp builds it; we solve it ourselves
-/// so that the MIP gap and bound (which good_lp does not expose) can be read.
+/// The part's model for HiGHS with objective `obj` (its constant left
+/// out: HiGHS's objective value plus `obj.constant` is `obj`'s), passed in
+/// one call from the model's own rows, with the options every solve shares.
 fn highs_model(
     m: &Model<'_, '_>,
-    obj: &Expression,
-    extra: &[good_lp::Constraint],
+    obj: &Lin,
     time: f64,
     opts: &SolveOptions,
 ) -> Result<highs::Model, SolveError> {
-    let mut problem = m.vars.clone().minimise(obj.clone()).using(highs);
-    for c in m.constraints.iter().chain(extra) {
-        problem = problem.with(c.clone());
+    let n = m.vars.len();
+    let mut cost = vec![0.0; n];
+    for &(v, c) in &obj.terms {
+        cost[v.col()] += c;
     }
-    let mut model = problem
-        .try_into_inner()
-        .map_err(|e| SolveError::Solver(e.to_string()))?;
+    let integral: Vec<bool> = (0..n).map(|c| m.vars.is_binary(c)).collect();
+    let upper: Vec<f64> = integral
+        .iter()
+        .map(|&b| if b { 1.0 } else { f64::INFINITY })
+        .collect();
+    let (start, index, value) = m.rows.csr();
+    let mut model = touban_highs_callback::pass_mip(&touban_highs_callback::Mip {
+        cost: &cost,
+        col_lower: &vec![0.0; n],
+        col_upper: &upper,
+        integral: &integral,
+        row_lower: &m.rows.lower,
+        row_upper: &m.rows.upper,
+        start,
+        index,
+        value,
+    })
+    .map_err(|e| SolveError::Solver(format!("HiGHS refused the model: {e:?}")))?;
     model.make_quiet();
     // Large parts take more than a second: let HiGHS report its own
     // progress (time, best solution, best bound, gap) on stderr, so that
     // stdout stays the printed rota.
     let size: usize = m.x.iter().map(Vec::len).sum();
-    if opts.progress && size > PROGRESS_FROM_VARIABLES {
+    if (opts.progress && size > PROGRESS_FROM_VARIABLES)
+        || std::env::var_os("TOUBAN_HIGHS_LOG").is_some()
+    {
         model.set_option("output_flag", true);
         model.set_option("log_to_console", false);
         model.set_option("log_file", "/dev/stderr");
@@ -214,43 +232,37 @@ fn highs_model(
 /// with the earlier ones held at their optimum (lexicographic).
 fn solve_part(
     m: &Model<'_, '_>,
-    phases: &[Expression],
-    start: &[(good_lp::Variable, f64)],
+    phases: &[Lin],
+    start: &[f64],
     time: f64,
     opts: &SolveOptions,
 ) -> Result<Solved, SolveError> {
     use highs::{HighsModelStatus as Status, HighsSolutionStatus};
 
-    /// Column values read back through the model's variable → column map.
-    struct Cols<'a>(
-        &'a [f64],
-        &'a std::collections::HashMap<good_lp::Variable, usize>,
-    );
-    impl Solution for Cols<'_> {
-        fn status(&self) -> SolutionStatus {
-            SolutionStatus::Optimal
-        }
-        fn value(&self, v: good_lp::Variable) -> f64 {
-            self.1.get(&v).map_or(0.0, |&i| self.0[i])
-        }
-    }
-
-    let mut extra: Vec<good_lp::Constraint> = Vec::new();
+    // Earlier phases held at their optimum: (row, bound).
+    let mut extra: Vec<(&Lin, f64)> = Vec::new();
     let mut last = None;
     let mut optimal = true;
     let mut gap: f64 = 0.0;
     let per_phase = time / phases.len() as f64;
     for (k, obj) in phases.iter().enumerate() {
-        let mut model = highs_model(m, obj, &extra, per_phase, opts)?;
+        let mut model = highs_model(m, obj, per_phase, opts)?;
+        for &(e, bound) in &extra {
+            let mut row = crate::lin::Rows::default();
+            row.le(e.clone(), bound);
+            let (_, index, value) = row.csr();
+            touban_highs_callback::add_row(
+                &mut model,
+                f64::NEG_INFINITY,
+                row.upper[0],
+                index,
+                value,
+            )
+            .map_err(|e| SolveError::Solver(format!("HiGHS refused a row: {e:?}")))?;
+        }
         model.set_option("mip_rel_gap", f64::from(opts.mip_gap));
         if k == 0 && !start.is_empty() {
-            let mut dense = vec![0.0; m.vars.len()];
-            for (v, x) in start {
-                if let Some(&i) = m.column.get(v) {
-                    dense[i] = *x;
-                }
-            }
-            model.set_solution(Some(&dense), None, None, None);
+            model.set_solution(Some(start), None, None, None);
         }
         let solved = model
             .try_solve()
@@ -281,8 +293,7 @@ fn solve_part(
             });
         }
         let cols = solved.get_solution().columns().to_vec();
-        let sol = Cols(&cols, &m.column);
-        let value = obj.eval_with(&sol);
+        let value = obj.eval(&cols);
         let g = solved.mip_gap();
         // A model with nothing to decide (a part of shifts nobody can take)
         // is solved exactly; HiGHS reports no gap for it.
@@ -301,11 +312,11 @@ fn solve_part(
             .unwrap_or(f64::NEG_INFINITY);
         if k + 1 < phases.len() {
             // Integral objectives (unfilled slots, changes): hold them at the optimum.
-            extra.push(constraint!(obj.clone() <= value.round() + 0.5));
+            extra.push((obj, value.round() + 0.5));
         }
         let values =
             m.x.iter()
-                .map(|c| c.iter().map(|(_, v)| sol.value(*v) > 0.5).collect())
+                .map(|c| c.iter().map(|(_, v)| cols[v.col()] > 0.5).collect())
                 .collect();
         last = Some(Solved {
             values,
@@ -337,7 +348,7 @@ pub(crate) fn with_small_part<R>(
 /// Days re-solved at once by large-neighbourhood search.
 const LNS_WINDOW_DAYS: usize = 7;
 
-fn objectives(m: &Model<'_, '_>, inst: &Instance<'_>, lexicographic: bool) -> Vec<Expression> {
+fn objectives(m: &Model<'_, '_>, inst: &Instance<'_>, lexicographic: bool) -> Vec<Lin> {
     let o = &m.objective;
     if lexicographic {
         vec![
@@ -528,11 +539,14 @@ fn run(
         report(&progress(i + 1, done, objective, gap, unfilled));
         if opts.progress {
             eprintln!(
-                "  part {}/{}: {} shifts, {} variables, {:.1} s, objective {:.1}{}, bound {:.1}, gap {:.2} %{}",
+                "  part {}/{}: {} shifts, {} variables ({} columns, {} rows, {} nonzeros), {:.1} s, objective {:.1}{}, bound {:.1}, gap {:.2} %{}",
                 i + 1,
                 parts.len(),
                 part.len(),
                 m.x.iter().map(Vec::len).sum::<usize>(),
+                m.vars.len(),
+                m.rows.len(),
+                m.rows.nonzeros(),
                 started.elapsed().as_secs_f64(),
                 part_objective,
                 if short > 0.0 {

@@ -122,6 +122,17 @@ fn repair_changes_only_what_it_must() {
         "dropped {dropped:#?}\naffected {affected:#?}"
     );
     assert!(dropped.iter().all(|a| a.staff == who));
+    // Nobody is added to a shift the absence left alone (the ideal
+    // headcount is no reason to call someone in on an untouched day).
+    let before: std::collections::HashSet<_> = first.iter().map(|a| (&a.shift, &a.staff)).collect();
+    for a in &repaired.assignments {
+        assert!(
+            before.contains(&(&a.shift, &a.staff)) || affected.iter().any(|b| b.shift == a.shift),
+            "{} added to {:?}, which the absence does not touch",
+            a.staff,
+            a.shift
+        );
+    }
     // Every affected shift is covered again by someone else.
     for a in &affected {
         assert!(

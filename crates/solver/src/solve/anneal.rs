@@ -101,7 +101,7 @@ impl Board {
             b.ideal.push(usize::from(info.ideal.max(info.min)));
             let mut cands = Vec::with_capacity(m.x[s].len());
             for (p, v) in &m.x[s] {
-                let col = m.column[v];
+                let col = v.col();
                 let next = people.len();
                 let lp = *people.entry(*p).or_insert(next);
                 if lp == b.duty.len() {

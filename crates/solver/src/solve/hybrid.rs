@@ -28,7 +28,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use good_lp::Expression;
+use crate::lin::Lin;
 use touban_highs_callback::{Event, Reply};
 
 use super::anneal::{Board, Search, Stats};
@@ -150,11 +150,7 @@ pub(super) fn on_of(values: &[f64], nx: usize) -> Vec<usize> {
 /// `on`, each auxiliary column at its least value (a complete MIP start:
 /// the search's state leaves out definitions nothing is priced on).
 pub(super) fn dense(m: &Model<'_, '_>, on: &[usize]) -> Vec<f64> {
-    let mut values = vec![0.0; m.vars.len()];
-    for (v, x) in m.start(&placed_of_columns(m, on)) {
-        values[m.column[&v]] = x;
-    }
-    values
+    m.start(&placed_of_columns(m, on))
 }
 
 /// What the HiGHS core did, for the progress log.
@@ -180,7 +176,7 @@ fn highs_core(
     inst: &Instance<'_>,
     part: &[usize],
     m: &Model<'_, '_>,
-    obj: &Expression,
+    obj: &Lin,
     c: &Compiled,
     inc: &Incumbent,
     deadline: Instant,
@@ -196,7 +192,7 @@ fn highs_core(
 
     // The LP relaxation: every assignment in [0, 1], interior point.
     let lp_started = Instant::now();
-    let mut lp = highs_model(m, obj, &[], left().max(0.5), opts)?;
+    let mut lp = highs_model(m, obj, left().max(0.5), opts)?;
     lp.set_option("solve_relaxation", true);
     lp.set_option("solver", "ipm");
     let solved = touban_highs_callback::solve(lp, |_| {
@@ -252,7 +248,7 @@ fn highs_core(
 #[allow(clippy::too_many_arguments)]
 fn mip(
     m: &Model<'_, '_>,
-    obj: &Expression,
+    obj: &Lin,
     c: &Compiled,
     inc: &Incumbent,
     time: f64,
@@ -262,7 +258,7 @@ fn mip(
 ) -> Result<bool, SolveError> {
     let nx: usize = m.x.iter().map(Vec::len).sum();
     let k = c.constant();
-    let mut mip = highs_model(m, obj, &[], time.max(0.5), opts)?;
+    let mut mip = highs_model(m, obj, time.max(0.5), opts)?;
     mip.set_option("mip_rel_gap", f64::from(opts.mip_gap));
     let mut fed = 0;
     if let Some((_, on, v)) = inc.newer(0) {
@@ -378,7 +374,7 @@ pub(super) fn hybrid(
     inst: &Instance<'_>,
     part: &[usize],
     m: &Model<'_, '_>,
-    obj: &Expression,
+    obj: &Lin,
     placed: &std::collections::BTreeMap<usize, Vec<usize>>,
     share: f64,
     opts: &SolveOptions,
@@ -399,7 +395,7 @@ pub(super) fn hybrid(
             x[i] = true;
         }
         m.x.iter()
-            .map(|cands| cands.iter().map(|(_, v)| x[m.column[v]]).collect())
+            .map(|cands| cands.iter().map(|(_, v)| x[v.col()]).collect())
             .collect::<Vec<Vec<bool>>>()
     };
     // Any rota will do (a first rota): the construction is one.

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use good_lp::Expression;
+use crate::lin::Lin;
 use touban_highs_callback::Reply;
 
 use super::hybrid::{Incumbent, dense, on_of};
@@ -61,7 +61,7 @@ pub(super) fn search(
     inst: &Instance<'_>,
     part: &[usize],
     m: &Model<'_, '_>,
-    obj: &Expression,
+    obj: &Lin,
     c: &Compiled,
     inc: &Incumbent,
     deadline: Instant,
@@ -96,7 +96,7 @@ pub(super) fn search(
     // One model of the whole part, built once: each neighbourhood only
     // changes the bounds of the assignment columns.
     let nx: usize = m.x.iter().map(Vec::len).sum();
-    let Ok(mut model) = highs_model(m, obj, &[], 1e9, &quiet) else {
+    let Ok(mut model) = highs_model(m, obj, 1e9, &quiet) else {
         return done;
     };
     model.set_option("mip_rel_gap", 0.0);
@@ -119,7 +119,7 @@ pub(super) fn search(
             let st = State::new(c, on.iter().copied());
             let mut short: HashMap<usize, f64> = HashMap::new();
             for (z, p) in &m.shortfalls {
-                let v = st.value(m.column[z]);
+                let v = st.value(z.col());
                 if v > 1e-6 {
                     *short.entry(*p).or_default() += v;
                 }
@@ -151,7 +151,7 @@ pub(super) fn search(
         let (mut lower, mut upper) = (vec![0.0; nx], vec![0.0; nx]);
         for &s in part {
             for (p, v) in &m.x[s] {
-                let col = m.column[v];
+                let col = v.col();
                 if hood.frees(inst, s, *p) {
                     upper[col] = 1.0;
                 } else if on_set.contains(&col) {

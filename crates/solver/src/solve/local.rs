@@ -10,7 +10,7 @@
 //! labour rules, fairness, requests, the coordinators' own rules, pins) is
 //! scored by the search exactly as HiGHS scores it, by construction.
 
-use good_lp::{Expression, IntoAffineExpression, Variable};
+use crate::lin::Lin;
 
 use crate::model::Model;
 
@@ -70,10 +70,11 @@ pub(crate) struct Compiled {
 /// A row's terms: (column, coefficient).
 type Terms = Vec<(usize, f64)>;
 
-fn terms(m: &Model<'_, '_>, e: &Expression) -> Terms {
-    e.linear_coefficients()
+fn terms(e: &Lin) -> Terms {
+    e.terms
+        .iter()
         .filter(|(_, c)| *c != 0.0)
-        .filter_map(|(v, c): (Variable, f64)| m.column.get(&v).map(|&i| (i, c)))
+        .map(|&(v, c)| (v.col(), c))
         .collect()
 }
 
@@ -81,19 +82,19 @@ impl Compiled {
     /// The model `m` with objective `objective`, of which `hard` (in
     /// units, each priced at `UNDER_COST`) are the unfilled places and
     /// broken hard rules.
-    pub fn new(m: &Model<'_, '_>, objective: &Expression, hard: &Expression) -> Self {
+    pub fn new(m: &Model<'_, '_>, objective: &Lin, hard: &Lin) -> Self {
         let columns = m.vars.len();
         let mut obj = vec![0.0; columns];
-        for (i, c) in terms(m, objective) {
+        for (i, c) in terms(objective) {
             obj[i] += c;
         }
         let mut hard_coef = vec![0.0; columns];
-        for (i, c) in terms(m, hard) {
+        for (i, c) in terms(hard) {
             hard_coef[i] += c;
         }
-        let mut cons_rhs = Vec::with_capacity(m.constraints.len());
-        let mut cons_eq = Vec::with_capacity(m.constraints.len());
-        let mut cons_rows = Vec::with_capacity(m.constraints.len());
+        let mut cons_rhs = Vec::with_capacity(m.rows.len());
+        let mut cons_eq = Vec::with_capacity(m.rows.len());
+        let mut cons_rows = Vec::with_capacity(m.rows.len());
         let mut col_cons = vec![Vec::new(); columns];
         // Columns that matter: priced, constrained, or used by the
         // definition of one that matters. A definition of anything else (a
@@ -105,32 +106,41 @@ impl Compiled {
             .collect();
         // Definitions (`v ≥ e`) are met by the least values the state
         // keeps: they are not checked as constraints.
-        let mut definition = vec![false; m.constraints.len()];
-        for &r in &m.definitions {
+        let mut definition = vec![false; m.rows.len()];
+        for &(_, r) in &m.defs {
             definition[r] = true;
         }
-        for c in m
-            .constraints
-            .iter()
-            .zip(&definition)
-            .filter(|(_, d)| !**d)
-            .map(|(c, _)| c)
-        {
+        // Every other row as `terms ≤ rhs` (a row bounded on both sides
+        // twice, an equality once).
+        let mut add = |t: Terms, rhs: f64, eq: bool| {
             let r = cons_rhs.len();
-            let e = c.expression();
-            cons_rhs.push(-e.constant());
-            cons_eq.push(c.is_equality());
-            let t = terms(m, e);
+            cons_rhs.push(rhs);
+            cons_eq.push(eq);
             for &(i, k) in &t {
                 col_cons[i].push((r, k));
                 matters[i] = true;
             }
             cons_rows.push(t);
+        };
+        for r in (0..m.rows.len()).filter(|&r| !definition[r]) {
+            let (lo, hi) = (m.rows.lower[r], m.rows.upper[r]);
+            let t: Terms = m.rows.row(r).filter(|(_, k)| *k != 0.0).collect();
+            if lo == hi {
+                add(t, hi, true);
+                continue;
+            }
+            if lo.is_finite() {
+                add(t.iter().map(|&(i, k)| (i, -k)).collect(), -lo, false);
+            }
+            if hi.is_finite() {
+                add(t, hi, false);
+            }
         }
-        let defs: Vec<(usize, f64, Terms)> = m
-            .defs
-            .iter()
-            .map(|(v, e)| (m.column[v], e.constant(), terms(m, e)))
+        let defs: Vec<(usize, f64, Terms)> = (0..m.defs.len())
+            .map(|k| {
+                let (v, c, t) = m.definition(k);
+                (v.col(), c, t.collect())
+            })
             .collect();
         // A definition only uses columns defined before it: backwards, a
         // column's standing is final before its own definitions are reached.
@@ -159,7 +169,7 @@ impl Compiled {
         Self {
             columns,
             obj,
-            obj_const: objective.constant(),
+            obj_const: objective.constant,
             hard: hard_coef,
             def_aux,
             def_const,
@@ -360,7 +370,7 @@ pub(crate) fn columns_of(
             m.x[*s]
                 .iter()
                 .filter(|(p, _)| ps.contains(p))
-                .map(|(_, v)| m.column[v])
+                .map(|(_, v)| v.col())
         })
         .collect()
 }
@@ -375,7 +385,7 @@ pub(crate) fn placed_of_columns(
         std::collections::BTreeMap::new();
     for (s, cands) in m.x.iter().enumerate() {
         for (p, v) in cands {
-            if on.contains(&m.column[v]) {
+            if on.contains(&v.col()) {
                 placed.entry(s).or_default().push(*p);
             }
         }
@@ -405,7 +415,7 @@ mod tests {
         let obj = objectives(&m, &inst, false).remove(0);
         let hard = m.objective.under.clone() + m.objective.breach.clone();
         let c = Compiled::new(&m, &obj, &hard);
-        let xs: Vec<usize> = m.x.iter().flatten().map(|(_, v)| m.column[v]).collect();
+        let xs: Vec<usize> = m.x.iter().flatten().map(|(_, v)| v.col()).collect();
         let mut s = State::new(&c, std::iter::empty());
         let mut rng = fastrand::Rng::with_seed(7);
         for step in 0..3_000 {
