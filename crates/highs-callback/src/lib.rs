@@ -208,6 +208,15 @@ pub fn solve<'h>(
     }
 }
 
+/// A HiGHS C API call's status as a result (warnings pass).
+fn checked(status: HighsInt) -> Result<(), highs::HighsStatus> {
+    if status == highs_sys::STATUS_ERROR {
+        Err(highs::HighsStatus::Error)
+    } else {
+        Ok(())
+    }
+}
+
 /// Sets the bounds of columns `0..lower.len()` of `model` in one call
 /// (the `highs` crate changes one column at a time, by a handle only a
 /// model built through it has). Used to re-solve neighbourhoods of one
@@ -240,11 +249,7 @@ pub fn set_column_bounds(
             upper.as_ptr(),
         )
     };
-    if status == highs_sys::STATUS_ERROR {
-        Err(highs::HighsStatus::Error)
-    } else {
-        Ok(())
-    }
+    checked(status)
 }
 
 /// A mixed-integer model in the arrays HiGHS takes, its matrix row-wise:
@@ -329,11 +334,7 @@ pub fn pass_mip(mip: &Mip<'_>) -> Result<highs::Model, highs::HighsStatus> {
             integrality.as_ptr(),
         )
     };
-    if status == highs_sys::STATUS_ERROR {
-        Err(highs::HighsStatus::Error)
-    } else {
-        Ok(model)
-    }
+    checked(status).map(|()| model)
 }
 
 /// Adds the row `lower ≤ Σ value·column ≤ upper` to a built model.
@@ -365,11 +366,7 @@ pub fn add_row(
             value.as_ptr(),
         )
     };
-    if status == highs_sys::STATUS_ERROR {
-        Err(highs::HighsStatus::Error)
-    } else {
-        Ok(())
-    }
+    checked(status)
 }
 
 #[cfg(test)]
