@@ -4,6 +4,7 @@
 //! shifts that cannot be filled.
 #![forbid(unsafe_code)]
 
+pub mod bound;
 pub mod check;
 mod clashes;
 pub mod explain;

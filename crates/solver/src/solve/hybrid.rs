@@ -37,6 +37,18 @@ use super::{SolveError, SolveOptions, Solved, highs_model};
 use crate::instance::Instance;
 use crate::model::Model;
 
+/// PDLP's relative tolerance (primal and dual residuals, and the gap
+/// between the two objectives): far finer than any gap asked of a rota
+/// (0.5 % by default), far coarser than its default 10⁻⁷, which it would
+/// not reach on a large part before the time is up.
+const PDLP_TOLERANCE: f64 = 1e-4;
+
+/// Time per nonzero of the part's matrix that the relaxation takes beyond
+/// its time limit (the first-order method's own copy and scaling of the
+/// matrix, which its limit does not count: about 4 s on 11.8 million
+/// nonzeros) and the prices then take to become a bound (0.5 s there).
+const OVERHEAD_SECONDS_PER_NONZERO: f64 = 4e-7;
+
 /// The MIP is judged stalled only after this long without progress.
 const STALL_SECONDS: f64 = 5.0;
 /// The share of the gap a bound must close to count as progress.
@@ -190,11 +202,28 @@ fn highs_core(
     };
     let k = c.constant();
 
-    // The LP relaxation: every assignment in [0, 1], interior point.
+    // The LP relaxation, every assignment in [0, 1], by HiGHS's first-order
+    // method (PDLP): it stops at the time limit with prices all the same,
+    // and those prove a bound ([`priced_bound`]); an interior point method
+    // proves nothing until it is done, which on a prefecture's largest part
+    // is never within the time. `TOUBAN_RELAXATION=ipm` takes the interior
+    // point method instead (for comparisons).
     let lp_started = Instant::now();
-    let mut lp = highs_model(m, obj, left().max(0.5), opts)?;
+    let reserve = 0.1 + m.rows.nonzeros() as f64 * OVERHEAD_SECONDS_PER_NONZERO;
+    let mut lp = highs_model(m, obj, (left() - reserve).max(0.5), opts)?;
     lp.set_option("solve_relaxation", true);
-    lp.set_option("solver", "ipm");
+    let pdlp = std::env::var("TOUBAN_RELAXATION").map_or(true, |v| v != "ipm");
+    if pdlp {
+        lp.set_option("solver", "pdlp");
+        // The prices must be those of the model's own rows.
+        lp.set_option("presolve", "off");
+        lp.set_option("pdlp_optimality_tolerance", PDLP_TOLERANCE);
+    } else {
+        lp.set_option("solver", "ipm");
+    }
+    // HiGHS counts its time from the solve: what passing the model took
+    // is already gone.
+    lp.set_option("time_limit", (left() - reserve).max(0.5));
     let solved = touban_highs_callback::solve(lp, |_| {
         if inc.stopped() {
             Reply::Interrupt
@@ -203,7 +232,12 @@ fn highs_core(
         }
     })
     .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
-    if solved.status() == highs::HighsModelStatus::Optimal {
+    if pdlp {
+        if let Some(b) = priced_bound(m, obj, &solved) {
+            inc.proved(b);
+            core.relaxation = Some(b);
+        }
+    } else if solved.status() == highs::HighsModelStatus::Optimal {
         let b = solved.objective_value() + k;
         if b.is_finite() {
             inc.proved(b);
@@ -237,6 +271,48 @@ fn highs_core(
         }
     }
     Ok(core)
+}
+
+/// The bound the relaxation's row prices prove, whatever state the solve
+/// stopped in ([`crate::bound::lagrangian`]), with `obj`'s constant; None
+/// without prices or when an auxiliary column is priced below zero (its
+/// bound from [`Model::column_upper`] would not hold).
+pub(super) fn priced_bound(
+    m: &Model<'_, '_>,
+    obj: &Lin,
+    solved: &highs::SolvedModel,
+) -> Option<f64> {
+    let mut cost = vec![0.0; m.vars.len()];
+    for &(v, c) in &obj.terms {
+        cost[v.col()] += c;
+    }
+    if (0..cost.len()).any(|c| !m.vars.is_binary(c) && cost[c] < 0.0) {
+        return None;
+    }
+    let started = Instant::now();
+    let solution = solved.get_solution();
+    let y = solution.dual_rows();
+    if y.len() != m.rows.len() || y.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let upper = m.column_upper();
+    // HiGHS's sign convention for prices is taken either way round: both
+    // give valid bounds.
+    let flipped: Vec<f64> = y.iter().map(|v| -v).collect();
+    let defs: Vec<(usize, usize)> = m.defs.iter().map(|&(v, r)| (v.col(), r)).collect();
+    let b = crate::bound::lagrangian_repaired(&m.rows, &cost, &upper, y, &defs).max(
+        crate::bound::lagrangian_repaired(&m.rows, &cost, &upper, &flipped, &defs),
+    );
+    // A hair below, for rounding in the sums.
+    if std::env::var_os("TOUBAN_HIGHS_LOG").is_some() {
+        eprintln!(
+            "bound proven by the relaxation's prices: {b:.3} (HiGHS's own objective {:.3}), {:.1} s",
+            solved.objective_value(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let b = b - 1e-9 * b.abs().max(1.0) + obj.constant;
+    b.is_finite().then_some(b)
 }
 
 /// One run of the whole part as a MIP, from the best rota so far,
