@@ -139,10 +139,12 @@ impl Incumbent {
     }
 }
 
-/// `(objective − bound) / |objective|`, in [0, 1]; 1 when the bound is unknown.
+/// `(objective − bound) / |objective|`, in [0, 1]; 1 when the bound is
+/// unknown; 0 within 10⁻⁷ (rounding: a bound from prices is a sum over
+/// every row and column, taken a hair low).
 pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
     if bound.is_finite() && objective.is_finite() {
-        if objective - bound <= 1e-9 * objective.abs().max(1.0) {
+        if objective - bound <= 1e-7 * objective.abs().max(1.0) {
             return 0.0;
         }
         ((objective - bound) / objective.abs().max(1e-9)).clamp(0.0, 1.0)
