@@ -6,11 +6,14 @@
 //! moving), read each improving solution it finds, and hand it the local
 //! search's better rotas. HiGHS's C API offers exactly that
 //! (`Highs_setCallback`); this crate wraps it so that the solver itself
-//! stays free of `unsafe`. It also sets the bounds of many columns of a
-//! built model in one call ([`set_column_bounds`]), so that neighbourhoods
-//! of a rota are re-solved on one model instead of building one each, and
-//! passes a whole model from the caller's row-wise arrays in one call
-//! ([`pass_mip`]), without building it again through the `highs` crate.
+//! stays free of `unsafe`. The handler may also set the run's time limit
+//! while it runs ([`Reply::TimeLimit`]: HiGHS solves a MIP's first LP
+//! without calling back, so a limit is the only way to bound it). The
+//! crate also sets the bounds of many columns of a built model in one call
+//! ([`set_column_bounds`]; the solver's tests hold a part's columns with
+//! it to check its neighbourhoods' sub-models), and passes a whole model
+//! from the caller's row-wise arrays in one call ([`pass_mip`]), without
+//! building it again through the `highs` crate.
 //!
 //! ```no_run
 //! # fn run(model: highs::Model) {
@@ -37,6 +40,9 @@ pub enum Event<'a> {
         running_time: f64,
         primal_bound: f64,
         dual_bound: f64,
+        /// LP iterations so far (for a MIP: of the LPs it has finished,
+        /// so 0 until its first LP is solved).
+        lp_iterations: i64,
     },
     /// The MIP found a better integer solution (every column's value, in
     /// the model's column order; the objective without any offset).
@@ -55,12 +61,20 @@ pub enum Reply {
     /// [`Event::WantSolution`]; HiGHS checks it and keeps it if feasible
     /// and better.
     Solution(Vec<f64>),
+    /// Go on, with the run's time limit (seconds of HiGHS's own clock)
+    /// set to this; only meaningful for [`Event::Progress`]. HiGHS's MIP
+    /// reads its options by reference between its LP solves, so a limit
+    /// set during the run holds from its next LP on (an LP already
+    /// running keeps the limit it started with).
+    TimeLimit(f64),
 }
 
 type Handler<'h> = dyn FnMut(Event<'_>) -> Reply + 'h;
 
 struct Context<'h> {
     handler: &'h mut Handler<'h>,
+    /// The Highs instance being run.
+    highs: *mut c_void,
     /// A panic in the handler stops HiGHS (it may not unwind through C).
     panicked: bool,
 }
@@ -111,6 +125,11 @@ extern "C" fn trampoline(
             } else {
                 f64::NEG_INFINITY
             },
+            lp_iterations: match kind {
+                MIP_INTERRUPT => out.mip_total_lp_iterations,
+                SIMPLEX_INTERRUPT => i64::from(out.simplex_iteration_count),
+                _ => i64::from(out.ipm_iteration_count),
+            },
         },
         MIP_IMPROVING_SOLUTION => {
             let n = usize::try_from(out.mip_solution_size).unwrap_or(0);
@@ -150,6 +169,20 @@ extern "C" fn trampoline(
                 unsafe { (*input).user_interrupt = 1 };
             }
         }
+        Reply::TimeLimit(seconds) => {
+            if matches!(kind, SIMPLEX_INTERRUPT | IPM_INTERRUPT | MIP_INTERRUPT) {
+                // SAFETY: `ctx.highs` is the Highs instance running this
+                // solve, on this thread; setting an option writes only its
+                // options record, which the solvers read between steps.
+                unsafe {
+                    highs_sys::Highs_setDoubleOptionValue(
+                        ctx.highs,
+                        c"time_limit".as_ptr(),
+                        seconds,
+                    );
+                }
+            }
+        }
         Reply::Solution(values) => {
             if kind == MIP_USER_SOLUTION
                 && let Ok(n) = HighsInt::try_from(values.len())
@@ -171,11 +204,12 @@ pub fn solve<'h>(
     mut model: highs::Model,
     mut handler: impl FnMut(Event<'_>) -> Reply + 'h,
 ) -> Result<highs::SolvedModel, highs::HighsStatus> {
+    let ptr = model.as_mut_ptr();
     let mut ctx = Context {
         handler: &mut handler,
+        highs: ptr,
         panicked: false,
     };
-    let ptr = model.as_mut_ptr();
     // SAFETY: `ptr` is the live Highs instance owned by `model`; the context
     // lives on this stack frame until after the solve, and the callback is
     // unregistered below before it goes.
@@ -440,6 +474,32 @@ mod tests {
         .unwrap();
         assert!(offered, "HiGHS asked for a solution");
         assert!(first_seen.is_some());
+    }
+
+    /// A time limit set by the handler during the run is the run's limit
+    /// from then on.
+    #[test]
+    fn the_handler_sets_the_time_limit() {
+        let mut m = knapsack();
+        m.set_option("time_limit", 1000.0);
+        let solved = solve(m, |e| match e {
+            Event::Progress { .. } => Reply::TimeLimit(500.0),
+            _ => Reply::Continue,
+        })
+        .unwrap();
+        assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+        let mut m: highs::Model = solved.into();
+        let mut limit = 0.0;
+        // SAFETY: a live Highs instance and a valid out-pointer.
+        let status = unsafe {
+            highs_sys::Highs_getDoubleOptionValue(
+                m.as_mut_ptr(),
+                c"time_limit".as_ptr(),
+                &raw mut limit,
+            )
+        };
+        assert_ne!(status, highs_sys::STATUS_ERROR);
+        assert!((limit - 500.0).abs() < 1e-9, "{limit}");
     }
 
     /// Bounds set on the built model change its optimum, and can be set

@@ -13,6 +13,45 @@
 //! a finite one.
 
 use crate::lin::Rows;
+use crate::model::Model;
+
+impl Model<'_, '_> {
+    /// A finite upper bound for every column: 1 for the binary ones, for
+    /// each auxiliary column the largest its definitions can make its least
+    /// value with every column they use anywhere within its own bounds.
+    /// Adding these bounds changes no optimum (costs of auxiliary columns
+    /// are ≥ 0, and a solution's columns at their least values are feasible,
+    /// as [`Model::start`] relies on), so a bound proven with them
+    /// ([`crate::bound::lagrangian`]) holds for the model.
+    #[must_use]
+    pub fn column_upper(&self) -> Vec<f64> {
+        let mut upper: Vec<f64> = (0..self.vars.len())
+            .map(|c| {
+                if self.vars.is_binary(c) {
+                    1.0
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let mut defined = vec![false; upper.len()];
+        for k in 0..self.defs.len() {
+            let (v, c, terms) = self.definition(k);
+            let most = c + terms.map(|(i, a)| (a * upper[i]).max(0.0)).sum::<f64>();
+            let col = v.col();
+            if self.vars.is_binary(col) {
+                continue;
+            }
+            upper[col] = if defined[col] {
+                upper[col].max(most.max(0.0))
+            } else {
+                most.max(0.0)
+            };
+            defined[col] = true;
+        }
+        upper
+    }
+}
 
 /// The Lagrangian bound of `min cost·x`, `rows`, `0 ≤ x ≤ upper`, at
 /// prices `y` (one per row), or −∞. Columns' lower bounds are 0.

@@ -19,6 +19,7 @@ mod goodlp_check;
 mod hybrid;
 mod lns;
 mod local;
+mod sub;
 use hybrid::hybrid;
 
 /// Parts with more assignment variables than this usually take over a
@@ -186,6 +187,15 @@ struct Solved {
 /// The part's model for HiGHS with objective `obj` (its constant left
 /// out: HiGHS's objective value plus `obj.constant` is `obj`'s), passed in
 /// one call from the model's own rows, with the options every solve shares.
+/// Each column's cost in `obj` (its constant left out).
+fn costs(m: &Model<'_, '_>, obj: &Lin) -> Vec<f64> {
+    let mut cost = vec![0.0; m.vars.len()];
+    for &(v, c) in &obj.terms {
+        cost[v.col()] += c;
+    }
+    cost
+}
+
 fn highs_model(
     m: &Model<'_, '_>,
     obj: &Lin,
@@ -193,10 +203,7 @@ fn highs_model(
     opts: &SolveOptions,
 ) -> Result<highs::Model, SolveError> {
     let n = m.vars.len();
-    let mut cost = vec![0.0; n];
-    for &(v, c) in &obj.terms {
-        cost[v.col()] += c;
-    }
+    let cost = costs(m, obj);
     let integral: Vec<bool> = (0..n).map(|c| m.vars.is_binary(c)).collect();
     let upper: Vec<f64> = integral
         .iter()
@@ -347,6 +354,22 @@ pub(crate) fn with_small_part<R>(
     let part = parts(&inst).pop().expect("a part");
     let m = Model::build(&inst, &history, &part, true);
     f(&inst, &history, &part, &m)
+}
+
+/// For tests: [`with_small_part`] with its weighted objective, the model
+/// compiled for the search, and the construction's assignment columns.
+#[cfg(test)]
+pub(crate) fn with_small_start<R>(
+    f: impl FnOnce(&Instance<'_>, &[usize], &Model<'_, '_>, &Lin, &local::Compiled, Vec<usize>) -> R,
+) -> R {
+    with_small_part(|inst, history, part, m| {
+        let obj = objectives(m, inst, false).remove(0);
+        let hard = m.objective.under.clone() + m.objective.breach.clone();
+        let c = local::Compiled::new(m, &obj, &hard);
+        let placed = crate::greedy::construct(inst, history, part);
+        let on = local::columns_of(m, &placed);
+        f(inst, part, m, &obj, &c, on)
+    })
 }
 
 /// Days re-solved at once by large-neighbourhood search.

@@ -530,8 +530,8 @@ impl<'b, 'c> Search<'b, 'c> {
 #[cfg(test)]
 mod tests {
     use super::super::hybrid::Incumbent;
-    use super::super::local::{Compiled, columns_of, placed_of_columns};
-    use super::super::{objectives, with_small_part};
+    use super::super::local::placed_of_columns;
+    use super::super::with_small_start;
     use super::*;
 
     /// From the construction, the annealer alone lowers the objective,
@@ -539,13 +539,8 @@ mod tests {
     /// model itself scores.
     #[test]
     fn annealing_improves_and_stays_feasible() {
-        with_small_part(|inst, history, part, m| {
-            let obj = objectives(m, inst, false).remove(0);
-            let hard = m.objective.under.clone() + m.objective.breach.clone();
-            let c = Compiled::new(m, &obj, &hard);
-            let placed = crate::greedy::construct(inst, history, part);
-            let on = columns_of(m, &placed);
-            let start = State::new(&c, on.iter().copied());
+        with_small_start(|inst, part, m, obj, c, on| {
+            let start = State::new(c, on.iter().copied());
             assert!(start.excess <= 1e-9, "the construction breaks no hard rule");
             let before = start.objective;
             let board = Board::new(inst, m, part);
@@ -557,10 +552,10 @@ mod tests {
             assert!(search.state.excess <= 1e-9);
             assert!((inc.best() - search.objective()).abs() < 1e-6);
             let held = search.on();
-            let fresh = State::new(&c, held.iter().copied());
+            let fresh = State::new(c, held.iter().copied());
             assert!((fresh.objective - search.objective()).abs() < 1e-6);
             let placed = placed_of_columns(m, &held);
-            assert!((m.least_value(&obj, &placed) - search.objective()).abs() < 1e-6);
+            assert!((m.least_value(obj, &placed) - search.objective()).abs() < 1e-6);
         });
     }
 }

@@ -33,7 +33,7 @@ use touban_highs_callback::{Event, Reply};
 
 use super::anneal::{Board, Search, Stats};
 use super::local::{Compiled, State, columns_of, placed_of_columns};
-use super::{SolveError, SolveOptions, Solved, highs_model};
+use super::{SolveError, SolveOptions, Solved, costs, highs_model};
 use crate::instance::Instance;
 use crate::model::Model;
 
@@ -224,8 +224,20 @@ fn highs_core(
         lp.set_option("solver", "ipm");
     }
     // HiGHS counts its time from the solve: what passing the model took
-    // is already gone.
-    lp.set_option("time_limit", (left() - reserve).max(0.5));
+    // is already gone. When the best rota is asked for (gap 0), no bound
+    // short of a proof ends the run, and a proof comes from the MIP, not
+    // from the relaxation: PDLP (whose prices prove a bound wherever it
+    // stops) then has half the time left at most, the other half going to
+    // better rotas (the MIP, neighbourhoods), which a relaxation running
+    // to the deadline would leave none of. Asked for a gap, the bound is
+    // what ends the run early: the relaxation has the whole time.
+    let lp_time = (left() - reserve).max(0.5);
+    let lp_time = if pdlp && opts.mip_gap <= 0.0 {
+        (lp_time / 2.0).max(0.5)
+    } else {
+        lp_time
+    };
+    lp.set_option("time_limit", lp_time);
     let solved = touban_highs_callback::solve(lp, |_| {
         if inc.stopped() {
             Reply::Interrupt
@@ -265,7 +277,7 @@ fn highs_core(
         if !stalled || inc.stopped() || left() < 1.0 {
             break;
         }
-        let done = super::lns::search(inst, part, m, obj, c, inc, deadline, opts);
+        let done = super::lns::search(inst, part, m, obj, c, inc, deadline);
         core.hoods += done.solved;
         core.hoods_better += done.better;
         if done.better == 0 || inc.stopped() || left() < 1.0 {
@@ -284,10 +296,7 @@ pub(super) fn priced_bound(
     obj: &Lin,
     solved: &highs::SolvedModel,
 ) -> Option<f64> {
-    let mut cost = vec![0.0; m.vars.len()];
-    for &(v, c) in &obj.terms {
-        cost[v.col()] += c;
-    }
+    let cost = costs(m, obj);
     if (0..cost.len()).any(|c| !m.vars.is_binary(c) && cost[c] < 0.0) {
         return None;
     }
@@ -322,7 +331,9 @@ pub(super) fn priced_bound(
 /// stalled: for a third of its running time (at least [`STALL_SECONDS`])
 /// it found no rota better than the best known and its bound closed less
 /// than [`STALL_CLOSE`] of the gap. Before its first bound it is given
-/// twice `root` (what the relaxation took) on top.
+/// twice `root` (what the relaxation took) on top, as its time limit
+/// (HiGHS's first LP of a MIP cannot be interrupted): out of time before a
+/// bound also counts as stalled.
 #[allow(clippy::too_many_arguments)]
 fn mip(
     m: &Model<'_, '_>,
@@ -336,7 +347,14 @@ fn mip(
 ) -> Result<bool, SolveError> {
     let nx: usize = m.x.iter().map(Vec::len).sum();
     let k = c.constant();
-    let mut mip = highs_model(m, obj, time.max(0.5), opts)?;
+    // Before its first bound the MIP has `STALL_SECONDS` and twice what
+    // the relaxation took, or three times that, whichever is more (the
+    // stall rule below with no progress at all). Its first LP cannot be
+    // interrupted (HiGHS runs it without callbacks), so that allowance is
+    // its time limit; the whole `time` once that LP is solved (its bound
+    // before is only the trivial one).
+    let first = time.min((STALL_SECONDS + 2.0 * root).max(3.0 * root));
+    let mut mip = highs_model(m, obj, first.max(0.5), opts)?;
     mip.set_option("mip_rel_gap", f64::from(opts.mip_gap));
     let mut fed = 0;
     if let Some((_, on, v)) = inc.newer(0) {
@@ -346,6 +364,15 @@ fn mip(
     let (mut last_dual, mut last_primal, mut last_change) =
         (f64::NEG_INFINITY, f64::INFINITY, 0.0_f64);
     let mut stalled = false;
+    // The MIP's first LP is solved when, with LP iterations done, its
+    // bound is above the first one it reported (the least the
+    // objective's columns can be; a heuristic's LP iterations leave it
+    // there). A MIP whose first report already follows its first LP is
+    // given the whole time only once its bound rises again: counting it
+    // as solved at once let a 1,000-staff part's first LP run 72 s past
+    // a 49 s limit.
+    let mut bounded = false;
+    let mut trivial: Option<f64> = None;
     let started = Instant::now();
     // A rota is handed to HiGHS only when it beats HiGHS's own best, and
     // at most once a second (completing it takes a pass over the model).
@@ -356,6 +383,7 @@ fn mip(
             running_time,
             primal_bound,
             dual_bound,
+            lp_iterations,
         } => {
             if dual_bound.is_finite() {
                 inc.proved(dual_bound + k);
@@ -382,8 +410,17 @@ fn mip(
                 highs_best = primal_bound + k;
             }
             let quiet = running_time - last_change;
+            if dual_bound.is_finite() {
+                trivial.get_or_insert(dual_bound);
+            }
             if inc.stopped() {
                 Reply::Interrupt
+            } else if !bounded
+                && lp_iterations > 0
+                && trivial.is_some_and(|t| dual_bound > t + 1e-9 * t.abs().max(1.0))
+            {
+                bounded = true;
+                Reply::TimeLimit(time.max(0.5))
             } else if (dual_bound.is_finite() || inc.bound().is_finite())
                 && quiet
                     > STALL_SECONDS.max(running_time / 3.0)
@@ -426,6 +463,10 @@ fn mip(
         }
     })
     .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    // Out of time before its first LP was solved: stalled there.
+    if !bounded && first < time && solved.status() == highs::HighsModelStatus::ReachedTimeLimit {
+        stalled = true;
+    }
     core.mip_seconds += started.elapsed().as_secs_f64();
     core.mip_runs += 1;
     core.mip_stalled |= stalled;
