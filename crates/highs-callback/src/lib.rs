@@ -40,9 +40,6 @@ pub enum Event<'a> {
         running_time: f64,
         primal_bound: f64,
         dual_bound: f64,
-        /// LP iterations so far (for a MIP: of the LPs it has finished,
-        /// so 0 until its first LP is solved).
-        lp_iterations: i64,
     },
     /// The MIP found a better integer solution (every column's value, in
     /// the model's column order; the objective without any offset).
@@ -124,11 +121,6 @@ extern "C" fn trampoline(
                 out.mip_dual_bound
             } else {
                 f64::NEG_INFINITY
-            },
-            lp_iterations: match kind {
-                MIP_INTERRUPT => out.mip_total_lp_iterations,
-                SIMPLEX_INTERRUPT => i64::from(out.simplex_iteration_count),
-                _ => i64::from(out.ipm_iteration_count),
             },
         },
         MIP_IMPROVING_SOLUTION => {

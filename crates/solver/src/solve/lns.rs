@@ -91,11 +91,10 @@ pub(super) fn search(
     let nx: usize = m.x.iter().map(Vec::len).sum();
     let by_col = ByColumn::new(m);
     let cost = costs(m, obj);
-    // How large the neighbourhoods are, relative to a window of
-    // [`LNS_WINDOW_DAYS`] days: grown while HiGHS proves them quickly,
-    // shrunk when one runs out of time.
-    // Windows and groups are sized apart (one kind may be easy for HiGHS
-    // where the other is hard).
+    // How large windows and groups are, relative to their first size:
+    // grown while HiGHS proves them quickly, shrunk when one runs out of
+    // time, each kind apart (one may be easy for HiGHS where the other is
+    // hard).
     let (mut day_scale, mut people_scale) = (1.0_f64, 1.0_f64);
     let (mut next_day, mut next_person) = (0, 0);
     let mut since_better = 0;

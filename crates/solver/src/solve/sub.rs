@@ -17,7 +17,7 @@
 //! bounds, and its solutions are the part's solutions that agree with the
 //! rota on every held duty.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use touban_highs_callback::Reply;
@@ -94,12 +94,12 @@ pub(super) fn solve(
             cols.push(c);
         }
     }
-    let mut seen: HashMap<usize, ()> = HashMap::new();
+    let mut seen: HashSet<usize> = HashSet::new();
     let mut rows: Vec<usize> = Vec::new();
     let mut k = 0;
     while k < cols.len() {
         for r in by_col.of(cols[k]) {
-            if seen.insert(r, ()).is_none() {
+            if seen.insert(r) {
                 rows.push(r);
                 for (c, _) in m.rows.row(r) {
                     if c >= nx && !index.contains_key(&c) {
@@ -234,7 +234,7 @@ mod tests {
             assert!(got.optimal);
             assert!(got.size.0 > free.len() && got.size.1 > 0, "{:?}", got.size);
             let sub_on = got.on.expect("a rota");
-            let free: std::collections::HashSet<usize> = free.into_iter().collect();
+            let free: HashSet<usize> = free.into_iter().collect();
             for &col in &on {
                 if !free.contains(&col) {
                     assert!(sub_on.binary_search(&col).is_ok(), "held duty {col} kept");
