@@ -1,7 +1,9 @@
 //! The coordinators' rules and pinned duties in the model: the family
 //! functions of [`crate::rules`] run on linear expressions.
 
-use touban_domain::StaffRule;
+use std::collections::HashMap;
+
+use touban_domain::{Limit, RestPolicy, StaffRule};
 
 use crate::instance::History;
 use crate::lin::{self, Var};
@@ -31,6 +33,12 @@ struct ModelSink<'a, 'i, 'n> {
     m: &'a mut Model<'i, 'n>,
     /// Whose rules these are.
     person: usize,
+    /// Each duty's column (none for duties outside the rota's variables).
+    cols: Vec<Option<Var>>,
+    /// The cliques of clashing shifts (rows of [`Model`]'s rules 3 and 4)
+    /// each column is in, by index; filled only for people with forbidden
+    /// successions.
+    cliques: HashMap<Var, Vec<u32>>,
 }
 
 impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
@@ -50,6 +58,15 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
             var: a.var || b.var,
             c: a.c + k * b.c,
         }
+    }
+    fn sum(&self, terms: Vec<(f64, Lin)>) -> Lin {
+        let mut out = self.constant(0.0);
+        for (k, t) in terms {
+            out.var |= t.var;
+            out.c += k * t.c;
+            out.e.add_mul(k, t.e);
+        }
+        out
     }
     fn any(&mut self, terms: Vec<Lin>) -> Lin {
         if terms.iter().any(|t| !t.var && t.c >= 1.0 - 1e-9) {
@@ -74,6 +91,40 @@ impl<'r> Sink<'r> for ModelSink<'_, '_, '_> {
             }
         }
     }
+    const KNOWS_CLASHES: bool = true;
+
+    /// Two shifts clash exactly when a clique holds both (the cliques
+    /// cover every clashing pair). All of them in one clique (the common
+    /// case: a day's shifts starting together) make one set; otherwise
+    /// each duty joins the first set it clashes with entirely.
+    fn exclusive(&mut self, duties: &[usize]) -> Vec<Vec<usize>> {
+        let of = |d: usize| self.cols[d].and_then(|v| self.cliques.get(&v));
+        let single = duties.iter().map(|&d| vec![d]).collect();
+        let Some(first) = duties.first().and_then(|&d| of(d)) else {
+            return single;
+        };
+        let common = first.iter().any(|c| {
+            duties[1..]
+                .iter()
+                .all(|&d| of(d).is_some_and(|l| l.binary_search(c).is_ok()))
+        });
+        if common {
+            return vec![duties.to_vec()];
+        }
+        let clash = |x: usize, y: usize| match (of(x), of(y)) {
+            (Some(a), Some(b)) => a.iter().any(|c| b.binary_search(c).is_ok()),
+            _ => false,
+        };
+        let mut sets: Vec<Vec<usize>> = Vec::new();
+        for &d in duties {
+            match sets.iter_mut().find(|s| s.iter().all(|&x| clash(x, d))) {
+                Some(s) => s.push(d),
+                None => sets.push(vec![d]),
+            }
+        }
+        sets
+    }
+
     fn breach(&mut self, rule: &'r StaffRule, e: Lin, _at: Place) {
         let m = &mut *self.m;
         if !e.var {
@@ -130,7 +181,22 @@ impl Model<'_, '_> {
                 .iter()
                 .map(|&(s, v)| (DutyRef::of_shift(&inst.shifts[s]), Lin::var(v)))
                 .collect();
+            let mut cols: Vec<Option<Var>> = self.by_person[p].iter().map(|e| Some(e.1)).collect();
+            let mut cliques: HashMap<Var, Vec<u32>> = HashMap::new();
+            if mine
+                .iter()
+                .any(|r| matches!(r.limit, Limit::ForbiddenSuccession { .. }))
+            {
+                let rest = inst.staff[p].labour.rest == RestPolicy::Enforced;
+                let all = crate::clashes::cliques(inst, &self.by_person[p], rest);
+                for (k, c) in (0u32..).zip(all) {
+                    for v in c {
+                        cliques.entry(v).or_default().push(k);
+                    }
+                }
+            }
             for d in fixed_duties(history, &inst.staff[p].id) {
+                cols.push(None);
                 duties.push((
                     DutyRef::of_past(inst, d),
                     Lin {
@@ -140,7 +206,12 @@ impl Model<'_, '_> {
                     },
                 ));
             }
-            let mut sink = ModelSink { m: self, person: p };
+            let mut sink = ModelSink {
+                m: self,
+                person: p,
+                cols,
+                cliques,
+            };
             person(&mut sink, inst, mine, &duties);
         }
     }
@@ -166,5 +237,59 @@ impl Model<'_, '_> {
                 self.objective.breach.add_mul(crate::rules::PIN_WEIGHT, z);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use touban_domain::{Duties, Limit, RuleScope, StaffRule};
+
+    use crate::instance::{History, Instance};
+    use crate::model::Model;
+
+    /// A forbidden succession over every duty: one row per first duty and
+    /// set of clashing next-day duties, fewer than one per pair (that the
+    /// optimum is the checker's count: `tests/staff_rules.rs`).
+    #[test]
+    fn forbidden_successions_take_a_row_per_first_duty_and_clique() {
+        let month = touban_domain::Month::new(2027, 1).expect("a month");
+        let mut net = crate::synth::network(40, 6, month.first_day(), 7, 3);
+        let rows = |net: &touban_domain::Network| {
+            let mut inst = Instance::new(net, month);
+            inst.keep_days(7);
+            let part: Vec<usize> = (0..inst.shifts.len()).collect();
+            let m = Model::build(&inst, &History::default(), &part, true);
+            let mut pairs = 0;
+            for mine in &m.by_person {
+                for &(a, _) in mine {
+                    let next = inst.shifts[a].shift.date + chrono::Duration::days(1);
+                    pairs += mine
+                        .iter()
+                        .filter(|(b, _)| inst.shifts[*b].shift.date == next)
+                        .count();
+                }
+            }
+            (m.rows.len(), pairs)
+        };
+        // The days worked that any rule needs, alone: a maximum of
+        // consecutive days longer than the horizon adds no row of its own.
+        let rule = |limit: Limit| StaffRule {
+            label: None,
+            scope: RuleScope::Network,
+            limit,
+            weight: None,
+        };
+        net.rules.push(rule(Limit::MaxConsecutiveDays { n: 31 }));
+        let (before, pairs) = rows(&net);
+        net.rules.push(rule(Limit::ForbiddenSuccession {
+            first: Duties::All,
+            then: Duties::All,
+        }));
+        let (after, _) = rows(&net);
+        assert!(pairs > 0);
+        let added = after - before;
+        // Here 721 rows for 1,116 pairs: many of a day's shifts in this
+        // network do not clash (a day and an evening), and stay pairs.
+        assert!(added < pairs, "{added} rows for {pairs} forbidden pairs");
     }
 }

@@ -14,7 +14,7 @@
 //! by the checker, like an unfilled place, instead of making the month
 //! unsolvable).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use touban_domain::{DayClass, Duties, Limit, Period, ShiftKey, StaffRule, rules_for};
@@ -98,16 +98,54 @@ pub trait Sink<'r> {
     fn constant(&self, c: f64) -> Self::E;
     /// `a + k·b`.
     fn plus(&self, a: &Self::E, k: f64, b: &Self::E) -> Self::E;
+    /// `Σ k·e`. The model builds it at once (adding term by term would copy
+    /// the growing sum each time: quadratic in a half year's duties).
+    fn sum(&self, terms: Vec<(f64, Self::E)>) -> Self::E {
+        terms
+            .into_iter()
+            .fold(self.constant(0.0), |acc, (k, e)| self.plus(&acc, k, &e))
+    }
     /// 1 when any of these 0/1 terms is 1.
     fn any(&mut self, terms: Vec<Self::E>) -> Self::E;
     /// The rule is broken by `e` when `e > 0`.
     fn breach(&mut self, rule: &'r StaffRule, e: Self::E, at: Place);
+    /// Whether this sink can tell duties the person can take at most one
+    /// of ([`Sink::exclusive`]); the checker cannot, and counts forbidden
+    /// successions pair by pair.
+    const KNOWS_CLASHES: bool = false;
+    /// These duties (indices into the duties given to [`person`]) split
+    /// into sets of which the person can take at most one each.
+    fn exclusive(&mut self, duties: &[usize]) -> Vec<Vec<usize>> {
+        duties.iter().map(|&d| vec![d]).collect()
+    }
 }
 
-fn sum<'r, S: Sink<'r>>(s: &S, terms: impl IntoIterator<Item = (f64, S::E)>) -> S::E {
-    terms
-        .into_iter()
-        .fold(s.constant(0.0), |acc, (k, e)| s.plus(&acc, k, &e))
+/// Which of a person's duties each selector of their rules matches,
+/// worked out once per selector (a half year's duties against hundreds of
+/// successions would otherwise compare service names billions of times).
+struct Matches<'a> {
+    keys: Vec<&'a Duties>,
+    of: Vec<Vec<bool>>,
+}
+
+impl<'a> Matches<'a> {
+    fn new() -> Self {
+        Self {
+            keys: Vec::new(),
+            of: Vec::new(),
+        }
+    }
+
+    /// The selector's index, its matches worked out on first use.
+    fn index<E>(&mut self, sel: &'a Duties, duties: &[(DutyRef, E)]) -> usize {
+        if let Some(i) = self.keys.iter().position(|k| *k == sel) {
+            return i;
+        }
+        self.keys.push(sel);
+        self.of
+            .push(duties.iter().map(|(d, _)| d.is(sel)).collect());
+        self.keys.len() - 1
+    }
 }
 
 fn week(d: NaiveDate) -> (i32, u32) {
@@ -135,7 +173,14 @@ pub fn person<'r, S: Sink<'r>>(
     let days: BTreeMap<NaiveDate, S::E> = by_day.into_iter().map(|(d, t)| (d, s.any(t))).collect();
     let day = |d: NaiveDate| days.get(&d);
     let one = Duration::days(1);
-    for &rule in rules {
+    // Duties by date (indices), for successions.
+    let mut on: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    for (i, (d, _)) in duties.iter().enumerate() {
+        on.entry(d.date).or_default().push(i);
+    }
+    let mut matches = Matches::new();
+    let left = grouped_successions(s, inst, rules, duties, &on, &mut matches);
+    for (r, &rule) in rules.iter().enumerate() {
         match &rule.limit {
             Limit::MaxDuties { .. }
             | Limit::MinDuties { .. }
@@ -154,14 +199,19 @@ pub fn person<'r, S: Sink<'r>>(
                 };
                 let lower = rule.limit.is_lower();
                 let mut buckets: Buckets<S::E> = BTreeMap::new();
-                for (d, e) in duties.iter().filter(|(d, _)| in_rota(d) && d.is(of)) {
+                let mi = matches.index(of, duties);
+                let mine = duties
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, (d, _))| in_rota(d) && matches.of[mi][*i]);
+                for (_, (d, e)) in mine {
                     buckets
                         .entry(bucket(per, d.date))
                         .or_default()
                         .push((if hours { d.hours } else { 1.0 }, e.clone()));
                 }
                 for (b, terms) in periods(per, first, last, lower, buckets) {
-                    let total = sum(s, terms);
+                    let total = s.sum(terms);
                     let e = if lower {
                         s.plus(&s.constant(bound), -1.0, &total)
                     } else {
@@ -178,7 +228,7 @@ pub fn person<'r, S: Sink<'r>>(
                 let worked: Vec<(f64, S::E)> =
                     weekends.into_values().map(|t| (1.0, s.any(t))).collect();
                 if !worked.is_empty() {
-                    let total = sum(s, worked);
+                    let total = s.sum(worked);
                     let e = s.plus(&total, 1.0, &s.constant(-f64::from(*n)));
                     s.breach(rule, e, Place::default());
                 }
@@ -192,7 +242,7 @@ pub fn person<'r, S: Sink<'r>>(
                         .filter_map(|k| day(start + Duration::days(k)).map(|e| (1.0, e.clone())))
                         .collect();
                     if terms.len() as i64 > n {
-                        let total = sum(s, terms);
+                        let total = s.sum(terms);
                         #[allow(clippy::cast_precision_loss)]
                         let e = s.plus(&total, 1.0, &s.constant(-(n as f64)));
                         s.breach(
@@ -283,28 +333,136 @@ pub fn person<'r, S: Sink<'r>>(
                 }
             }
             Limit::ForbiddenSuccession { first: a, then: b } => {
-                for (da, ea) in duties.iter().filter(|(d, _)| d.is(a)) {
-                    let next = da.date + one;
-                    if !(first..=last).contains(&next) {
-                        continue;
+                let pairs: Vec<(usize, usize)> = match &left {
+                    Some(left) => left[r].clone(),
+                    None => {
+                        let (ma, mb) = (matches.index(a, duties), matches.index(b, duties));
+                        let mut pairs = Vec::new();
+                        for (ia, (da, _)) in duties.iter().enumerate() {
+                            let next = da.date + one;
+                            if !matches.of[ma][ia] || !(first..=last).contains(&next) {
+                                continue;
+                            }
+                            for &ib in on.get(&next).into_iter().flatten() {
+                                if matches.of[mb][ib] {
+                                    pairs.push((ia, ib));
+                                }
+                            }
+                        }
+                        pairs
                     }
-                    for (db, eb) in duties.iter().filter(|(d, _)| d.date == next && d.is(b)) {
-                        let e = s.plus(ea, 1.0, eb);
-                        let e = s.plus(&e, 1.0, &s.constant(-1.0));
-                        s.breach(
-                            rule,
-                            e,
-                            Place {
-                                date: Some(next),
-                                shift: db.key.clone(),
-                            },
-                        );
-                    }
+                };
+                for (ia, ib) in pairs {
+                    let (db, eb) = &duties[ib];
+                    let e = s.plus(&duties[ia].1, 1.0, eb);
+                    let e = s.plus(&e, 1.0, &s.constant(-1.0));
+                    s.breach(
+                        rule,
+                        e,
+                        Place {
+                            date: Some(db.date),
+                            shift: db.key.clone(),
+                        },
+                    );
                 }
             }
         }
     }
 }
+
+/// Forbidden successions written as one breach per first duty over all
+/// the next day's duties that may not follow it, where the person can take
+/// at most one of those: `a + Σ b − 1` then counts exactly the pairs
+/// broken (`a · Σ b`), as the rows pair by pair would, with one row where
+/// there were as many as duties forbidden after `a` (on Curtois Instance
+/// 24, 32 shift types, about fifteen times fewer rows). Pairs are grouped
+/// across rules of the same weight (hard with hard); a duty forbidden by
+/// two rules of a group stays pair by pair, so that each rule still counts.
+/// Returns, by rule, the (first duty, next duty) pairs left to write one
+/// by one; none when the sink cannot tell clashing duties.
+fn grouped_successions<'r, S: Sink<'r>>(
+    s: &mut S,
+    inst: &Instance<'_>,
+    rules: &[&'r StaffRule],
+    duties: &[(DutyRef, S::E)],
+    on: &BTreeMap<NaiveDate, Vec<usize>>,
+    matches: &mut Matches<'r>,
+) -> Option<Vec<Pairs>> {
+    if !S::KNOWS_CLASHES {
+        return None;
+    }
+    let mut left: Vec<Pairs> = vec![Vec::new(); rules.len()];
+    // The rules by their first selector: (selector, [(rule, then selector)]).
+    let mut by_first: Vec<(usize, Pairs)> = Vec::new();
+    for (r, &rule) in rules.iter().enumerate() {
+        let Limit::ForbiddenSuccession { first, then } = &rule.limit else {
+            continue;
+        };
+        let (f, t) = (matches.index(first, duties), matches.index(then, duties));
+        match by_first.iter_mut().find(|e| e.0 == f) {
+            Some(e) => e.1.push((r, t)),
+            None => by_first.push((f, vec![(r, t)])),
+        }
+    }
+    if by_first.is_empty() {
+        return None;
+    }
+    for (a, (da, ea)) in duties.iter().enumerate() {
+        let next = da.date + Duration::days(1);
+        if !(inst.first..=inst.last).contains(&next) {
+            continue;
+        }
+        let Some(later) = on.get(&next) else { continue };
+        // (rule, next duty) pairs by the rules' weight.
+        let mut groups: Vec<(Option<u64>, Pairs)> = Vec::new();
+        for (f, then) in &by_first {
+            if !matches.of[*f][a] {
+                continue;
+            }
+            for &(r, t) in then {
+                let key = rules[r].weight.map(f64::to_bits);
+                for &b in later.iter().filter(|&&b| matches.of[t][b]) {
+                    match groups.iter_mut().find(|g| g.0 == key) {
+                        Some(g) => g.1.push((r, b)),
+                        None => groups.push((key, vec![(r, b)])),
+                    }
+                }
+            }
+        }
+        for (_, pairs) in groups {
+            let bs: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+            let distinct: HashSet<usize> = bs.iter().copied().collect();
+            let rule_of = |b: usize| pairs.iter().find(|p| p.1 == b).expect("listed").0;
+            if bs.len() < 2 || distinct.len() != bs.len() {
+                for &(r, b) in &pairs {
+                    left[r].push((a, b));
+                }
+                continue;
+            }
+            for set in s.exclusive(&bs) {
+                if let [b] = set[..] {
+                    left[rule_of(b)].push((a, b));
+                    continue;
+                }
+                let mut terms = vec![(1.0, ea.clone()), (1.0, s.constant(-1.0))];
+                terms.extend(set.iter().map(|&b| (1.0, duties[b].1.clone())));
+                let e = s.sum(terms);
+                s.breach(
+                    rules[rule_of(set[0])],
+                    e,
+                    Place {
+                        date: Some(next),
+                        shift: None,
+                    },
+                );
+            }
+        }
+    }
+    Some(left)
+}
+
+/// Pairs of indices (duties, or rule and selector).
+type Pairs = Vec<(usize, usize)>;
 
 /// A period: (0, 0) for the month, (ISO year, week) for a week.
 type Bucket = (i32, u32);

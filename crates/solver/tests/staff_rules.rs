@@ -267,6 +267,57 @@ fn day_off_after_night_and_forbidden_successions() {
     assert_eq!(s.unfilled(), 0);
 }
 
+/// Forbidden successions over several next-day duties: the model writes
+/// one row per night and set of clashing next-day duties (across rules of
+/// one weight), the checker counts pair by pair; both must agree.
+#[test]
+fn forbidden_successions_over_clashing_duties_count_as_pairs() {
+    let early = "id = \"early\"\nname = \"早朝\"\ndays = [\"weekday\", \"saturday\", \"holiday\", \"year_end\"]\nstart = \"06:00\"\nend = \"08:00\"";
+    let three = |rules: &str| {
+        net(&format!(
+            "{}{}{}{}{}{}{}{rules}",
+            person("a", "physician", "min_days_off = 0"),
+            person("b", "physician", "min_days_off = 0"),
+            person("c", "physician", "min_days_off = 0"),
+            service("n", "physician", "duty = \"permitted_duty\"", NIGHT),
+            service("d1", "physician", "duty = \"permitted_duty\"", DAY),
+            service("d2", "physician", "duty = \"permitted_duty\"", DAY),
+            service("e", "physician", "duty = \"permitted_duty\"", early),
+        ))
+    };
+    let rules = |weight: &str| {
+        format!(
+            "[[rules]]\nrule = \"forbidden_succession\"\nfirst = \"nights\"\nthen = {{ service = \"d1\" }}\n{weight}\n\
+             [[rules]]\nrule = \"forbidden_succession\"\nfirst = \"nights\"\nthen = {{ service = \"d2\" }}\n{weight}\n\
+             [[rules]]\nrule = \"forbidden_succession\"\nfirst = \"nights\"\nthen = \"all\"\nweight = 2\n"
+        )
+    };
+    // Three people for three clashing duties a day: someone works the day
+    // after each night, and pays for it.
+    let s = solve_agreeing(&three(&rules("weight = 5")));
+    let cost = s
+        .report
+        .soft
+        .iter()
+        .find(|c| c.family == "staff_rules")
+        .map_or(0.0, |c| c.cost);
+    assert!(cost > 0.0, "{:?}", s.report.soft);
+    // Hard: a night is followed by nothing but the early duty (that the
+    // third rule only prices).
+    let s = solve(&three(&rules("")), feb(), &History::default());
+    for p in ["a", "b", "c"] {
+        let nights = days_of(&s, p, "night");
+        let days = days_of(&s, p, "day");
+        assert!(
+            nights
+                .iter()
+                .all(|d| !days.contains(&(*d + Duration::days(1)))),
+            "{p}: a day duty after a night"
+        );
+    }
+    assert!(s.broken_rules().is_empty(), "{:?}", s.broken_rules());
+}
+
 #[test]
 fn weekends_and_hours() {
     let weekends = |s: &Solved, p: &str| {
