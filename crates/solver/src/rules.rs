@@ -154,7 +154,7 @@ pub fn person<'r, S: Sink<'r>>(
         on.entry(d.date).or_default().push(i);
     }
     let mut matches = Matches::new();
-    let left = grouped_successions(s, inst, rules, duties, &on, &mut matches);
+    let mut left = grouped_successions(s, inst, rules, duties, &on, &mut matches);
     for (r, &rule) in rules.iter().enumerate() {
         match &rule.limit {
             Limit::MaxDuties { .. }
@@ -308,8 +308,8 @@ pub fn person<'r, S: Sink<'r>>(
                 }
             }
             Limit::ForbiddenSuccession { first: a, then: b } => {
-                let pairs: Vec<(usize, usize)> = match &left {
-                    Some(left) => left[r].clone(),
+                let pairs: Vec<(usize, usize)> = match &mut left {
+                    Some(left) => std::mem::take(&mut left[r]),
                     None => {
                         let (ma, mb) = (matches.index(a, duties), matches.index(b, duties));
                         let mut pairs = Vec::new();

@@ -130,18 +130,19 @@ pub(super) fn search(
     let mut since_better = 0;
     let mut turn = 0;
     let mut values: (u64, Vec<f64>) = (0, Vec::new());
-    let mut short: (u64, Vec<usize>) = (0, Vec::new());
+    // The people short of a hard lower limit in the rota of `values`.
+    let mut short: Vec<usize> = Vec::new();
     loop {
         let Some((objective, on, version)) = inc.newer(0) else {
             return done;
         };
         if values.0 != version {
             values = (version, dense(m, &on));
-            short = (version, short_people(m, c, &on));
+            short = short_people(m, c, &on);
         }
         let kinds: &[Kind] = if people.is_empty() {
             &[Kind::Days]
-        } else if tiles && !short.1.is_empty() {
+        } else if tiles && !short.is_empty() {
             &[Kind::Days, Kind::People, Kind::Tile]
         } else {
             &[Kind::Days, Kind::People]
@@ -167,7 +168,7 @@ pub(super) fn search(
         // People short of one of their own hard lower limits first, the
         // most short first; the rest in turn.
         let mut choose = |n: usize| {
-            let mut chosen: HashSet<usize> = short.1.iter().take(n).copied().collect();
+            let mut chosen: HashSet<usize> = short.iter().take(n).copied().collect();
             let mut k = 0;
             while chosen.len() < n && k < people.len() {
                 chosen.insert(people[(next_person + k) % people.len()]);
