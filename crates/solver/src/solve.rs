@@ -19,6 +19,7 @@ mod goodlp_check;
 mod hybrid;
 mod lns;
 mod local;
+mod row;
 mod sub;
 use hybrid::hybrid;
 

@@ -32,6 +32,7 @@ use std::time::Instant;
 
 use super::hybrid::Incumbent;
 use super::local::State;
+use super::row::{Rows, Shape};
 use crate::instance::Instance;
 use crate::model::{Model, UNDER_COST};
 
@@ -42,6 +43,10 @@ const SAMPLE_MOVES: usize = 400;
 /// The share of the search's time over which unfilled places and broken
 /// hard rules rise from the price of a typical worsening to their own.
 const HARD_RAMP: f64 = 0.7;
+/// The share of the search's time given to row moves (one person's whole
+/// row at once, [`super::row`]): each costs as much as thousands of small
+/// moves.
+const ROW_SHARE: f64 = 0.2;
 
 /// The part's shifts, people and columns, as the moves need them.
 #[derive(Debug)]
@@ -63,6 +68,8 @@ pub(crate) struct Board {
     /// Per assignment column: (part shift, person of the part).
     of_col: Vec<(usize, usize)>,
     days: usize,
+    /// What row moves need ([`super::row`]).
+    rows: Rows,
 }
 
 impl Board {
@@ -82,7 +89,9 @@ impl Board {
             at: Vec::new(),
             of_col: vec![(0, 0); nx],
             days,
+            rows: Rows::default(),
         };
+        let (mut kind_shift, mut person) = (Vec::new(), Vec::new());
         for (k, &s) in part.iter().enumerate() {
             let info = &inst.shifts[s];
             let day = usize::try_from((info.shift.date - inst.first).num_days())
@@ -94,6 +103,7 @@ impl Board {
                 .or_insert(next);
             if kind == b.at.len() {
                 b.at.push(vec![None; days]);
+                kind_shift.push(k);
             }
             b.at[kind][day] = Some(k);
             b.day.push(day);
@@ -105,6 +115,7 @@ impl Board {
                 let next = people.len();
                 let lp = *people.entry(*p).or_insert(next);
                 if lp == b.duty.len() {
+                    person.push(*p);
                     b.duty.push(vec![Vec::new(); days]);
                     b.kinds_of.push(Vec::new());
                 }
@@ -118,6 +129,13 @@ impl Board {
             }
             b.cands.push(cands);
         }
+        let shape = Shape {
+            part,
+            kind_shift: &kind_shift,
+            person: &person,
+            days,
+        };
+        b.rows = Rows::new(inst, m, &shape);
         b
     }
 
@@ -143,6 +161,9 @@ pub(crate) struct Stats {
     pub improved: u64,
     /// Better rotas taken over from the other thread.
     pub adopted: u64,
+    /// Row moves proposed, and made.
+    pub rows: u64,
+    pub rows_made: u64,
 }
 
 pub(crate) struct Search<'b, 'c> {
@@ -152,6 +173,12 @@ pub(crate) struct Search<'b, 'c> {
     held: Vec<Vec<usize>>,
     rng: fastrand::Rng,
     changes: Vec<(usize, bool)>,
+    /// Seconds spent proposing row moves, and searching.
+    row_spent: f64,
+    elapsed: f64,
+    /// The share of the time for row moves: [`ROW_SHARE`], or
+    /// `TOUBAN_ROW_SHARE` when set (for measuring with and without).
+    row_share: f64,
 }
 
 impl<'b, 'c> Search<'b, 'c> {
@@ -162,6 +189,12 @@ impl<'b, 'c> Search<'b, 'c> {
             held: Vec::new(),
             rng: fastrand::Rng::with_seed(seed),
             changes: Vec::new(),
+            row_spent: 0.0,
+            elapsed: 0.0,
+            row_share: std::env::var("TOUBAN_ROW_SHARE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(ROW_SHARE),
         };
         s.index();
         s
@@ -291,6 +324,62 @@ impl<'b, 'c> Search<'b, 'c> {
                             self.changes.push((col, want));
                         }
                     }
+                }
+            }
+        }
+        !self.changes.is_empty()
+    }
+
+    /// One person's whole row, the best given everyone else's
+    /// ([`super::row`]): half the time someone short of a hard lower limit.
+    fn propose_row(&mut self) -> bool {
+        let b = self.b;
+        self.changes.clear();
+        if b.duty.is_empty() {
+            return false;
+        }
+        let short = &b.rows.shortfalls;
+        let mut lp = None;
+        if !short.is_empty() && self.rng.bool() {
+            for _ in 0..8 {
+                let (col, p) = short[self.rng.usize(..short.len())];
+                if self.state.value(col) > 1e-9 {
+                    lp = Some(p);
+                    break;
+                }
+            }
+        }
+        let lp = lp.unwrap_or_else(|| self.rng.usize(..b.duty.len()));
+        self.row_move(lp)
+    }
+
+    /// Person `lp`'s best row as the proposed move; false when the DP
+    /// finds none or it is the row they have.
+    fn row_move(&mut self, lp: usize) -> bool {
+        let b = self.b;
+        self.changes.clear();
+        let (held, state) = (&self.held, &self.state);
+        let cost = |t: usize, d: usize| {
+            let k = b.at[t][d]?;
+            let col = b.col(lp, k)?;
+            let others = held[k].len() - usize::from(state.on(col));
+            Some(b.rows.cost(lp, k, t, d, others, state.cost(col)))
+        };
+        let Some((row, _)) = b.rows.best(lp, &b.kinds_of[lp], b.days, cost) else {
+            return false;
+        };
+        for (d, t) in row.iter().enumerate() {
+            let target = t.and_then(|t| b.at[t][d]);
+            for &(k, col) in &b.duty[lp][d] {
+                let want = Some(k) == target;
+                if self.state.on(col) == want {
+                    continue;
+                }
+                self.changes.push((col, want));
+                // A full shift taken: one of its holders gives it up.
+                if want && b.rows.full(k, self.held[k].len()) {
+                    let h = &self.held[k];
+                    self.changes.push((h[self.rng.usize(..h.len())], false));
                 }
             }
         }
@@ -443,7 +532,8 @@ impl<'b, 'c> Search<'b, 'c> {
                 if now >= until || inc.stopped() {
                     break;
                 }
-                let f = now.duration_since(start).as_secs_f64() / span;
+                self.elapsed = now.duration_since(start).as_secs_f64();
+                let f = self.elapsed / span;
                 t = hot * (cold / hot).powf(f.clamp(0.0, 1.0));
                 price = if f >= HARD_RAMP {
                     UNDER_COST
@@ -478,7 +568,17 @@ impl<'b, 'c> Search<'b, 'c> {
                 }
             }
             stats.tried += 1;
-            if !self.propose() {
+            let row = self.row_spent < self.row_share * self.elapsed;
+            let proposed = if row {
+                let t0 = Instant::now();
+                let p = self.propose_row();
+                self.row_spent += t0.elapsed().as_secs_f64();
+                stats.rows += 1;
+                p
+            } else {
+                self.propose()
+            };
+            if !proposed {
                 continue;
             }
             let (d, e, h) = self.apply();
@@ -503,6 +603,7 @@ impl<'b, 'c> Search<'b, 'c> {
             }
             self.keep();
             stats.accepted += 1;
+            stats.rows_made += u64::from(row);
             if self.objective() < best_obj - 1e-9 && self.state.excess <= 1e-9 {
                 best_obj = self.objective();
                 best_saved = false;
@@ -537,6 +638,66 @@ mod tests {
     /// From the construction, the annealer alone lowers the objective,
     /// never breaks a hard rule, offers what it holds, and holds what the
     /// model itself scores.
+    /// From an empty rota, each person's row by the DP (taking a full
+    /// shift from its holder where need be) keeps their hard upper limits
+    /// (no constraint exceeded) and their hard lower one (no shortfall of
+    /// theirs left) on a month with 当直明け, at most 3 days in a row, days
+    /// off in twos and at least 24 hours; and the rota fills places.
+    #[test]
+    fn row_moves_keep_a_persons_hard_rules() {
+        use touban_domain::{Limit, Period, RuleScope, StaffRule};
+        let month = touban_domain::Month::new(2027, 1).expect("a month");
+        let mut net = crate::synth::network(60, 4, month.first_day(), 31, 5);
+        for limit in [
+            Limit::DayOffAfterNight,
+            Limit::MaxConsecutiveDays { n: 3 },
+            Limit::MinConsecutiveDaysOff { n: 2 },
+            Limit::MinHours {
+                hours: 24.0,
+                per: Period::Month,
+            },
+        ] {
+            net.rules.push(StaffRule {
+                label: None,
+                scope: RuleScope::Network,
+                limit,
+                weight: None,
+            });
+        }
+        let inst = Instance::new(&net, month);
+        let history = crate::instance::History::default();
+        let part = super::super::parts(&inst).pop().expect("a part");
+        let m = Model::build(&inst, &history, &part, true);
+        let obj = super::super::objectives(&m, &inst, false).remove(0);
+        let hard = m.objective.under.clone() + m.objective.breach.clone();
+        let c = super::super::local::Compiled::new(&m, &obj, &hard);
+        let board = Board::new(&inst, &m, &part);
+        let mut search = Search::new(&board, State::new(&c, []), 1);
+        let before = search.state.hard;
+        for lp in 0..board.duty.len() {
+            assert!(search.row_move(lp), "a row for person {lp}");
+            search.apply();
+            assert!(
+                search.state.excess <= 1e-9,
+                "person {lp}'s row exceeds a constraint"
+            );
+            let short: Vec<_> = board
+                .rows
+                .shortfalls
+                .iter()
+                .filter(|(col, p)| *p == lp && search.state.value(*col) > 1e-9)
+                .collect();
+            assert!(short.is_empty(), "person {lp} short: {short:?}");
+            search.keep();
+        }
+        assert!(
+            search.state.hard < before - 1.0,
+            "{} → {}",
+            before,
+            search.state.hard
+        );
+    }
+
     #[test]
     fn annealing_improves_and_stays_feasible() {
         with_small_start(|inst, part, m, obj, c, on| {

@@ -292,6 +292,11 @@ impl<'c> State<'c> {
         self.val[col]
     }
 
+    /// Column `col`'s own coefficient in the objective.
+    pub fn cost(&self, col: usize) -> f64 {
+        self.c.obj[col]
+    }
+
     pub fn on(&self, col: usize) -> bool {
         self.val[col] > 0.5
     }
