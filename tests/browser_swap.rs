@@ -197,23 +197,23 @@ async fn a_nurse_swaps_a_duty_the_colleague_accepts_by_e_mail_and_the_coordinato
     shot(c, "54-swap-approved").await;
 
     let after = export(&ok);
-    let on = |rows: &[serde_json::Value], who: &str, date: &str, service: Option<&str>| {
+    // A duty is its date, service and template (she may give a day duty
+    // and take a night of the same service on the same date).
+    let on = |rows: &[serde_json::Value], who: &str, date: &str, duty: Option<(&str, &str)>| {
         rows.iter().any(|a| {
-            a["staff"] == who && a["date"] == date && service.is_none_or(|s| a["service"] == s)
+            a["staff"] == who
+                && a["date"] == date
+                && duty.is_none_or(|(s, t)| a["service"] == s && a["template"] == t)
         })
     };
-    assert!(on(
-        &before,
-        nurse.id.as_str(),
-        &give_date,
-        Some(&give_service)
-    ));
+    let gave_duty = Some((give_service.as_str(), give_template.as_str()));
+    assert!(on(&before, nurse.id.as_str(), &give_date, gave_duty));
     assert!(
-        !on(&after, nurse.id.as_str(), &give_date, Some(&give_service)),
+        !on(&after, nurse.id.as_str(), &give_date, gave_duty),
         "she still has the duty she gave"
     );
     assert!(
-        on(&after, colleague_id, &give_date, Some(&give_service)),
+        on(&after, colleague_id, &give_date, gave_duty),
         "the colleague has not got her duty"
     );
     assert!(
