@@ -79,6 +79,12 @@ pub struct Solved {
 }
 
 impl Solved {
+    /// How many duties `staff` has on `date` (YYYY-MM-DD).
+    pub fn count_on(&self, staff: &str, date: &str) -> usize {
+        let d: chrono::NaiveDate = date.parse().unwrap();
+        self.of(staff).iter().filter(|a| a.shift.date == d).count()
+    }
+
     pub fn of(&self, staff: &str) -> Vec<&Assignment> {
         self.assignments
             .iter()
