@@ -246,71 +246,37 @@ impl<'b, 'c> Search<'b, 'c> {
             }
         }
         let lp = lp.unwrap_or_else(|| self.rng.usize(..b.duty.len()));
-        self.rows_move(&[lp])
+        self.row_move(lp)
     }
 
-    /// The best rows of `people`, cleared together and re-planned one
-    /// after another, each given the rows before it, as the proposed move;
-    /// false when the DP finds no row for one of them or nothing changes.
-    /// The search re-plans one person at a time: two or three at once
-    /// (someone and people who could take a shift of theirs, half the
-    /// time) was measured and not kept (docs/BENCHMARKS.md).
-    fn rows_move(&mut self, people: &[usize]) -> bool {
+    /// Person `lp`'s best row as the proposed move; false when the DP
+    /// finds none or it is the row they have. (Re-planning two or three
+    /// rows at once was measured and not kept: docs/BENCHMARKS.md.)
+    fn row_move(&mut self, lp: usize) -> bool {
         let b = self.b;
         self.changes.clear();
-        // Headcounts with these people's rows cleared, then as rebuilt.
-        let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        for &p in people {
-            for day in &b.duty[p] {
-                for &(k, col) in day {
-                    if self.state.on(col) {
-                        *count.entry(k).or_insert(self.held[k].len()) -= 1;
-                    }
+        let (held, state) = (&self.held, &self.state);
+        let cost = |t: usize, d: usize| {
+            let k = b.at[t][d]?;
+            let col = b.col(lp, k)?;
+            let others = held[k].len() - usize::from(state.on(col));
+            Some(b.rows.cost(lp, k, t, d, others, state.cost(col)))
+        };
+        let Some((row, _)) = b.rows.best(lp, &b.kinds_of[lp], b.days, cost) else {
+            return false;
+        };
+        for (d, t) in row.iter().enumerate() {
+            let target = t.and_then(|t| b.at[t][d]);
+            for &(k, col) in &b.duty[lp][d] {
+                let want = Some(k) == target;
+                if self.state.on(col) == want {
+                    continue;
                 }
-            }
-        }
-        for &p in people {
-            let (held, state, n) = (&self.held, &self.state, &count);
-            let cost = |t: usize, d: usize| {
-                let k = b.at[t][d]?;
-                let col = b.col(p, k)?;
-                let others = n.get(&k).copied().unwrap_or(held[k].len());
-                Some(b.rows.cost(p, k, t, d, others, state.cost(col)))
-            };
-            let Some((row, _)) = b.rows.best(p, &b.kinds_of[p], b.days, cost) else {
-                self.changes.clear();
-                return false;
-            };
-            for (d, t) in row.iter().enumerate() {
-                let target = t.and_then(|t| b.at[t][d]);
-                for &(k, col) in &b.duty[p][d] {
-                    let want = Some(k) == target;
-                    if want {
-                        let e = count.entry(k).or_insert(self.held[k].len());
-                        if b.rows.full(k, *e) {
-                            // A full shift taken: one of its holders (not
-                            // re-planned here) gives it up.
-                            let free: Vec<usize> = self.held[k]
-                                .iter()
-                                .copied()
-                                .filter(|&h| {
-                                    !people.contains(&b.of_col[h].1)
-                                        && !self.changes.contains(&(h, false))
-                                })
-                                .collect();
-                            if free.is_empty() {
-                                self.changes.clear();
-                                return false;
-                            }
-                            self.changes
-                                .push((free[self.rng.usize(..free.len())], false));
-                        } else {
-                            *e += 1;
-                        }
-                    }
-                    if self.state.on(col) != want {
-                        self.changes.push((col, want));
-                    }
+                self.changes.push((col, want));
+                // A full shift taken: one of its holders gives it up.
+                if want && b.rows.full(k, self.held[k].len()) {
+                    let h = &self.held[k];
+                    self.changes.push((h[self.rng.usize(..h.len())], false));
                 }
             }
         }

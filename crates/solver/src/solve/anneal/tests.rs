@@ -42,7 +42,7 @@ fn row_moves_keep_a_persons_hard_rules() {
     let mut search = Search::new(&board, State::new(&c, []), 1);
     let before = search.state.hard;
     for lp in 0..board.duty.len() {
-        assert!(search.rows_move(&[lp]), "a row for person {lp}");
+        assert!(search.row_move(lp), "a row for person {lp}");
         search.apply();
         assert!(
             search.state.excess <= 1e-9,
