@@ -285,6 +285,21 @@ pub(crate) enum BenchCmd {
         types: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// A hard shape, feasible by construction: a roster is drawn first
+        /// and every limit set tight around it (people take only some
+        /// types; cover is its counts, one more or less here and there).
+        #[arg(long)]
+        tight: bool,
+    },
+    /// Scores a roster file (one line per employee: its ID, then a shift ID
+    /// or `-` per day, tab-separated) against a Curtois & Qu instance with
+    /// the independent evaluator: objective and every broken hard rule.
+    CurtoisEval {
+        /// The instance.
+        file: PathBuf,
+        /// The roster, e.g. one written by `bench curtois --out` or another
+        /// solver.
+        roster: PathBuf,
     },
     /// Curtois & Qu shift-scheduling instances, each translated into a
     /// network and solved by the same generate as a coordinator's month:

@@ -189,6 +189,32 @@ pub fn curtois(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Scores a roster file from anywhere (another solver's, say) with the
+/// same independent evaluator as `bench curtois`.
+pub fn curtois_eval(file: &Path, roster: &Path) -> anyhow::Result<ExitCode> {
+    let (name, p, best) = instance(file)?;
+    let text = std::fs::read_to_string(roster)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", roster.display()))?;
+    let r = p
+        .parse_roster(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", roster.display()))?;
+    let ev = crate::curtois::evaluate(&p, &r);
+    for v in &ev.violations {
+        println!("hard violation: {v}");
+    }
+    println!(
+        "{name}\tobjective\t{}\thard_violations\t{}\tbest_known\t{}",
+        ev.objective,
+        ev.violations.len(),
+        best.map_or("-".into(), |b| b.to_string())
+    );
+    Ok(if ev.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 /// Peak resident memory of this process, from /proc (Linux).
 fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -273,9 +273,16 @@ fn main() -> ExitCode {
                 staff,
                 types,
                 seed,
+                tight,
             }) => {
-                print!("{}", curtois::translate::generate(days, staff, types, seed));
+                print!(
+                    "{}",
+                    curtois::shapes::generate(days, staff, types, seed, tight)
+                );
                 Ok(ExitCode::SUCCESS)
+            }
+            Command::Bench(BenchCmd::CurtoisEval { file, roster }) => {
+                bench::curtois_eval(&file, &roster)
             }
             Command::Bench(BenchCmd::Curtois {
                 files,

@@ -5,6 +5,7 @@
 //! benchmark's own: the figures are the product's.
 
 mod eval;
+pub mod shapes;
 #[cfg(test)]
 mod tests;
 pub mod translate;
@@ -213,6 +214,56 @@ impl Problem {
             off,
             cover,
         })
+    }
+
+    /// Reads a roster file (the format `write_roster` writes): every
+    /// employee once, in any order, with one entry per day. Errors name the
+    /// line and what is wrong.
+    pub fn parse_roster(&self, text: &str) -> Result<Roster, String> {
+        let mut roster: Vec<Option<Vec<Option<usize>>>> = vec![None; self.staff.len()];
+        for (n, raw) in text.lines().enumerate() {
+            let line = n + 1;
+            if raw.trim().is_empty() || raw.starts_with('#') {
+                continue;
+            }
+            let mut f = raw.split('\t').map(str::trim);
+            let id = f.next().unwrap_or_default();
+            let e = self
+                .staff
+                .iter()
+                .position(|x| x.id == id)
+                .ok_or_else(|| err(line, format!("unknown employee \"{id}\"")))?;
+            if roster[e].is_some() {
+                return Err(err(line, format!("employee \"{id}\" listed twice")));
+            }
+            let days = f
+                .map(|x| match x {
+                    "-" | "" => Ok(None),
+                    x => self
+                        .shifts
+                        .iter()
+                        .position(|t| t.id == x)
+                        .map(Some)
+                        .ok_or_else(|| err(line, format!("unknown shift type \"{x}\""))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if days.len() != self.days {
+                return Err(err(
+                    line,
+                    format!(
+                        "employee \"{id}\" has {} days, the horizon is {}",
+                        days.len(),
+                        self.days
+                    ),
+                ));
+            }
+            roster[e] = Some(days);
+        }
+        roster
+            .into_iter()
+            .zip(&self.staff)
+            .map(|(r, e)| r.ok_or_else(|| format!("employee \"{}\" is missing", e.id)))
+            .collect()
     }
 
     /// The roster file of the benchmark's README: one line per employee, its
