@@ -13,7 +13,9 @@
 //!   duties, hours or blocks, weekends) are only repaired by re-planning
 //!   that person's month, which no window of days can do: people short of
 //!   one of their own hard lower limits in the best rota are taken first
-//!   (the most short first), the rest of the group in turn.
+//!   (the most short first). The rest of a group is *related*: a person in
+//!   turn and those who could take most of the same shifts, in a randomly
+//!   weighted order, so groups differ from sweep to sweep.
 //!
 //! - **a tile**, on horizons of at least two months (`2 × TILE_DAYS`):
 //!   a few people over a month (`TILE_DAYS`), as many columns as a first
@@ -109,7 +111,18 @@ pub(super) fn search(
         .collect::<std::collections::BTreeSet<usize>>()
         .into_iter()
         .collect();
-    fastrand::Rng::with_seed(people.len() as u64).shuffle(&mut people);
+    let mut rng = fastrand::Rng::with_seed(people.len() as u64);
+    rng.shuffle(&mut people);
+    // For each person, the part's shifts they could take: a group is a
+    // person and those who could take most of the same shifts (people who
+    // cannot take each other's duties gain nothing from being re-planned
+    // together).
+    let mut could: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &s in part {
+        for &p in &inst.candidates[s] {
+            could.entry(p).or_default().push(s);
+        }
+    }
     let base_group = (people.len() * LNS_WINDOW_DAYS) as f64 / dates.len() as f64;
     let nx: usize = m.x.iter().map(Vec::len).sum();
     let by_col = ByColumn::new(m);
@@ -166,15 +179,27 @@ pub(super) fn search(
         let kind = kinds[turn % kinds.len()];
         turn += 1;
         // People short of one of their own hard lower limits first, the
-        // most short first; the rest in turn.
+        // most short first; then a person in turn and, with them, those
+        // who could take most of the same shifts, in an order shuffled by
+        // weighing each one's share by a random factor in [1, 2) (so that
+        // the same group does not come back every sweep).
         let mut choose = |n: usize| {
             let mut chosen: HashSet<usize> = short.iter().take(n).copied().collect();
-            let mut k = 0;
-            while chosen.len() < n && k < people.len() {
-                chosen.insert(people[(next_person + k) % people.len()]);
-                k += 1;
+            if chosen.len() < n {
+                let seed = people[next_person % people.len()];
+                next_person = (next_person + 1) % people.len();
+                chosen.insert(seed);
+                let more = related(
+                    seed,
+                    n - chosen.len(),
+                    &people,
+                    &could,
+                    &inst.candidates,
+                    &chosen,
+                    &mut rng,
+                );
+                chosen.extend(more);
             }
-            next_person = (next_person + k) % people.len();
             chosen
         };
         let window = |offset: usize, len: usize| -> HashSet<chrono::NaiveDate> {
@@ -254,6 +279,37 @@ pub(super) fn search(
     done
 }
 
+/// Up to `n` of `people` (none of `taken`) who could take most of the
+/// shifts `seed` could (`could`: each person's shifts; `candidates`: each
+/// shift's people), most first, each one's count weighed by a random
+/// factor in [1, 2).
+fn related(
+    seed: usize,
+    n: usize,
+    people: &[usize],
+    could: &HashMap<usize, Vec<usize>>,
+    candidates: &[Vec<usize>],
+    taken: &HashSet<usize>,
+    rng: &mut fastrand::Rng,
+) -> Vec<usize> {
+    let mut shared: HashMap<usize, usize> = HashMap::new();
+    for &s in could.get(&seed).map_or(&[][..], Vec::as_slice) {
+        for &q in &candidates[s] {
+            *shared.entry(q).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(f64, usize)> = people
+        .iter()
+        .filter(|q| **q != seed && !taken.contains(q))
+        .map(|&q| {
+            let k = shared.get(&q).copied().unwrap_or(0) as f64;
+            (k * (1.0 + rng.f64()), q)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.into_iter().take(n).map(|r| r.1).collect()
+}
+
 /// The people short of one of their own hard lower limits in the rota
 /// `on` (the model keeps each such rule's slack with its person), the
 /// most short first.
@@ -279,6 +335,41 @@ mod tests {
     use super::*;
     use crate::instance::History;
     use touban_domain::Month;
+
+    /// A group's others are those who could take most of the seed's
+    /// shifts: one sharing two shifts before one sharing one, whatever the
+    /// random weights; someone sharing none only when no one else is left.
+    #[test]
+    fn groups_gather_people_who_could_take_the_same_shifts() {
+        let candidates = vec![vec![0, 1, 2], vec![0, 1], vec![3, 4], vec![2, 3]];
+        let mut could: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (s, c) in candidates.iter().enumerate() {
+            for &p in c {
+                could.entry(p).or_default().push(s);
+            }
+        }
+        let people = [4, 3, 2, 1, 0];
+        let mut rng = fastrand::Rng::with_seed(1);
+        for _ in 0..50 {
+            let none = HashSet::new();
+            assert_eq!(
+                related(0, 1, &people, &could, &candidates, &none, &mut rng),
+                [1]
+            );
+            assert_eq!(
+                related(0, 2, &people, &could, &candidates, &none, &mut rng),
+                [1, 2]
+            );
+            let g = related(0, 4, &people, &could, &candidates, &none, &mut rng);
+            assert_eq!(&g[..2], [1, 2]);
+            assert!(!g.contains(&0));
+            let taken = HashSet::from([1]);
+            assert_eq!(
+                related(0, 1, &people, &could, &candidates, &taken, &mut rng),
+                [2]
+            );
+        }
+    }
 
     /// On a small generated network: the two-core solve returns a rota no
     /// better than the proven optimum, with a gap measured against a bound
