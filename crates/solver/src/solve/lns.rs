@@ -103,26 +103,22 @@ pub(super) fn search(
     if dates.is_empty() {
         return done;
     }
-    // The part's people, in an order of their own (a fixed seed: runs
-    // repeat), taken in turn.
-    let mut people: Vec<usize> = part
-        .iter()
-        .flat_map(|&s| inst.candidates[s].iter().copied())
-        .collect::<std::collections::BTreeSet<usize>>()
-        .into_iter()
-        .collect();
-    let mut rng = fastrand::Rng::with_seed(people.len() as u64);
-    rng.shuffle(&mut people);
-    // For each person, the part's shifts they could take: a group is a
-    // person and those who could take most of the same shifts (people who
-    // cannot take each other's duties gain nothing from being re-planned
-    // together).
+    // For each of the part's people, the shifts they could take: a group
+    // is a person and those who could take most of the same shifts (people
+    // who cannot take each other's duties gain nothing from being
+    // re-planned together).
     let mut could: HashMap<usize, Vec<usize>> = HashMap::new();
     for &s in part {
         for &p in &inst.candidates[s] {
             could.entry(p).or_default().push(s);
         }
     }
+    // The part's people, in an order of their own (a fixed seed: runs
+    // repeat), taken in turn.
+    let mut people: Vec<usize> = could.keys().copied().collect();
+    people.sort_unstable();
+    let mut rng = fastrand::Rng::with_seed(people.len() as u64);
+    rng.shuffle(&mut people);
     let base_group = (people.len() * LNS_WINDOW_DAYS) as f64 / dates.len() as f64;
     let nx: usize = m.x.iter().map(Vec::len).sum();
     let by_col = ByColumn::new(m);
