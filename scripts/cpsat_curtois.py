@@ -24,7 +24,11 @@ def parse(path):
     days, shifts, follow, staff, on, off, cover = 0, [], {}, [], [], [], []
     off_days = {}
     section = ""
-    for n, raw in enumerate(open(path, encoding="utf-8"), 1):
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as e:
+        sys.exit(f"{path}: {e}")
+    for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -59,8 +63,8 @@ def parse(path):
                 (on if section.endswith("ON_REQUESTS") else off).append(r)
             elif section == "SECTION_COVER":
                 cover.append((int(f[0]), f[1], int(f[2]), int(f[3]), int(f[4])))
-        except (IndexError, ValueError) as e:
-            sys.exit(f"{path}: line {n}: {e}")
+        except (IndexError, KeyError, ValueError) as e:
+            sys.exit(f"{path}: line {n}: {e!r}")
     return days, shifts, follow, staff, off_days, on, off, cover
 
 
