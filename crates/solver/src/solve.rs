@@ -2,14 +2,13 @@
 //! put the answers together.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use touban_domain::{Assignment, Role};
 
 use crate::instance::{History, Instance};
 use crate::lin::Lin;
 use crate::model::{Model, UNDER_COST};
-use crate::soft::pools;
 
 mod anneal;
 #[cfg(test)]
@@ -17,150 +16,21 @@ mod bound_check;
 #[cfg(test)]
 mod goodlp_check;
 mod hybrid;
+mod incumbent;
+mod knobs;
 mod lns;
 mod local;
+mod parts;
 mod row;
 mod sub;
+mod types;
 use hybrid::hybrid;
+use parts::parts;
+pub use types::{Outcome, Progress, Quality, SolveError, SolveOptions};
 
 /// Parts with more assignment variables than this usually take over a
 /// second; HiGHS's own progress log is shown for them.
 const PROGRESS_FROM_VARIABLES: usize = 5_000;
-
-#[derive(Debug, Clone)]
-pub struct SolveOptions {
-    /// Wall-clock limit for the whole month, seconds.
-    pub time_limit: f64,
-    /// Relative MIP gap at which HiGHS may stop.
-    pub mip_gap: f32,
-    pub threads: u32,
-    /// Print a line per part on stderr, and HiGHS's own log (elapsed, best
-    /// solution, bound, gap) for large parts.
-    pub progress: bool,
-}
-
-impl Default for SolveOptions {
-    fn default() -> Self {
-        Self {
-            time_limit: 60.0,
-            mip_gap: 0.005,
-            threads: 1,
-            progress: false,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Quality {
-    /// Proven optimal within the gap.
-    Optimal,
-    /// Stopped by the time limit with a feasible answer.
-    TimeLimit,
-}
-
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub assignments: Vec<Assignment>,
-    pub quality: Quality,
-    /// Parts solved separately.
-    pub parts: usize,
-    pub elapsed: Duration,
-    /// The model's objective (weighted), for comparison with the checker.
-    pub objective: f64,
-    /// The relative gap between the parts' total objective and the total
-    /// of their proven bounds (1 while a part has none; a repair's
-    /// lexicographic phases: the largest gap over the parts).
-    pub gap: f64,
-}
-
-/// How far a solve has got, reported once when the month is split and then
-/// after each part (for a job's live progress page).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Progress {
-    /// Parts solved so far.
-    pub parts_done: usize,
-    /// Parts in all (independent groups of people and shifts).
-    pub parts: usize,
-    /// Shifts of the parts solved so far, and in all.
-    pub shifts_done: usize,
-    pub shifts: usize,
-    /// The soft cost of the parts solved so far.
-    pub objective: f64,
-    /// The gap over the parts solved so far (as [`Outcome::gap`]).
-    pub gap: f64,
-    /// Places short of their minimum in the parts solved so far.
-    pub unfilled: f64,
-    pub seconds: f64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SolveError {
-    #[error("the solver failed: {0}")]
-    Solver(String),
-    /// HiGHS found no incumbent within its time limit.
-    #[error("no solution within the time limit")]
-    NoSolution,
-}
-
-/// Union-find over staff: people who share a shift, a fairness pool or an
-/// attending pair must be scheduled together.
-fn parts(inst: &Instance<'_>) -> Vec<Vec<usize>> {
-    let mut parent: Vec<usize> = (0..inst.staff.len()).collect();
-    fn find(p: &mut [usize], i: usize) -> usize {
-        let mut r = i;
-        while p[r] != r {
-            r = p[r];
-        }
-        let mut j = i;
-        while p[j] != r {
-            let n = p[j];
-            p[j] = r;
-            j = n;
-        }
-        r
-    }
-    let union = |p: &mut Vec<usize>, a: usize, b: usize| {
-        let (ra, rb) = (find(p, a), find(p, b));
-        if ra != rb {
-            p[ra] = rb;
-        }
-    };
-    for c in &inst.candidates {
-        for w in c.windows(2) {
-            union(&mut parent, w[0], w[1]);
-        }
-    }
-    for pool in pools(inst) {
-        for w in pool.members.windows(2) {
-            union(&mut parent, w[0].0, w[1].0);
-        }
-    }
-    for pair in &inst.net.attending_pairs {
-        if let (Some(&a), Some(&b)) = (
-            inst.staff_index.get(&pair.primary),
-            inst.staff_index.get(&pair.backup),
-        ) {
-            union(&mut parent, a, b);
-        }
-    }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> =
-        std::collections::BTreeMap::new();
-    let mut orphans = Vec::new();
-    for (s, c) in inst.candidates.iter().enumerate() {
-        match c.first() {
-            Some(&p) => groups.entry(find(&mut parent, p)).or_default().push(s),
-            None => orphans.push(s),
-        }
-    }
-    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
-    if !orphans.is_empty() {
-        out.push(orphans);
-    }
-    // Smallest first: time a small part does not use goes to the larger ones.
-    out.sort_by_key(Vec::len);
-    out
-}
 
 /// `self − n`, never below zero.
 trait SubFloor {
@@ -185,9 +55,6 @@ struct Solved {
     bound: f64,
 }
 
-/// The part's model for HiGHS with objective `obj` (its constant left
-/// out: HiGHS's objective value plus `obj.constant` is `obj`'s), passed in
-/// one call from the model's own rows, with the options every solve shares.
 /// Each column's cost in `obj` (its constant left out).
 fn costs(m: &Model<'_, '_>, obj: &Lin) -> Vec<f64> {
     let mut cost = vec![0.0; m.vars.len()];
@@ -197,6 +64,9 @@ fn costs(m: &Model<'_, '_>, obj: &Lin) -> Vec<f64> {
     cost
 }
 
+/// The part's model for HiGHS with objective `obj` (its constant left
+/// out: HiGHS's objective value plus `obj.constant` is `obj`'s), passed in
+/// one call from the model's own rows, with the options every solve shares.
 fn highs_model(
     m: &Model<'_, '_>,
     obj: &Lin,

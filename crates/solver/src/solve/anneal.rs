@@ -73,7 +73,8 @@ pub(crate) struct Search<'b, 'c> {
     row_spent: f64,
     elapsed: f64,
     /// The share of the time for row moves: [`ROW_SHARE`], or
-    /// `TOUBAN_ROW_SHARE` when set (for measuring with and without).
+    /// `TOUBAN_ROW_SHARE` when set to a share in [0, 1] (for measuring
+    /// with and without; any other value is said on stderr and ignored).
     row_share: f64,
 }
 
@@ -87,10 +88,7 @@ impl<'b, 'c> Search<'b, 'c> {
             changes: Vec::new(),
             row_spent: 0.0,
             elapsed: 0.0,
-            row_share: std::env::var("TOUBAN_ROW_SHARE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(ROW_SHARE),
+            row_share: super::knobs::number("TOUBAN_ROW_SHARE", ROW_SHARE, 0.0, 1.0),
         };
         s.index();
         s
