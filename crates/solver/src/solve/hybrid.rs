@@ -454,7 +454,9 @@ pub(super) fn hybrid(
         (stats, core.join())
     });
     let core = core.map_err(|_| SolveError::Solver("the HiGHS thread panicked".into()))??;
-    let (objective, on) = inc.held();
+    let (objective, on) = inc
+        .newer(0)
+        .map_or((f64::INFINITY, Vec::new()), |(o, on, _)| (o, on));
     let bound = inc.bound();
     let gap = relative_gap(objective, bound);
     if opts.progress {

@@ -68,15 +68,6 @@ impl Incumbent {
         Some((b.0, b.1.clone(), self.version.load(Ordering::Acquire)))
     }
 
-    /// The best rota and its objective (∞ and none before the first).
-    pub fn held(&self) -> (f64, Vec<usize>) {
-        let b = self
-            .best
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (b.0, b.1.clone())
-    }
-
     pub fn best(&self) -> f64 {
         f64::from_bits(self.best_bits.load(Ordering::Relaxed))
     }
