@@ -10,6 +10,8 @@
 mod browser;
 #[path = "smtp/harness.rs"]
 mod harness;
+#[path = "support/coordinator_steps.rs"]
+mod steps;
 #[path = "support/cli.rs"]
 mod support;
 
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 use browser::*;
 use fantoccini::Locator;
 
+use steps::*;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,60 +40,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     let w = Web::start(dbs).await;
     let (c, sink, base) = (&w.c, &w.sink, w.base.clone());
 
-    // Sign in: a wrong address is refused next to the field; the right one
-    // gets a link by e-mail.
-    c.goto(&format!("{base}/")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
-    shot(c, "01-sign-in").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("renkei-at-example")
-        .await
-        .unwrap();
-    click(c, Locator::Css("form.card button")).await;
-    let err = wait_for(c, Locator::Id("email-error")).await;
-    assert!(
-        err.text()
-            .await
-            .unwrap()
-            .contains("メールアドレスの形ではありません")
-    );
-    shot(c, "02-sign-in-bad-address").await;
-    // An address nobody has gets the very same answer (and no e-mail).
-    let email = c.find(Locator::Id("email")).await.unwrap();
-    email.clear().await.unwrap();
-    email.send_keys("stranger@example.jp").await.unwrap();
-    click(c, Locator::Css("form.card button")).await;
-    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let unknown_answer = text_of(c, Locator::Css("main p")).await;
-    assert!(
-        unknown_answer.contains("stranger@example.jp"),
-        "{unknown_answer}"
-    );
-    c.goto(&format!("{base}/sign-in")).await.unwrap();
-    let email = c.find(Locator::Id("email")).await.unwrap();
-    email
-        .send_keys(net.policy.coordinator_emails[0].as_str())
-        .await
-        .unwrap();
-    click(c, Locator::Css("form.card button")).await;
-    wait_for(c, Locator::XPath("//h1[contains(., 'メールを確認')]")).await;
-    let link = sign_in_link(sink, 0).await;
-    assert!(link.starts_with(&base), "{link}");
-    assert!(
-        sink.messages()
-            .iter()
-            .all(|raw| !String::from_utf8_lossy(raw).contains("stranger@example.jp")),
-        "nothing is sent to an unknown address"
-    );
-    c.goto(&link).await.unwrap();
-    click(c, Locator::Id("sign-in-button")).await;
-    wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
-    shot(c, "03-home").await;
-    // The link works once.
-    c.goto(&link).await.unwrap();
-    assert!(c.source().await.unwrap().contains("このリンクは使えません"));
+    sign_in_first_time(c, sink, &base, &net).await;
 
     // Generate January 2027 in the browser: a wrong time limit is refused
     // next to the field; then the job's page shows its progress until the
@@ -382,42 +332,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     shot(c, "08f-person").await;
 
     // Downloads: CSV with a BOM and the month's names; an Excel workbook.
-    let csv = c
-        .execute(
-            "return fetch('/months/2027-01/rota.csv?version=3').then(async r => [r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), Array.from(new Uint8Array(await r.arrayBuffer())).slice(0, 3), ''])",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(csv[0], 200, "{csv}");
-    assert!(csv[1].as_str().unwrap().starts_with("text/csv"), "{csv}");
-    assert!(csv[2].as_str().unwrap().contains("2027-01-v3.csv"), "{csv}");
-    assert_eq!(csv[3], serde_json::json!([0xEF, 0xBB, 0xBF]), "a BOM");
-    let csv_text = c
-        .execute(
-            "return fetch('/months/2027-01/rota.csv?version=3').then(r => r.text())",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let csv_text = csv_text.as_str().unwrap();
-    assert!(
-        csv_text.contains("日付") && csv_text.contains(&ok.name) && csv_text.contains("元日"),
-        "{csv_text}"
-    );
-    let xlsx = c
-        .execute(
-            "return fetch('/months/2027-01/rota.xlsx?version=3').then(async r => [r.status, r.headers.get('content-type'), Array.from(new Uint8Array(await r.arrayBuffer())).slice(0, 2)])",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(xlsx[0], 200, "{xlsx}");
-    assert!(
-        xlsx[1].as_str().unwrap().contains("spreadsheetml"),
-        "{xlsx}"
-    );
-    assert_eq!(xlsx[2], serde_json::json!([0x50, 0x4B]), "a zip (xlsx)");
+    downloads(c, &ok.name).await;
 
     // The staff list, searched by family name.
     c.goto(&format!("{base}/network")).await.unwrap();
@@ -662,109 +577,7 @@ async fn a_coordinator_signs_in_fixes_a_cell_publishes_and_prints() {
     shot(c, "11-home-phone").await;
     c.set_window_size(1280, 800).await.unwrap();
 
-    // A second factor: set up with an authenticator app (a wrong code is
-    // refused next to the field), then asked for after the e-mail link.
-    c.goto(&format!("{base}/account")).await.unwrap();
-    click(c, Locator::Id("set-up")).await;
-    let secret = text_of(c, wait_for_locator(c, "#secret").await).await;
-    assert!(
-        c.find(Locator::Css("img[alt*='QR']")).await.is_ok(),
-        "a QR code"
-    );
-    shot(c, "12-second-factor-set-up").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys("000000")
-        .await
-        .unwrap();
-    click(c, Locator::Id("code-button")).await;
-    let err = text_of(c, wait_for_locator(c, "#code-error").await).await;
-    assert!(err.contains("コードが違う"), "{err}");
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 0))
-        .await
-        .unwrap();
-    click(c, Locator::Id("code-button")).await;
-    let account = text_of(c, wait_for_locator(c, "section#second-factor").await).await;
-    assert!(account.contains("設定済み"), "{account}");
-    sign_out_and_ask_again(c, net.policy.coordinator_emails[0].as_str()).await;
-    let second = sign_in_link(sink, 1).await;
-    c.goto(&second).await.unwrap();
-    click(c, Locator::Id("sign-in-button")).await;
-    wait_for(c, Locator::Id("code")).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
-    assert!(
-        c.find(Locator::Id("secret")).await.is_err(),
-        "the key is not shown again"
-    );
-    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
-    assert_eq!(
-        c.current_url().await.unwrap().path(),
-        "/second-factor",
-        "nothing opens before the code"
-    );
-    shot(c, "13-second-factor-asked").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 1))
-        .await
-        .unwrap();
-    click(c, Locator::Id("code-button")).await;
-    wait_for(c, Locator::XPath("//h1[contains(., 'ホーム')]")).await;
-
-    // The region requires a second factor: turned off, the coordinator is
-    // made to set one up at the next sign-in, and cannot turn it off.
-    c.goto(&format!("{base}/account")).await.unwrap();
-    click(c, Locator::Id("remove-factor")).await;
-    wait_for(c, Locator::Id("set-up")).await;
-    let required = dir.path().join("required.toml");
-    std::fs::write(
-        &required,
-        std::fs::read_to_string(demo()).unwrap().replacen(
-            "[policy]\n",
-            "[policy]\nrequire_second_factor = true\n",
-            1,
-        ),
-    )
-    .unwrap();
-    c.goto(&format!("{base}/network")).await.unwrap();
-    c.find(Locator::Id("file"))
-        .await
-        .unwrap()
-        .send_keys(required.to_str().unwrap())
-        .await
-        .unwrap();
-    click(c, Locator::Id("check")).await;
-    click(c, wait_for_locator(c, "button#apply").await).await;
-    wait_for(c, Locator::Css("section#applied")).await;
-    sign_out_and_ask_again(c, net.policy.coordinator_emails[0].as_str()).await;
-    c.goto(&sign_in_link(sink, 2).await).await.unwrap();
-    click(c, Locator::Id("sign-in-button")).await;
-    let secret = text_of(c, wait_for_locator(c, "#secret").await).await;
-    assert!(
-        c.source().await.unwrap().contains("この地域では"),
-        "told why"
-    );
-    c.goto(&format!("{base}/months/2027-01")).await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/second-factor");
-    shot(c, "14-second-factor-required").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 0))
-        .await
-        .unwrap();
-    click(c, Locator::Id("code-button")).await;
-    let account = text_of(c, wait_for_locator(c, "section#second-factor").await).await;
-    assert!(
-        account.contains("設定済み") && account.contains("必須"),
-        "{account}"
-    );
-    assert!(c.find(Locator::Id("remove-factor")).await.is_err());
+    second_factor(c, sink, &base, dir.path(), &net).await;
 
     // Sign out: the month needs signing in again.
     c.goto(&format!("{base}/")).await.unwrap();

@@ -14,6 +14,7 @@ pub mod instance;
 pub mod lin;
 pub mod model;
 mod model_rules;
+mod model_soft;
 pub mod rules;
 pub mod soft;
 pub mod solve;

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod copy;
+mod cover;
 mod entered;
 mod import;
 mod outbox;

@@ -18,8 +18,8 @@ use touban_store::{
 };
 
 use crate::{
-    PgStore, Settings, db_err, entered, from_json, import, outbox, parse_time, records, rota,
-    swaps, web,
+    PgStore, Settings, cover, db_err, entered, from_json, import, outbox, parse_time, records,
+    rota, swaps, web,
 };
 
 #[async_trait]
@@ -248,31 +248,31 @@ impl Store for PgStore {
         escalate_at: DateTime<Utc>,
         actor: &str,
     ) -> Result<StoredCover> {
-        records::create_cover(&self.pool, region, request, offers, escalate_at, actor).await
+        cover::create_cover(&self.pool, region, request, offers, escalate_at, actor).await
     }
 
     async fn cover(&self, id: i64) -> Result<StoredCover> {
-        records::cover(&self.pool, id).await
+        cover::cover(&self.pool, id).await
     }
 
     async fn covers(&self, region: &RegionId, after: i64, limit: u32) -> Result<Vec<StoredCover>> {
-        records::covers(&self.pool, region, after, limit).await
+        cover::covers(&self.pool, region, after, limit).await
     }
 
     async fn offer_request(&self, offer: i64) -> Result<StoredCover> {
-        records::offer_request(&self.pool, offer).await
+        cover::offer_request(&self.pool, offer).await
     }
 
     async fn answer_offer(&self, offer: i64, accept: bool, actor: &str) -> Result<OfferAnswer> {
-        records::answer_offer(&self.pool, offer, accept, actor).await
+        cover::answer_offer(&self.pool, offer, accept, actor).await
     }
 
     async fn escalate_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredCover>> {
-        records::escalate_due(&self.pool, now).await
+        cover::escalate_due(&self.pool, now).await
     }
 
     async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover> {
-        records::cancel_cover(&self.pool, id, actor).await
+        cover::cancel_cover(&self.pool, id, actor).await
     }
 
     async fn create_swap(&self, swap: &NewSwap, actor: &str) -> Result<Swap> {

@@ -10,6 +10,8 @@
 //! store is opened.
 #![forbid(unsafe_code)]
 
+mod convert;
+mod cover;
 mod entered;
 mod import;
 mod outbox;
@@ -23,10 +25,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, error::ErrorKind};
 use touban_domain::{
     Absence, AttendingPair, CoverRequest, CoverageService, Institution, Month, Municipality,
     Network, NewRota, Policy, Region, RegionId, Request, Rota, RotaChange, SoftWeights,
@@ -39,66 +41,13 @@ use touban_store::{
     SwapMove,
 };
 
+pub(crate) use convert::{db_err, from_json, now, parse_time, to_json};
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-}
-
-/// Translates sqlx errors at the adapter's edge.
-pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::RowNotFound => StoreError::NotFound("no such row".into()),
-        sqlx::Error::PoolTimedOut => StoreError::Busy(
-            "every database connection stayed in use; nothing was changed, try again shortly"
-                .into(),
-        ),
-        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes:
-        // another writer held the database past the busy timeout.
-        sqlx::Error::Database(d)
-            if d.code()
-                .and_then(|c| c.parse::<i64>().ok())
-                .is_some_and(|c| c & 0xff == 5 || c & 0xff == 6) =>
-        {
-            StoreError::Busy(format!(
-                "another program is writing to the database ({}); nothing was changed, try again shortly",
-                d.message()
-            ))
-        }
-        sqlx::Error::Database(d) => match d.kind() {
-            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => {
-                StoreError::Conflict(d.message().to_string())
-            }
-            ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
-                StoreError::Invalid(d.message().to_string())
-            }
-            _ => StoreError::Backend(e.to_string()),
-        },
-        _ => StoreError::Backend(e.to_string()),
-    }
-}
-
-pub(crate) fn json_err(e: serde_json::Error) -> StoreError {
-    StoreError::Backend(format!("stored data could not be decoded: {e}"))
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(json_err)
-}
-
-pub(crate) fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Backend(format!("stored time \"{s}\" is invalid: {e}")))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -434,31 +383,31 @@ impl Store for SqliteStore {
         escalate_at: DateTime<Utc>,
         actor: &str,
     ) -> Result<StoredCover> {
-        records::create_cover(&self.pool, region, request, offers, escalate_at, actor).await
+        cover::create_cover(&self.pool, region, request, offers, escalate_at, actor).await
     }
 
     async fn cover(&self, id: i64) -> Result<StoredCover> {
-        records::cover(&self.pool, id).await
+        cover::cover(&self.pool, id).await
     }
 
     async fn covers(&self, region: &RegionId, after: i64, limit: u32) -> Result<Vec<StoredCover>> {
-        records::covers(&self.pool, region, after, limit).await
+        cover::covers(&self.pool, region, after, limit).await
     }
 
     async fn offer_request(&self, offer: i64) -> Result<StoredCover> {
-        records::offer_request(&self.pool, offer).await
+        cover::offer_request(&self.pool, offer).await
     }
 
     async fn answer_offer(&self, offer: i64, accept: bool, actor: &str) -> Result<OfferAnswer> {
-        records::answer_offer(&self.pool, offer, accept, actor).await
+        cover::answer_offer(&self.pool, offer, accept, actor).await
     }
 
     async fn escalate_due(&self, now: DateTime<Utc>) -> Result<Vec<StoredCover>> {
-        records::escalate_due(&self.pool, now).await
+        cover::escalate_due(&self.pool, now).await
     }
 
     async fn cancel_cover(&self, id: i64, actor: &str) -> Result<StoredCover> {
-        records::cancel_cover(&self.pool, id, actor).await
+        cover::cancel_cover(&self.pool, id, actor).await
     }
 
     async fn create_swap(&self, swap: &NewSwap, actor: &str) -> Result<Swap> {

@@ -21,12 +21,15 @@
 //! the first 70 % of the time: the search may pass through a rota that
 //! breaks one to reach a better one beyond (a block of days moved as a
 //! whole), and ends where the objective is the model's own. The best rota
-//! is always judged at the true prices.
+//! is always judged at the true prices; after a restart everything is at
+//! its true price.
 //!
 //! The temperature falls geometrically from a fifth of the median cost of
 //! a worsening move to half the smallest one, both measured on the part
-//! itself before the search starts (moves priced like an unfilled place
-//! or a broken hard rule left out).
+//! itself (moves priced like an unfilled place or a broken hard rule left
+//! out). The schedule (temperatures and the price of unfilled places and
+//! broken hard rules) spans the whole time, and starts again hot from the
+//! best rota when the search is stuck ([`RESTART_UNIT`]).
 
 use std::time::Instant;
 
@@ -48,6 +51,14 @@ const HARD_RAMP: f64 = 0.7;
 /// row at once, [`super::row`]): each costs as much as thousands of small
 /// moves.
 const ROW_SHARE: f64 = 0.2;
+/// The schedule (temperatures falling, unfilled places and broken hard
+/// rules rising to their price) first spans the whole time; when the
+/// search has gone without a better rota for as long as it took to find
+/// its last one, and at least this share of the time, it starts again hot
+/// from the best rota, everything at its true price, over a cycle of this
+/// share doubled at each restart (or twice what the cycle before took to
+/// its best, if more). `TOUBAN_RESTART=0` never restarts (for measuring).
+const RESTART_UNIT: f64 = 1.0 / 15.0;
 
 /// What a search did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -60,6 +71,45 @@ pub(crate) struct Stats {
     /// Row moves proposed, and made.
     pub rows: u64,
     pub rows_made: u64,
+    /// Cycles begun after the first (each hot again from the best rota).
+    pub cycles: u64,
+}
+
+/// One cycle of the schedule: when it began and how long it lasts
+/// (seconds from the start of the search).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cycle {
+    start: f64,
+    span: f64,
+}
+
+impl Cycle {
+    /// Whether a cycle should give way to a new one at `now`, its last
+    /// better rota found at `better` (its start when none): at its end, or,
+    /// once it is cool (past [`HARD_RAMP`] of its span: a hot search finds
+    /// no better rota while it wanders, and is not stuck), when it has gone
+    /// without a better rota for as long as it took to find its last one,
+    /// and at least `unit`.
+    fn over(self, now: f64, better: f64, unit: f64) -> bool {
+        let quiet = now - better.max(self.start);
+        let found = better.max(self.start) - self.start;
+        now >= self.start + self.span
+            || (now >= self.start + HARD_RAMP * self.span && quiet >= found.max(unit))
+    }
+
+    /// The cycle that begins at `now` after `restarts` earlier ones, the
+    /// one before having found its last better rota `found` seconds in:
+    /// `unit` doubled at each restart, or twice what the last one needed
+    /// if more; to the end of `total` when what would be left is less
+    /// than twice its length.
+    fn next(now: f64, restarts: u32, found: f64, unit: f64, total: f64) -> Self {
+        let span = (unit * 2f64.powi(restarts.min(30) as i32)).max(2.0 * found);
+        let left = (total - now).max(1e-3);
+        Self {
+            start: now,
+            span: if span * 3.0 > left { left } else { span },
+        }
+    }
 }
 
 pub(crate) struct Search<'b, 'c> {
@@ -393,7 +443,7 @@ impl<'b, 'c> Search<'b, 'c> {
     /// Leaves the best rota in the state.
     pub fn run(&mut self, until: Instant, inc: &Incumbent) -> Stats {
         let mut stats = Stats::default();
-        let (hot, cold) = self.temperatures();
+        let (mut hot, mut cold) = self.temperatures();
         let mut best = self.on();
         // A start that breaks a hard rule is no rota to offer: any
         // feasible one is better.
@@ -421,6 +471,11 @@ impl<'b, 'c> Search<'b, 'c> {
         let mut price = hard_from;
         let mut ramped = false;
         let mut last_offer = best_obj;
+        // One cycle over the whole time, restarted when it is stuck.
+        let restart = super::knobs::number("TOUBAN_RESTART", 1.0, 0.0, 1.0) > 0.0;
+        let unit = span * RESTART_UNIT;
+        let mut cycle = Cycle { start: 0.0, span };
+        let mut better_at = 0.0;
         loop {
             if stats.tried % 1024 == 0 {
                 let now = Instant::now();
@@ -428,9 +483,28 @@ impl<'b, 'c> Search<'b, 'c> {
                     break;
                 }
                 self.elapsed = now.duration_since(start).as_secs_f64();
-                let f = self.elapsed / span;
+                if restart
+                    && cycle.over(self.elapsed, better_at, unit)
+                    && span - self.elapsed > unit
+                {
+                    // A new cycle, hot again, from the best rota.
+                    if !best_saved {
+                        best = self.on();
+                        best_saved = true;
+                    }
+                    if best_obj.is_finite() && self.objective() > best_obj + 1e-9 {
+                        self.load(&best);
+                    }
+                    let found = (better_at - cycle.start).max(0.0);
+                    cycle = Cycle::next(self.elapsed, stats.cycles as u32, found, unit, span);
+                    better_at = self.elapsed;
+                    (hot, cold) = self.temperatures();
+                    ramped = false;
+                    stats.cycles += 1;
+                }
+                let f = (self.elapsed - cycle.start) / cycle.span;
                 t = hot * (cold / hot).powf(f.clamp(0.0, 1.0));
-                price = if f >= HARD_RAMP {
+                price = if f >= HARD_RAMP || stats.cycles > 0 {
                     UNDER_COST
                 } else {
                     hard_from * (UNDER_COST / hard_from).powf(f.max(0.0) / HARD_RAMP)
@@ -459,6 +533,7 @@ impl<'b, 'c> Search<'b, 'c> {
                     best = on;
                     best_obj = self.objective();
                     last_offer = best_obj;
+                    better_at = self.elapsed;
                     stats.adopted += 1;
                 }
             }
@@ -502,6 +577,7 @@ impl<'b, 'c> Search<'b, 'c> {
             if self.objective() < best_obj - 1e-9 && self.state.excess <= 1e-9 {
                 best_obj = self.objective();
                 best_saved = false;
+                better_at = self.elapsed;
                 stats.improved += 1;
             }
         }

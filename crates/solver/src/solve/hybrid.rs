@@ -477,13 +477,14 @@ pub(super) fn hybrid(
 fn log(s: &Stats, core: &Core, objective: f64, bound: f64, gap: f64, started: Instant) {
     eprintln!(
         "    annealing: {} moves tried, {} made, {} improvements, {} rotas taken from HiGHS, \
-         {} row moves ({} made); HiGHS: LP bound {}, MIP {:.1} s{}{}; best {objective:.1}, bound {bound:.1}, gap {:.2} %, {:.1} s",
+         {} row moves ({} made), {} cycles; HiGHS: LP bound {}, MIP {:.1} s{}{}; best {objective:.1}, bound {bound:.1}, gap {:.2} %, {:.1} s",
         s.tried,
         s.accepted,
         s.improved,
         s.adopted,
         s.rows,
         s.rows_made,
+        s.cycles + 1,
         core.relaxation
             .map_or("–".to_string(), |b| format!("{b:.1}")),
         core.mip_seconds,

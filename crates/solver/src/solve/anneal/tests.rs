@@ -89,3 +89,40 @@ fn annealing_improves_and_stays_feasible() {
         assert!((m.least_value(obj, &placed) - search.objective()).abs() < 1e-6);
     });
 }
+
+/// A cycle gives way at its end, or once cool when it has gone without a
+/// better rota for as long as it took to find its last one (and at least
+/// the unit); the next is the unit doubled at each restart, or twice what the
+/// one before took to its best, and runs to the end when a cycle after it
+/// would not fit.
+#[test]
+fn cycles_restart_when_stuck_and_grow() {
+    let whole = Cycle {
+        start: 0.0,
+        span: 60.0,
+    };
+    // Best at 1.8 s: not stuck while hot (before 70 % of the cycle, 42 s),
+    // stuck once cool.
+    assert!(!whole.over(41.0, 1.8, 4.0));
+    assert!(whole.over(42.1, 1.8, 4.0));
+    // Still finding better rotas: a search improving at 40 s goes on until
+    // it has been stuck as long as it took, or to the end.
+    assert!(!whole.over(50.0, 40.0, 4.0));
+    assert!(whole.over(60.0, 59.0, 4.0));
+    // A short cycle with no better rota gives way once cool and stuck.
+    let short = Cycle {
+        start: 10.0,
+        span: 8.0,
+    };
+    assert!(!short.over(15.0, 10.0, 4.0));
+    assert!(short.over(15.7, 10.0, 4.0));
+    let second = Cycle::next(5.9, 0, 1.8, 4.0, 60.0);
+    assert_eq!((second.start, second.span), (5.9, 4.0));
+    let third = Cycle::next(9.9, 1, 0.5, 4.0, 60.0);
+    assert_eq!(third.span, 8.0);
+    // Twice what the cycle before took to its best, when more.
+    assert_eq!(Cycle::next(20.0, 1, 6.0, 4.0, 60.0).span, 12.0);
+    // The last runs to the end.
+    let last = Cycle::next(45.0, 2, 1.0, 4.0, 60.0);
+    assert!((last.span - 15.0).abs() < 1e-9, "{last:?}");
+}
