@@ -37,8 +37,10 @@ use super::hybrid::Incumbent;
 use super::local::State;
 
 mod board;
+mod cycle;
 use crate::model::UNDER_COST;
 pub(crate) use board::Board;
+use cycle::Cycle;
 
 /// The longest block of days a move changes at once (a week).
 const BLOCK_DAYS: usize = 7;
@@ -73,43 +75,6 @@ pub(crate) struct Stats {
     pub rows_made: u64,
     /// Cycles begun after the first (each hot again from the best rota).
     pub cycles: u64,
-}
-
-/// One cycle of the schedule: when it began and how long it lasts
-/// (seconds from the start of the search).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Cycle {
-    start: f64,
-    span: f64,
-}
-
-impl Cycle {
-    /// Whether a cycle should give way to a new one at `now`, its last
-    /// better rota found at `better` (its start when none): at its end, or,
-    /// once it is cool (past [`HARD_RAMP`] of its span: a hot search finds
-    /// no better rota while it wanders, and is not stuck), when it has gone
-    /// without a better rota for as long as it took to find its last one,
-    /// and at least `unit`.
-    fn over(self, now: f64, better: f64, unit: f64) -> bool {
-        let quiet = now - better.max(self.start);
-        let found = better.max(self.start) - self.start;
-        now >= self.start + self.span
-            || (now >= self.start + HARD_RAMP * self.span && quiet >= found.max(unit))
-    }
-
-    /// The cycle that begins at `now` after `restarts` earlier ones, the
-    /// one before having found its last better rota `found` seconds in:
-    /// `unit` doubled at each restart, or twice what the last one needed
-    /// if more; to the end of `total` when what would be left is less
-    /// than twice its length.
-    fn next(now: f64, restarts: u32, found: f64, unit: f64, total: f64) -> Self {
-        let span = (unit * 2f64.powi(restarts.min(30) as i32)).max(2.0 * found);
-        let left = (total - now).max(1e-3);
-        Self {
-            start: now,
-            span: if span * 3.0 > left { left } else { span },
-        }
-    }
 }
 
 pub(crate) struct Search<'b, 'c> {
@@ -510,8 +475,9 @@ impl<'b, 'c> Search<'b, 'c> {
                     hard_from * (UNDER_COST / hard_from).powf(f.max(0.0) / HARD_RAMP)
                 };
                 if f >= HARD_RAMP && !ramped {
-                    // Everything at its true price from here: go on from
-                    // the best rota, not from wherever the cheap phase left.
+                    // Everything at its true price from here (and, in a
+                    // cycle after a restart, cool): go on from the best
+                    // rota, not from wherever the hot phase left.
                     ramped = true;
                     if best_saved && best_obj.is_finite() && self.objective() > best_obj + 1e-9 {
                         self.load(&best);
