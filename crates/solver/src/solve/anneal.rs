@@ -460,7 +460,7 @@ impl<'b, 'c> Search<'b, 'c> {
                     if best_obj.is_finite() && self.objective() > best_obj + 1e-9 {
                         self.load(&best);
                     }
-                    let found = (better_at - cycle.start).max(0.0);
+                    let found = cycle.found(better_at);
                     cycle = Cycle::next(self.elapsed, stats.cycles as u32, found, unit, span);
                     better_at = self.elapsed;
                     (hot, cold) = self.temperatures();

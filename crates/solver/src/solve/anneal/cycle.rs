@@ -20,9 +20,14 @@ impl Cycle {
     /// and at least `unit`.
     pub fn over(self, now: f64, better: f64, unit: f64) -> bool {
         let quiet = now - better.max(self.start);
-        let found = better.max(self.start) - self.start;
         now >= self.start + self.span
-            || (now >= self.start + HARD_RAMP * self.span && quiet >= found.max(unit))
+            || (now >= self.start + HARD_RAMP * self.span && quiet >= self.found(better).max(unit))
+    }
+
+    /// How long into the cycle its last better rota, found at `better`,
+    /// came (0 when none came in it).
+    pub fn found(self, better: f64) -> f64 {
+        (better - self.start).max(0.0)
     }
 
     /// The cycle that begins at `now` after `restarts` earlier ones, the
